@@ -1,0 +1,134 @@
+"""The command line: parse, call the API, print, map errors to exit codes. Click lives only here.
+
+stdout carries data only; messages, warnings and progress go to stderr.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from . import __version__, api
+from .errors import ExitCode, RecouvreError
+from .models import LANGUAGES, PROCEDURES
+
+log = logging.getLogger("recouvre_docs")
+
+
+class ClickProgress:
+    """A progress bar on stderr when stderr is a terminal; nothing otherwise."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.bar = None
+
+    def stage(self, name: str, total: int) -> None:
+        self.done()
+        if self.enabled:
+            self.bar = click.progressbar(length=total, label=name.ljust(26), file=sys.stderr, show_pos=True)
+            self.bar.__enter__()
+
+    def advance(self, n: int = 1) -> None:
+        if self.bar is not None:
+            self.bar.update(n)
+
+    def done(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.ERROR if quiet else logging.DEBUG if verbose else logging.WARNING
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s" if not verbose else "%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("recouvre_docs")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False
+
+
+def _fail(err: RecouvreError) -> None:
+    message = f"Error: {err.message}"
+    if err.hint:
+        message += f"\n\n{err.hint}"
+    click.echo(message, err=True)
+    sys.exit(int(err.exit_code))
+
+
+def _run(ctx: click.Context, func):
+    verbose = ctx.obj.get("verbose", 0) if ctx.obj else 0
+    try:
+        return func()
+    except RecouvreError as err:
+        if verbose:
+            traceback.print_exc(file=sys.stderr)
+        _fail(err)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        sys.exit(int(ExitCode.INTERRUPTED))
+    except Exception:  # noqa: BLE001 - a bug: say so, and show the traceback with -v
+        if verbose:
+            traceback.print_exc(file=sys.stderr)
+        else:
+            exc = sys.exc_info()[1]
+            click.echo(f"Error: internal error ({type(exc).__name__}: {exc})", err=True)
+        click.echo(
+            "\nThis is a bug in recouvre-docs. Please report it with the command you ran and the output of "
+            "the same command with -v (remove any confidential data first).",
+            err=True,
+        )
+        sys.exit(int(ExitCode.INTERNAL))
+
+
+def _as_of(_ctx, _param, value: str | None) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"expected a date as YYYY-MM-DD, got {value!r}") from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="recouvre-docs")
+@click.option("-v", "--verbose", count=True, help="Say more (debug messages, tracebacks).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.pass_context
+def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
+    """Turn an unpaid-invoice case folder into one filing-ready, indexed PDF.
+
+    Exit codes: 0 done, 1 blocking findings, 2 usage error, 3 invalid case.toml or case folder,
+    4 unreadable evidence, 5 missing external tool, 6 output not writable, 9 internal error,
+    130 interrupted.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["verbose"] = verbose
+    ctx.obj["quiet"] = quiet
+    _setup_logging(verbose, quiet)
+
+
+@main.command()
+@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--procedure", type=click.Choice(PROCEDURES), help="Procedure (default: [case] procedure in case.toml).")
+@click.option("--lang", type=click.Choice(LANGUAGES), help="Language of the case file (default: [case] language).")
+@click.option("--as-of", "as_of", callback=_as_of, metavar="YYYY-MM-DD", help="Date of the case file (default: [case] as_of, else today).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Output folder (default: CASE_DIR/out).")
+@click.option("--force", is_flag=True, help="Build despite blocking findings (listed on the cover).")
+@click.pass_context
+def build(ctx: click.Context, case_dir: Path, procedure, lang, as_of, output, force) -> None:
+    """Build the indexed, stamped case file CASE_DIR/out/<reference>.pdf."""
+    quiet = ctx.obj.get("quiet", False)
+    progress = ClickProgress(enabled=sys.stderr.isatty() and not quiet)
+    options = api.BuildOptions(procedure=procedure, lang=lang, as_of=as_of, output=output, force=force)
+    result = _run(ctx, lambda: api.build(case_dir, options, progress))
+    if not quiet:
+        click.echo(
+            f"Wrote {result.bundle} ({len(result.exhibits)} exhibits, {result.pages} pages) and {result.manifest.name}",
+            err=True,
+        )

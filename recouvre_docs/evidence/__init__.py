@@ -1,0 +1,181 @@
+"""Ingestion: every piece of evidence -> a PDF in the cache, and the facts it carries.
+
+One module per input format (pdf, image, email, einvoice). Converted PDFs are cached under
+``out/.cache`` by the SHA-256 of the original (and the case language, which e-mail rendering uses),
+so a rebuild does not convert again. Evidence files are only ever read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import i18n
+from ..errors import EvidenceError
+from ..models import Part, Piece
+from . import email as email_mod
+from . import image, pdf
+
+log = logging.getLogger(__name__)
+
+INGEST_VERSION = 1  # bump when the conversion of a format changes: the cache is then rebuilt
+EMAIL_SUFFIXES = {".eml"}
+_HEADER_START = (b"received:", b"from:", b"return-path:", b"mime-version:", b"delivered-to:", b"message-id:", b"date:", b"subject:")
+
+
+@dataclass
+class Ingested:
+    main: Part
+    children: list[Part] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+
+
+def sniff(path: Path, head: bytes) -> str:
+    """'pdf' | 'image' | 'email' | 'unsupported', from the content first, then the name."""
+    if b"%PDF-" in head[:1024]:
+        return "pdf"
+    if head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*")):
+        return "image"
+    suffix = path.suffix.lower()
+    if suffix in EMAIL_SUFFIXES or head.lstrip().lower().startswith(_HEADER_START):
+        return "email"
+    if suffix in image.IMAGE_SUFFIXES:
+        return "image"
+    return "unsupported"
+
+
+class Cache:
+    def __init__(self, root: Path):
+        self.root = root
+
+    def paths(self, key: str) -> tuple[Path, Path]:
+        return self.root / f"{key}.pdf", self.root / f"{key}.json"
+
+    def load(self, key: str) -> dict | None:
+        pdf_path, meta_path = self.paths(key)
+        if not meta_path.is_file():
+            return None
+        try:
+            meta = json.loads(meta_path.read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        needed = [pdf_path] + [self.root / f"{c['key']}.pdf" for c in meta.get("children", [])]
+        return meta if all(p.is_file() for p in needed) else None
+
+    def store(self, key: str, meta: dict) -> None:
+        _, meta_path = self.paths(key)
+        tmp = meta_path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(meta, ensure_ascii=False, sort_keys=True, indent=1), "utf-8")
+        tmp.replace(meta_path)
+
+
+def _key(sha: str, kind: str, lang: str) -> str:
+    return f"{sha[:40]}-{lang}-v{INGEST_VERSION}" if kind == "email" else f"{sha[:40]}-v{INGEST_VERSION}"
+
+
+def _password(piece: Piece) -> str | None:
+    if not piece.password_env:
+        return None
+    value = os.environ.get(piece.password_env)
+    if value is None:
+        raise EvidenceError(
+            f"{piece.rel}: case.toml says its password is in the environment variable {piece.password_env}, which is not set",
+            path=piece.path,
+            hint=f"Set it before running recouvre-docs: export {piece.password_env}='…'",
+        )
+    return value
+
+
+def ingest(piece: Piece, cache: Cache, *, lang: str, case_root: Path | None = None) -> Ingested:
+    """Convert ``piece`` (cached) and return its PDF part(s) and facts. Raises EvidenceError."""
+    with piece.path.open("rb") as f:
+        head = f.read(2048)
+    kind = sniff(piece.path, head)
+    key = _key(piece.sha256, kind, lang)
+    meta = cache.load(key)
+    if meta is None:
+        meta = _convert(piece, kind, key, cache, lang=lang, case_root=case_root)
+        cache.store(key, meta)
+    main = Part(
+        pdf=cache.paths(key)[0],
+        pages=meta["pages"],
+        title=piece.title,
+        source=piece.rel,
+        sha256=piece.sha256,
+        size=piece.size,
+        note=meta.get("note"),
+    )
+    children = [
+        Part(pdf=cache.paths(c["key"])[0], pages=c["pages"], title=c["title"], source=f"{piece.rel} › {c['title']}",
+             sha256=c["sha256"], size=c["size"])
+        for c in meta.get("children", [])
+    ]
+    return Ingested(main=main, children=children, facts=meta.get("facts", {}))
+
+
+def _convert(piece: Piece, kind: str, key: str, cache: Cache, *, lang: str, case_root: Path | None) -> dict:
+    cache.root.mkdir(parents=True, exist_ok=True)
+    target = cache.paths(key)[0]
+    if kind == "pdf":
+        facts = pdf.normalize(piece.path, target, shown_as=piece.rel, password=_password(piece))
+        note = "repaired" if facts.pop("repaired", False) else None
+        return {"pages": facts.pop("pages"), "facts": facts, "note": note}
+    if kind == "image":
+        facts = image.to_pdf(piece.path.read_bytes(), target, shown_as=piece.rel)
+        return {"pages": facts.pop("pages"), "facts": facts}
+    if kind == "email":
+        return _convert_email(piece.path.read_bytes(), target, cache, shown_as=piece.rel, lang=lang, case_root=case_root)
+    raise EvidenceError(
+        f"{piece.rel}: this kind of file ({piece.path.suffix or 'no extension'}) cannot be converted to PDF yet",
+        path=piece.path,
+        hint="Print it to PDF and put the PDF in evidence/ instead, or move the file out of evidence/. "
+        "PDF, JPEG, PNG, TIFF and .eml files are converted.",
+    )
+
+
+def _convert_email(data: bytes, target: Path, cache: Cache, *, shown_as: str, lang: str, case_root: Path | None, depth: int = 0) -> dict:
+    _msg, facts, attachments, cids = email_mod.read(data, shown_as)
+    children: list[dict] = []
+    notes: list[str | None] = []
+    for att in attachments:
+        where = f"{shown_as} › {att.name}"
+        sha = hashlib.sha256(att.data).hexdigest()
+        if att.kind == "other" or (att.kind == "email" and depth >= email_mod.MAX_DEPTH):
+            notes.append(i18n.text(lang, "email.attachment_not_appended"))
+            continue
+        child_key = _key(sha, att.kind, lang)
+        child_meta = cache.load(child_key)
+        try:
+            if child_meta is None:
+                child_target = cache.paths(child_key)[0]
+                if att.kind == "pdf":
+                    tmp_src = cache.root / f"{sha[:40]}.src.tmp"
+                    tmp_src.write_bytes(att.data)
+                    try:
+                        f = pdf.normalize(tmp_src, child_target, shown_as=where)
+                    finally:
+                        tmp_src.unlink(missing_ok=True)
+                    child_meta = {"pages": f["pages"], "facts": {k: v for k, v in f.items() if k != "pages"}}
+                elif att.kind == "image":
+                    f = image.to_pdf(att.data, child_target, shown_as=where)
+                    child_meta = {"pages": f["pages"], "facts": {}}
+                else:  # a forwarded or attached e-mail: rendered, its own attachments listed in it
+                    child_meta = _convert_email(att.data, child_target, cache, shown_as=where, lang=lang,
+                                                case_root=case_root, depth=depth + 1)
+                cache.store(child_key, child_meta)
+        except EvidenceError as err:
+            log.warning("%s: attachment not reproduced: %s", where, err.message)
+            notes.append(i18n.text(lang, "email.attachment_unreadable"))
+            continue
+        notes.append(i18n.text(lang, "email.attachment_appended"))
+        children.append({"key": child_key, "pages": child_meta["pages"], "title": att.name, "sha256": sha, "size": len(att.data)})
+        # the attached e-mail's own appended attachments follow it
+        children.extend(child_meta.get("children", []))
+    pages = email_mod.render_message(facts, attachments, cids, target, lang=lang, notes=notes, case_root=case_root)
+    public = {k: v for k, v in facts.items() if not k.startswith("_")}
+    return {"pages": pages, "facts": {"email": public}, "children": children}

@@ -1,0 +1,87 @@
+"""PDF evidence: open (decrypting with the given password, letting qpdf repair what it can), count
+pages, read what the file carries (an embedded e-invoice), and write a clean, unencrypted copy."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pikepdf
+
+from ..errors import EncryptedEvidenceError, EvidenceError
+from . import einvoice
+
+log = logging.getLogger(__name__)
+
+
+def normalize(src: Path | str, target: Path, *, shown_as: str, password: str | None = None) -> dict[str, Any]:
+    """Write a readable, unencrypted copy of the PDF ``src`` to ``target``; return its facts.
+
+    ``shown_as`` is how the user knows the file (its path in the case folder), for messages.
+    """
+    try:
+        pdf = pikepdf.open(src, password=password or "")
+    except pikepdf.PasswordError as err:
+        if password:
+            raise EncryptedEvidenceError(
+                f"{shown_as}: the PDF is encrypted and the password given does not open it",
+                path=src,
+                hint="Check the password in the environment variable named by password_env in case.toml.",
+            ) from err
+        raise EncryptedEvidenceError(
+            f"{shown_as}: the PDF is encrypted (password-protected)",
+            path=src,
+            hint="Either save an unprotected copy of it (print to PDF, or 'qpdf --decrypt --password=… in.pdf out.pdf'), "
+            "or add an [[evidence]] entry with file = \"" + shown_as + "\" and password_env = \"NAME\", "
+            "and export NAME=<the password> before running recouvre-docs.",
+        ) from err
+    except pikepdf.PdfError as err:
+        raise EvidenceError(
+            f"{shown_as}: not a readable PDF, and qpdf could not repair it ({_short(err, src)})",
+            path=src,
+            hint="Ask the sender for a new copy, or re-create the PDF (print it to PDF again) and replace the file.",
+        ) from err
+    with pdf:
+        try:
+            pages = len(pdf.pages)
+        except pikepdf.PdfError as err:
+            raise EvidenceError(
+                f"{shown_as}: the PDF's page tree is damaged beyond repair ({_short(err, src)})",
+                path=src,
+                hint="Ask the sender for a new copy, or re-create the PDF and replace the file.",
+            ) from err
+        if pages == 0:
+            raise EvidenceError(f"{shown_as}: the PDF has no pages", path=src, hint="Replace it with the real document.")
+        facts: dict[str, Any] = {}
+        invoice = einvoice.read_from_pdf(pdf)
+        if invoice:
+            facts["einvoice"] = invoice
+        title = str(pdf.docinfo.get("/Title", "")) if "/Title" in pdf.docinfo else ""
+        if title.strip():
+            facts["pdf_title"] = title.strip()
+        tmp = target.with_suffix(".tmp")
+        try:
+            pdf.remove_unreferenced_resources()
+            pdf.save(tmp, deterministic_id=True, encryption=False, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+        except (pikepdf.PdfError, RuntimeError) as err:
+            tmp.unlink(missing_ok=True)
+            raise EvidenceError(
+                f"{shown_as}: the PDF is damaged and cannot be rewritten ({_short(err, src)})",
+                path=src,
+                hint="Ask the sender for a new copy, or re-create the PDF and replace the file.",
+            ) from err
+        warnings = pdf.get_warnings()
+    if warnings:
+        facts["repaired"] = True
+        log.warning("%s: damaged PDF repaired by qpdf (%d warnings, first: %s)", shown_as, len(warnings), warnings[0])
+    tmp.replace(target)
+    facts["pages"] = pages
+    return facts
+
+
+def _short(err: Exception, src: Path | str) -> str:
+    """qpdf's message, without the (possibly temporary) file name it starts with."""
+    text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    text = text.replace(f"{src}: ", "").replace(str(src), "the file")
+    return text[:200]

@@ -1,0 +1,62 @@
+"""Babel wrappers and the user-facing words of the case languages (fr, en, de).
+
+Dates and amounts are formatted here only, in the case's language, never the machine's locale. The
+words live in ``templates/<lang>/strings.toml`` (data), the kind names in ``data/kinds.toml``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from babel.dates import format_date as _babel_date
+from babel.numbers import format_currency as _babel_currency
+from babel.numbers import format_decimal as _babel_decimal
+
+from .resources import data_path, templates_root
+
+LOCALES = {"fr": "fr_FR", "en": "en_GB", "de": "de_DE"}
+
+
+@lru_cache(maxsize=None)
+def strings(lang: str) -> dict[str, Any]:
+    return tomllib.loads((templates_root() / lang / "strings.toml").read_text("utf-8"))
+
+
+def text(lang: str, key: str, **values: Any) -> str:
+    """The string ``key`` (dotted) in ``lang``, formatted with ``values``."""
+    node: Any = strings(lang)
+    for part in key.split("."):
+        node = node[part]
+    return str(node).format(**values)
+
+
+@lru_cache(maxsize=1)
+def _kinds() -> dict[str, Any]:
+    return tomllib.loads(data_path("kinds.toml").read_text("utf-8"))
+
+
+def kind_label(kind: str, lang: str) -> str:
+    return _kinds()[kind][lang]
+
+
+def format_date(value: dt.date | None, lang: str, fmt: str = "long") -> str:
+    if value is None:
+        return ""
+    return _babel_date(value, format=fmt, locale=LOCALES[lang])
+
+
+def format_money(amount: Decimal, currency: str, lang: str) -> str:
+    return _babel_currency(amount, currency, locale=LOCALES[lang])
+
+
+def format_number(value: Any, lang: str) -> str:
+    return _babel_decimal(value, locale=LOCALES[lang])
+
+
+def exhibit_label(lang: str, number: str | int) -> str:
+    """'Pièce n° 3', 'Exhibit 3', 'Anlage K 3' (LEGAL.md Part 1, exhibit labels)."""
+    return text(lang, "exhibit.label", n=number)

@@ -1,0 +1,339 @@
+"""The case and its parts, as read from case.toml, and the plain data the stages pass along.
+
+Everything read from disk is validated here (pydantic, ``extra="forbid"``), so that a misspelt key is an
+error naming the key, never a silently missing value. Amounts are ``Decimal`` (case.toml is read with
+``parse_float=Decimal``), dates are ``datetime.date``: a date written as a string is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+# One vocabulary of evidence kinds, in the code and the rules (DESIGN.md §3). The order is the
+# conventional order of a bundle and breaks ties when exhibits are sorted.
+EVIDENCE_KINDS: tuple[str, ...] = (
+    "contract",
+    "terms",
+    "quote",
+    "purchase-order",
+    "delivery-note",
+    "acceptance-report",
+    "invoice",
+    "statement",
+    "correspondence",
+    "reminder",
+    "formal-notice",
+    "proof-of-receipt",
+    "acknowledgment",
+    "payment-promise",
+    "dispute",
+    "company-record",
+    "power-of-attorney",
+    "other",
+)
+EVENT_KINDS = ("reminder", "call", "formal-notice", "acknowledgment", "promise", "dispute")
+CHANNELS = ("email", "letter", "registered-letter", "phone", "bailiff")
+PROCEDURES = (
+    "fr-mise-en-demeure",
+    "fr-injonction-de-payer",
+    "fr-refere-provision",
+    "fr-declaration-de-creance",
+    "eu-order-for-payment",
+    "de-mahnverfahren",
+    "uk-letter-of-claim",
+    "ch-poursuite",
+    "agency-handover",
+)
+LANGUAGES = ("fr", "en", "de")
+# The kind of evidence an event's file is, when no [[evidence]] entry says otherwise.
+EVENT_EVIDENCE_KIND = {
+    "reminder": "reminder",
+    "call": "correspondence",
+    "formal-notice": "formal-notice",
+    "acknowledgment": "acknowledgment",
+    "promise": "payment-promise",
+    "dispute": "dispute",
+}
+
+
+def _strict_date(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        raise PydanticCustomError(
+            "date_with_time",
+            "expected a date such as 2026-03-02, found a date and time ({value}); drop the time",
+            {"value": value.isoformat()},
+        )
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        raise PydanticCustomError(
+            "date_as_string",
+            'expected a TOML date such as 2026-03-02 (without quotes), found the string "{value}"',
+            {"value": value},
+        )
+    raise PydanticCustomError(
+        "date_type", "expected a TOML date such as 2026-03-02, found {value!r}", {"value": value}
+    )
+
+
+def _amount(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        if isinstance(value, str):
+            raise PydanticCustomError(
+                "amount_as_string",
+                'expected a number such as 18450.00 (without quotes), found the string "{value}"',
+                {"value": value},
+            )
+        raise PydanticCustomError(
+            "amount_type", "expected a number such as 18450.00, found {value!r}", {"value": value}
+        )
+    amount = Decimal(value)
+    if not amount.is_finite():
+        raise PydanticCustomError("amount_type", "expected a finite amount", {})
+    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise PydanticCustomError(
+            "amount_precision", "expected at most 2 decimals, found {value}", {"value": str(value)}
+        )
+    return amount
+
+
+def _positive(value: Decimal) -> Decimal:
+    if value <= 0:
+        raise PydanticCustomError("amount_positive", "expected an amount above 0, found {value}", {"value": str(value)})
+    return value
+
+
+def _one_of(choices: tuple[str, ...], what: str):
+    def check(value: Any) -> Any:
+        if not isinstance(value, str) or value not in choices:
+            raise PydanticCustomError(
+                "not_in_vocabulary",
+                "unknown {what} {value!r}; expected one of: {choices}",
+                {"what": what, "value": value, "choices": ", ".join(choices)},
+            )
+        return value
+
+    return check
+
+
+Date = Annotated[dt.date, BeforeValidator(_strict_date)]
+Amount = Annotated[Decimal, BeforeValidator(_amount), AfterValidator(_positive)]
+EvidenceKind = Annotated[str, BeforeValidator(_one_of(EVIDENCE_KINDS, "evidence kind"))]
+EventKind = Annotated[str, BeforeValidator(_one_of(EVENT_KINDS, "event kind"))]
+Channel = Annotated[str, BeforeValidator(_one_of(CHANNELS, "channel"))]
+Procedure = Annotated[str, BeforeValidator(_one_of(PROCEDURES, "procedure"))]
+Language = Annotated[str, BeforeValidator(_one_of(LANGUAGES, "language"))]
+NonEmpty = Annotated[str, Field(min_length=1)]
+
+
+def _country(value: Any) -> Any:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{2}", value):
+        raise PydanticCustomError(
+            "country", "expected an ISO 3166-1 alpha-2 country code such as FR or DE, found {value!r}", {"value": value}
+        )
+    return value
+
+
+def _currency(value: Any) -> Any:
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{3}", value):
+        raise PydanticCustomError(
+            "currency", "expected an ISO 4217 currency code such as EUR, found {value!r}", {"value": value}
+        )
+    return value
+
+
+Country = Annotated[str, BeforeValidator(_country)]
+Currency = Annotated[str, BeforeValidator(_currency)]
+# A path as written in case.toml; casefolder.py resolves it and refuses one that leaves the folder.
+RelPath = Annotated[str, Field(min_length=1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class CaseInfo(_Strict):
+    reference: NonEmpty
+    procedure: Procedure | None = None
+    language: Language
+    as_of: Date | None = None
+    court: str | None = None
+
+    @field_validator("reference")
+    @classmethod
+    def _reference_is_a_file_name(cls, value: str) -> str:
+        # The reference names the output file (<reference>.pdf).
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._ -]{0,79}", value) or value.endswith("."):
+            raise PydanticCustomError(
+                "reference",
+                "expected letters, digits, '-', '_', '.' or spaces (it names the output file), found {value!r}",
+                {"value": value},
+            )
+        return value
+
+
+class Party(_Strict):
+    name: NonEmpty
+    legal_form: str | None = None
+    registration: str | None = None
+    vat: str | None = None
+    address: list[str] = Field(default_factory=list)
+    country: Country | None = None
+    email: str | None = None
+    phone: str | None = None
+    iban: str | None = None
+    bic: str | None = None
+    signatory: str | None = None
+
+
+class Debtor(Party):
+    language: Language | None = None
+    consumer: bool = False
+
+
+class Representative(_Strict):
+    name: NonEmpty
+    firm: str | None = None
+    address: list[str] = Field(default_factory=list)
+    bar: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    reference: str | None = None
+
+
+class Invoice(_Strict):
+    number: NonEmpty
+    issued: Date
+    due: Date
+    amount: Amount
+    currency: Currency = "EUR"
+    file: RelPath | None = None
+
+
+class Payment(_Strict):
+    date: Date
+    amount: Amount
+    currency: Currency | None = None
+    invoice: str | None = None
+    reference: str | None = None
+
+
+class Event(_Strict):
+    date: Date
+    kind: EventKind
+    channel: Channel | None = None
+    file: RelPath | None = None
+    received: Date | None = None
+    note: str | None = None
+
+
+class EvidenceEntry(_Strict):
+    file: RelPath
+    kind: EvidenceKind | None = None
+    title: str | None = None
+    date: Date | None = None
+    language: Language | None = None
+    number: int | None = Field(default=None, ge=1)  # a fixed exhibit number (never renumber)
+    password_env: str | None = None
+
+
+class Insolvency(_Strict):
+    kind: NonEmpty
+    judgment: Date | None = None
+    published: Date | None = None
+    administrator: str | None = None
+    court: str | None = None
+
+
+class InterestTerms(_Strict):
+    rate: Annotated[Decimal, BeforeValidator(_amount)] | None = None
+    from_: Literal["due", "formal-notice"] = Field(default="due", alias="from")
+    day_count: Literal["actual/365", "actual/actual"] = "actual/365"
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
+
+
+class Case(_Strict):
+    schema_: Literal[1] = Field(alias="schema")
+    case: CaseInfo
+    creditor: Party
+    representative: Representative | None = None
+    debtor: Debtor
+    invoice: list[Invoice] = Field(default_factory=list)
+    payment: list[Payment] = Field(default_factory=list)
+    event: list[Event] = Field(default_factory=list)
+    evidence: list[EvidenceEntry] = Field(default_factory=list)
+    insolvency: Insolvency | None = None
+    interest: InterestTerms | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
+
+    @property
+    def language(self) -> str:
+        return self.case.language
+
+
+# ----------------------------------------------------------------------------------------------
+# Plain data passed between the stages (not read from case.toml, so plain dataclass-like models).
+
+
+class Piece(BaseModel):
+    """One evidence file found in the case folder, classified."""
+
+    model_config = ConfigDict(frozen=True)
+
+    path: Path  # absolute, resolved, inside the case folder
+    rel: str  # relative to the case folder, with forward slashes (what the user sees)
+    kind: str
+    kind_source: str  # entry | invoice | event | folder | filename | content | default
+    title: str
+    date: dt.date | None
+    language: str
+    number: int | None = None  # an explicit exhibit number from [[evidence]]
+    password_env: str | None = None
+    sha256: str
+    size: int
+
+
+class Part(BaseModel):
+    """A converted piece (or an attachment of one): a PDF in the cache and what it says."""
+
+    model_config = ConfigDict(frozen=True)
+
+    pdf: Path
+    pages: int
+    title: str
+    source: str  # what the user knows it by: the relative path, or "mail.eml › attachment.pdf"
+    sha256: str  # of the original bytes
+    size: int
+    note: str | None = None  # e.g. "repaired by qpdf"
+
+
+class Exhibit(BaseModel):
+    """A numbered exhibit: a piece, its converted PDF, and nested attachments."""
+
+    model_config = ConfigDict(frozen=True)
+
+    number: int
+    piece: Piece
+    main: Part
+    children: list[Part] = Field(default_factory=list)
+    facts: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        return self.main.pages + sum(c.pages for c in self.children)

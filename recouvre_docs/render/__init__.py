@@ -1,0 +1,1 @@
+"""Rendering: Jinja templates (environment.py) and HTML -> PDF with WeasyPrint (pdf.py)."""

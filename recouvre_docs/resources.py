@@ -1,0 +1,29 @@
+"""Where the packaged data and templates are.
+
+The templates live at the top of the repository (``templates/``), as DESIGN.md §7 chose. The wheel
+carries them inside the package as ``recouvre_docs/templates`` (see pyproject.toml); a source checkout
+or an editable install finds them beside the package. tests/test_packaging.py builds the wheel and
+looks inside.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def data_path(name: str) -> Path:
+    return _PACKAGE / "data" / name
+
+
+@lru_cache(maxsize=1)
+def templates_root() -> Path:
+    for candidate in (_PACKAGE / "templates", _PACKAGE.parent / "templates"):
+        if (candidate / "shared").is_dir():
+            return candidate
+    raise FileNotFoundError(
+        f"recouvre-docs templates not found (looked in {_PACKAGE / 'templates'} and {_PACKAGE.parent / 'templates'}); "
+        "reinstall the package"
+    )

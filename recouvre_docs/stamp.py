@@ -1,0 +1,217 @@
+"""Exhibit stamps: a small content stream per page, in an embedded font, in a band added below the
+page so that the stamp never covers the page's own content.
+
+The band is added at the page's *visual* bottom: for a page with ``/Rotate 90`` that is the right edge
+of its MediaBox, and the text is drawn rotated so that it reads upright on screen and on paper. The
+original content is wrapped in ``q … Q`` so that its graphics state cannot leak into the stamp.
+Annotations keep their coordinates: the page box only grows.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pikepdf
+from fontTools import subset
+from fontTools.ttLib import TTFont
+from pikepdf import Array, Dictionary, Name
+
+from .resources import templates_root
+
+BAND = 20.0  # points added at the visual bottom of every page
+MARGIN = 18.0
+SIZE = 8.5
+NAVY = (0.122, 0.227, 0.373)
+GREY = (0.36, 0.39, 0.44)
+FONT_NAMES = {"bold": "/RDStampB", "regular": "/RDStampR"}
+_FILES = {"bold": "LiberationSans-Bold.ttf", "regular": "LiberationSans-Regular.ttf"}
+# WinAnsiEncoding (cp1252) codes 32..255 that are defined.
+_CODES = [c for c in range(32, 256) if c != 127 and c not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)]
+
+
+@dataclass(frozen=True)
+class FontProgram:
+    data: bytes
+    name: str
+    widths: tuple[int, ...]  # for codes 32..255, in 1/1000 em
+    bbox: tuple[int, int, int, int]
+    ascent: int
+    descent: int
+    cap_height: int
+
+
+@lru_cache(maxsize=2)
+def font_program(style: str) -> FontProgram:
+    """A WinAnsi subset of Liberation Sans (deterministic: no timestamp is recomputed)."""
+    path = templates_root() / "shared" / "fonts" / _FILES[style]
+    logging.getLogger("fontTools").setLevel(logging.ERROR)  # "FFTM NOT subset" is not news
+    font = TTFont(str(path), recalcTimestamp=False)
+    options = subset.Options()
+    options.recalc_timestamp = False
+    options.notdef_outline = True
+    options.layout_features = []
+    options.name_IDs = [0, 1, 2, 3, 4, 5, 6]
+    options.drop_tables += ["DSIG", "GSUB", "GPOS", "GDEF", "kern", "hdmx", "VDMX", "LTSH"]
+    unicodes = [ord(bytes([c]).decode("cp1252")) for c in _CODES]
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=unicodes)
+    subsetter.subset(font)
+    cmap = font.getBestCmap()
+    hmtx = font["hmtx"]
+    scale = 1000 / font["head"].unitsPerEm
+    widths = []
+    for code in range(32, 256):
+        glyph = cmap.get(ord(bytes([code]).decode("cp1252", "replace"))) if code in _CODES else None
+        widths.append(round(hmtx[glyph][0] * scale) if glyph else 0)
+    head, os2 = font["head"], font["OS/2"]
+    out = io.BytesIO()
+    font.save(out, reorderTables=True)
+    return FontProgram(
+        data=out.getvalue(),
+        name=font["name"].getDebugName(6) or "LiberationSans",
+        widths=tuple(widths),
+        bbox=tuple(round(v * scale) for v in (head.xMin, head.yMin, head.xMax, head.yMax)),  # type: ignore[arg-type]
+        ascent=round(os2.sTypoAscender * scale),
+        descent=round(os2.sTypoDescender * scale),
+        cap_height=round(getattr(os2, "sCapHeight", 700) * scale) or 700,
+    )
+
+
+def add_fonts(pdf: pikepdf.Pdf) -> dict[str, pikepdf.Object]:
+    """Embed the stamp fonts once in ``pdf``; returns the indirect font dictionaries by style."""
+    fonts = {}
+    for style in ("bold", "regular"):
+        prog = font_program(style)
+        stream = pikepdf.Stream(pdf, prog.data)
+        stream.Length1 = len(prog.data)
+        base = Name("/RDSTMP+" + prog.name.replace(" ", ""))
+        descriptor = pdf.make_indirect(
+            Dictionary(
+                Type=Name.FontDescriptor,
+                FontName=base,
+                Flags=32,
+                FontBBox=Array(list(prog.bbox)),
+                ItalicAngle=0,
+                Ascent=prog.ascent,
+                Descent=prog.descent,
+                CapHeight=prog.cap_height,
+                StemV=120 if style == "bold" else 80,
+                FontFile2=pdf.make_indirect(stream),
+            )
+        )
+        fonts[style] = pdf.make_indirect(
+            Dictionary(
+                Type=Name.Font,
+                Subtype=Name.TrueType,
+                BaseFont=base,
+                FirstChar=32,
+                LastChar=255,
+                Widths=Array(list(prog.widths)),
+                Encoding=Name.WinAnsiEncoding,
+                FontDescriptor=descriptor,
+            )
+        )
+    return fonts
+
+
+def encode(text: str) -> bytes:
+    return text.encode("cp1252", "replace")
+
+
+def text_width(text: str, style: str, size: float) -> float:
+    prog = font_program(style)
+    return sum(prog.widths[b - 32] if b >= 32 else 0 for b in encode(text)) * size / 1000
+
+
+def _box(page: pikepdf.Page, key: str) -> list[float] | None:
+    value = page.obj.get(key)
+    if value is None:
+        return None
+    x0, y0, x1, y1 = (float(v) for v in value)
+    return [min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)]
+
+
+def _fit(text: str, style: str, size: float, room: float) -> str:
+    if text_width(text, style, size) <= room:
+        return text
+    while text and text_width(text + "…", style, size) > room:
+        text = text[:-1]
+    return text.rstrip() + "…" if text else ""
+
+
+def stamp_page(pdf: pikepdf.Pdf, page: pikepdf.Page, *, left: str, center: str, right: str) -> None:
+    """Grow ``page`` by a band at its visual bottom and write ``left | center | right`` in it."""
+    media = _box(page, "/MediaBox") or [0.0, 0.0, 612.0, 792.0]
+    crop = _box(page, "/CropBox")
+    if crop is not None:  # the visible area is the crop box, clipped to the media box
+        crop = [max(crop[0], media[0]), max(crop[1], media[1]), min(crop[2], media[2]), min(crop[3], media[3])]
+        if crop[2] <= crop[0] or crop[3] <= crop[1]:
+            crop = None
+    box = list(crop or media)
+    rotate = int(page.obj.get("/Rotate", 0)) % 360
+    x0, y0, x1, y1 = box
+    if rotate == 0:
+        y0 -= BAND
+    elif rotate == 90:
+        x1 += BAND
+    elif rotate == 180:
+        y1 += BAND
+    else:
+        x0 -= BAND
+    new = [x0, y0, x1, y1]
+    page.obj.MediaBox = Array([min(media[0], x0), min(media[1], y0), max(media[2], x1), max(media[3], y1)])
+    if crop is not None:
+        page.obj.CropBox = Array(new)
+    # user-space origin and axes of the band's visual coordinates (u to the right, v up, on screen)
+    width = (x1 - x0) if rotate in (0, 180) else (y1 - y0)
+    matrix = {
+        0: (1, 0, 0, 1, x0, y0),
+        90: (0, 1, -1, 0, x1, y0),
+        180: (-1, 0, 0, -1, x1, y1),
+        270: (0, -1, 1, 0, x0, y1),
+    }[rotate]
+    baseline = (BAND - SIZE * 0.7) / 2
+    room = (width - 2 * MARGIN) / 3
+    left = _fit(left, "bold", SIZE, room * 1.2)
+    right = _fit(right, "regular", SIZE, room * 0.8)
+    center = _fit(center, "regular", SIZE - 0.5, room)
+    ops: list[tuple[list, str]] = [
+        ([], "q"),
+        ([*matrix], "cm"),
+        ([1, 1, 1], "rg"),
+        ([0, 0, width, BAND], "re"),
+        ([], "f"),
+        ([*NAVY], "RG"),
+        ([0.5], "w"),
+        ([MARGIN, BAND - 0.5], "m"),
+        ([width - MARGIN, BAND - 0.5], "l"),
+        ([], "S"),
+    ]
+
+    def text(value: str, style: str, size: float, x: float, color) -> None:
+        if value:
+            ops.extend(
+                [
+                    ([], "BT"),
+                    ([*color], "rg"),
+                    ([Name(FONT_NAMES[style]), size], "Tf"),
+                    ([1, 0, 0, 1, round(x, 2), round(baseline, 2)], "Tm"),
+                    ([pikepdf.String(encode(value))], "Tj"),
+                    ([], "ET"),
+                ]
+            )
+
+    text(left, "bold", SIZE, MARGIN, NAVY)
+    text(center, "regular", SIZE - 0.5, (width - text_width(center, "regular", SIZE - 0.5)) / 2, GREY)
+    text(right, "regular", SIZE, width - MARGIN - text_width(right, "regular", SIZE), NAVY)
+    ops.append(([], "Q"))
+    page.contents_add(pikepdf.Stream(pdf, b"q\n"), prepend=True)
+    page.contents_add(pikepdf.Stream(pdf, b"\nQ\n" + pikepdf.unparse_content_stream(ops)), prepend=False)
+
+
+def install_fonts(page: pikepdf.Page, fonts: dict[str, pikepdf.Object]) -> None:
+    for style, font in fonts.items():
+        page.add_resource(font, Name.Font, Name(FONT_NAMES[style]))
