@@ -7,8 +7,10 @@ refused and recorded, and the page is rendered without it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import mimetypes
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -70,6 +72,23 @@ def _fetcher_class():
     return SafeFetcher
 
 
+# fontTools (which WeasyPrint uses to subset fonts) stamps "now" into each font's head table unless
+# SOURCE_DATE_EPOCH is set (reproducible-builds.org): a fixed value keeps the output byte-identical.
+_FIXED_EPOCH = "1767225600"  # 2026-01-01T00:00:00Z
+
+
+@contextlib.contextmanager
+def reproducible():
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    if previous is None:
+        os.environ["SOURCE_DATE_EPOCH"] = _FIXED_EPOCH
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+
+
 def html_to_pdf(
     html: str,
     target: Path,
@@ -85,8 +104,9 @@ def html_to_pdf(
     fonts = FontConfiguration()
     # WeasyPrint logs each refused URL as a warning; they are reported to the user our way.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    document = weasyprint.HTML(string=html, base_url=base_dir.as_uri() + "/", url_fetcher=fetcher).render(
-        font_config=fonts
-    )
-    document.write_pdf(target, font_config=fonts, pdf_identifier=b"recouvre-docs", uncompressed_pdf=False)
+    with reproducible():
+        document = weasyprint.HTML(string=html, base_url=base_dir.as_uri() + "/", url_fetcher=fetcher).render(
+            font_config=fonts
+        )
+        document.write_pdf(target, font_config=fonts, pdf_identifier=b"recouvre-docs", uncompressed_pdf=False)
     return RenderResult(pages=len(document.pages), blocked=list(fetcher.blocked))
