@@ -86,7 +86,7 @@ def _strict_date(value: Any) -> Any:
             {"value": value},
         )
     raise PydanticCustomError(
-        "date_type", "expected a TOML date such as 2026-03-02, found {value!r}", {"value": value}
+        "date_type", "expected a TOML date such as 2026-03-02, found {value}", {"value": repr(value)}
     )
 
 
@@ -99,7 +99,7 @@ def _amount(value: Any) -> Any:
                 {"value": value},
             )
         raise PydanticCustomError(
-            "amount_type", "expected a number such as 18450.00, found {value!r}", {"value": value}
+            "amount_type", "expected a number such as 18450.00, found {value}", {"value": repr(value)}
         )
     amount = Decimal(value)
     if not amount.is_finite():
@@ -122,8 +122,8 @@ def _one_of(choices: tuple[str, ...], what: str):
         if not isinstance(value, str) or value not in choices:
             raise PydanticCustomError(
                 "not_in_vocabulary",
-                "unknown {what} {value!r}; expected one of: {choices}",
-                {"what": what, "value": value, "choices": ", ".join(choices)},
+                "unknown {what} {value}; expected one of: {choices}",
+                {"what": what, "value": repr(value), "choices": ", ".join(choices)},
             )
         return value
 
@@ -143,7 +143,7 @@ NonEmpty = Annotated[str, Field(min_length=1)]
 def _country(value: Any) -> Any:
     if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{2}", value):
         raise PydanticCustomError(
-            "country", "expected an ISO 3166-1 alpha-2 country code such as FR or DE, found {value!r}", {"value": value}
+            "country", "expected an ISO 3166-1 alpha-2 country code such as FR or DE, found {value}", {"value": repr(value)}
         )
     return value
 
@@ -151,7 +151,7 @@ def _country(value: Any) -> Any:
 def _currency(value: Any) -> Any:
     if not isinstance(value, str) or not re.fullmatch(r"[A-Z]{3}", value):
         raise PydanticCustomError(
-            "currency", "expected an ISO 4217 currency code such as EUR, found {value!r}", {"value": value}
+            "currency", "expected an ISO 4217 currency code such as EUR, found {value}", {"value": repr(value)}
         )
     return value
 
@@ -180,8 +180,8 @@ class CaseInfo(_Strict):
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._ -]{0,79}", value) or value.endswith("."):
             raise PydanticCustomError(
                 "reference",
-                "expected letters, digits, '-', '_', '.' or spaces (it names the output file), found {value!r}",
-                {"value": value},
+                "expected letters, digits, '-', '_', '.' or spaces (it names the output file), found {value}",
+                {"value": repr(value)},
             )
         return value
 

@@ -432,3 +432,605 @@ def data_uri(svg: str) -> str:
 
 def img_svg(svg: str, css: str = "", alt: str = "") -> str:
     return f'<img src="{data_uri(svg)}" style="{css}" alt="{esc(alt)}">'
+
+
+# ==============================================================================================
+# Stamps and logos (SVG)
+# ==============================================================================================
+
+_MEASURE: dict[str, ImageFont.FreeTypeFont] = {}
+
+
+def text_width(text: str, size: float, font: str = "sans-b") -> float:
+    """Advance width of ``text`` at ``size`` (same unit as size), measured on the real font."""
+    if font not in _MEASURE:
+        _MEASURE[font] = ImageFont.truetype(str(FONTS[font]), 200)
+    return _MEASURE[font].getlength(text) / 200 * size
+
+
+def _arc_text(text, cx, cy, r, size, top=True, family="Liberation Sans", weight="bold", spacing=0.12):
+    """Characters of ``text`` placed one by one on a circle (top arc reads clockwise, bottom arc reads
+    left to right), as SVG <text> elements."""
+    widths = [text_width(ch, size) + spacing * size for ch in text]
+    total = sum(widths)
+    span = total / r  # radians
+    out = []
+    pos = -span / 2
+    for ch, w in zip(text, widths):
+        a = pos + w / 2
+        pos += w
+        if ch == " ":
+            continue
+        deg = math.degrees(a)
+        half = text_width(ch, size) / 2
+        if top:
+            px, py = cx + r * math.sin(a), cy - r * math.cos(a)
+            rot = deg
+        else:
+            # bottom arc, read left to right: the first character is on the left (angle +span/2)
+            rr = r + size * 0.72
+            px, py = cx + rr * math.sin(a), cy + rr * math.cos(a)
+            rot = -deg
+        out.append(f'<text x="{-half:.2f}" y="0" transform="translate({px:.2f},{py:.2f}) rotate({rot:.2f})">'
+                   f'{esc(ch)}</text>')
+    return (f'<g font-family="{family}" font-weight="{weight}" font-size="{size:.2f}">' + "".join(out) + "</g>")
+
+
+def round_stamp_svg(top: str, bottom: str, center: list[str], color="#3a2f8f", angle=-8.0, size_mm=38) -> str:
+    r = 19.0
+    c = 20.0
+    parts = [
+        f'<circle cx="{c}" cy="{c}" r="{r}" fill="none" stroke="{color}" stroke-width="1.1"/>',
+        f'<circle cx="{c}" cy="{c}" r="{r - 1.6}" fill="none" stroke="{color}" stroke-width="0.35"/>',
+        f'<circle cx="{c}" cy="{c}" r="{r - 7.2}" fill="none" stroke="{color}" stroke-width="0.55"/>',
+        f'<g fill="{color}">',
+        _arc_text(top, c, c, r - 6.0, 3.6, top=True),
+        _arc_text(bottom, c, c, r - 5.9, 2.9, top=False, weight="normal"),
+        # two stars between the arcs
+        f'<text x="{c - r + 4.0:.2f}" y="{c + 1.2:.2f}" font-family="DejaVu Sans" font-size="3" '
+        f'text-anchor="middle">★</text>',
+        f'<text x="{c + r - 4.0:.2f}" y="{c + 1.2:.2f}" font-family="DejaVu Sans" font-size="3" '
+        f'text-anchor="middle">★</text>',
+    ]
+    n = len(center)
+    for i, line in enumerate(center):
+        size = 3.3 if i == 0 else 2.5
+        y = c + (i - (n - 1) / 2) * 3.6 + size * 0.35
+        parts.append(f'<text x="{c}" y="{y:.2f}" font-family="Liberation Sans" font-weight="bold" '
+                     f'font-size="{size}" text-anchor="middle">{esc(line)}</text>')
+    parts.append("</g>")
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{size_mm}mm" height="{size_mm}mm" viewBox="0 0 40 40">'
+            f'<g transform="rotate({angle} 20 20)" opacity="0.82">' + "".join(parts) + "</g></svg>")
+
+
+def rect_stamp_svg(lines: list[str], color="#24348a", angle=-3.0, width_mm=62) -> str:
+    w = 64.0
+    h = 7.5 + 4.2 * len(lines)
+    parts = [
+        f'<rect x="1" y="1" width="{w - 2}" height="{h - 2}" rx="1.2" fill="none" stroke="{color}" stroke-width="0.9"/>',
+        f'<rect x="2.3" y="2.3" width="{w - 4.6}" height="{h - 4.6}" rx="0.8" fill="none" stroke="{color}" '
+        f'stroke-width="0.3"/>',
+    ]
+    for i, line in enumerate(lines):
+        size = 4.0 if i == 0 else 2.9
+        y = 7.3 + i * 4.2 + (0.3 if i else 0)
+        weight = "bold" if i == 0 else "normal"
+        parts.append(f'<text x="{w / 2}" y="{y:.2f}" font-family="Liberation Sans" font-weight="{weight}" '
+                     f'font-size="{size}" fill="{color}" text-anchor="middle">{esc(line)}</text>')
+    pad = 4
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width_mm}mm" height="{width_mm * (h + 2 * pad) / (w + 2 * pad):.2f}mm" '
+            f'viewBox="{-pad} {-pad} {w + 2 * pad} {h + 2 * pad}"><g transform="rotate({angle} {w / 2} {h / 2})" '
+            f'opacity="0.8">' + "".join(parts) + "</g></svg>")
+
+
+def debtor_stamp_svg(angle=-8.0) -> str:
+    return round_stamp_svg("BOULANGERIES MARTIN & FILS", f"SIRET {spaced(DEBT['siret'])}",
+                           ["SARL", "69100", "VILLEURBANNE"], angle=angle)
+
+
+def creditor_stamp_svg(angle=-3.0) -> str:
+    return rect_stamp_svg([
+        "ATELIER DUPONT SAS",
+        "Agencements métalliques sur mesure",
+        "12 rue des Forges — 69002 LYON",
+        f"Tél. {CRED['phone']}",
+        f"SIRET {spaced(CRED['siret'])} — APE {CRED['naf']}",
+    ], angle=angle)
+
+
+def handwriting_svg(text: str, size=4.2, color="#14246b", angle=-3.0, seed=0, family="Liberation Serif") -> str:
+    """A few handwritten-looking words: italic glyphs with a jittered base line and size."""
+    rng = random.Random(seed)
+    x = 1.0
+    parts = []
+    for ch in text:
+        s = size * rng.uniform(0.94, 1.07)
+        dy = rng.uniform(-0.25, 0.25)
+        rot = rng.uniform(-5, 5)
+        if ch != " ":
+            parts.append(f'<text x="{x:.2f}" y="{size * 1.2 + dy:.2f}" font-size="{s:.2f}" '
+                         f'transform="rotate({rot:.1f} {x:.2f} {size * 1.2:.2f})">{esc(ch)}</text>')
+        x += text_width(ch, s, "serif-i") * rng.uniform(0.97, 1.05)
+    w, h = x + 1.5, size * 1.8
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{w:.2f}mm" height="{h:.2f}mm" viewBox="0 0 {w:.2f} {h:.2f}">'
+            f'<g transform="rotate({angle} 0 {h / 2:.2f})" fill="{color}" fill-opacity="0.9" font-family="{family}" '
+            f'font-style="italic" stroke="{color}" stroke-width="0.06" stroke-opacity="0.9">' + "".join(parts)
+            + "</g></svg>")
+
+
+def dupont_logo_svg(size_mm=16) -> str:
+    """Atelier Dupont: a steel-blue square with a shelving unit drawn in white and an orange bar."""
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{size_mm}mm" height="{size_mm}mm" viewBox="0 0 40 40">'
+            '<rect x="0" y="0" width="40" height="40" rx="3" fill="#1f3a5f"/>'
+            '<rect x="8" y="7" width="3" height="27" fill="#fff"/><rect x="29" y="7" width="3" height="27" fill="#fff"/>'
+            '<rect x="8" y="11" width="24" height="2.4" fill="#fff"/><rect x="8" y="19" width="24" height="2.4" fill="#fff"/>'
+            '<rect x="8" y="27" width="24" height="2.4" fill="#e07b24"/>'
+            '<path d="M11 13.4 L29 19 M11 19 L29 13.4" stroke="#fff" stroke-width="0.9"/>'
+            '</svg>')
+
+
+def martin_logo_svg(size_mm=18) -> str:
+    """Boulangeries Martin & Fils: an ear of wheat in a circle."""
+    grains = []
+    for i in range(6):
+        y = 27 - i * 3.6
+        for side in (-1, 1):
+            ang = side * 32
+            cx = 20 + side * 2.3
+            grains.append(f'<ellipse cx="{cx:.1f}" cy="{y:.1f}" rx="1.7" ry="3.1" '
+                          f'transform="rotate({ang} {cx:.1f} {y:.1f})" fill="#b5762a"/>')
+    grains.append('<ellipse cx="20" cy="6.2" rx="1.6" ry="3" fill="#b5762a"/>')
+    awns = "".join(f'<path d="M{20 + s * 2.5} {27 - i * 3.6 - 2} l{s * 4.5} -6" stroke="#b5762a" stroke-width="0.35"/>'
+                   for i in range(1, 6) for s in (-1, 1))
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{size_mm}mm" height="{size_mm}mm" viewBox="0 0 40 40">'
+            '<circle cx="20" cy="20" r="19" fill="#fbf3e4" stroke="#7a4a1c" stroke-width="1.2"/>'
+            '<path d="M20 36 C 20 30, 20.3 20, 20 8" stroke="#7a4a1c" stroke-width="1" fill="none"/>'
+            + "".join(grains) + awns + "</svg>")
+
+
+# ==============================================================================================
+# HTML -> PDF
+# ==============================================================================================
+
+
+def font_faces() -> str:
+    faces = []
+    for family, base in (("LS", "sans"), ("LSerif", "serif"), ("DVC", "cond")):
+        for suffix, weight, style in (("", "normal", "normal"), ("-b", "bold", "normal"),
+                                      ("-i", "normal", "italic"), ("-bi", "bold", "italic")):
+            faces.append(f'@font-face {{ font-family: "{family}"; font-weight: {weight}; font-style: {style}; '
+                         f'src: url("{FONTS[base + suffix].as_uri()}"); }}')
+    faces.append(f'@font-face {{ font-family: "LMono"; src: url("{FONTS["mono"].as_uri()}"); }}')
+    faces.append(f'@font-face {{ font-family: "LMono"; font-weight: bold; src: url("{FONTS["mono-b"].as_uri()}"); }}')
+    return "\n".join(faces)
+
+
+def _last_sunday(year: int, month: int) -> dt.date:
+    d = dt.date(year, month + 1, 1) - dt.timedelta(days=1)
+    return d - dt.timedelta(days=(d.weekday() + 1) % 7)
+
+
+def paris_offset(d: dt.date) -> str:
+    """UTC offset of Paris time on ``d`` (summer time from the last Sunday of March to the last of October)."""
+    return "+02:00" if _last_sunday(d.year, 3) <= d < _last_sunday(d.year, 10) else "+01:00"
+
+
+def html_doc(title: str, body: str, css: str, *, date: dt.date, author: str, keywords: str = "",
+             lang: str = "fr") -> str:
+    stamp = f"{date.isoformat()}T09:00:00{paris_offset(date)}"
+    return f"""<!DOCTYPE html>
+<html lang="{lang}"><head><meta charset="utf-8">
+<title>{esc(title)}</title>
+<meta name="author" content="{esc(author)}">
+<meta name="keywords" content="{esc(keywords)}">
+<meta name="generator" content="{esc(author)}">
+<meta name="dcterms.created" content="{stamp}">
+<meta name="dcterms.modified" content="{stamp}">
+<style>
+{font_faces()}
+{css}
+</style></head><body>
+{body}
+</body></html>"""
+
+
+def render_pdf(html: str, out: Path, *, pdfa: bool = False) -> Path:
+    from weasyprint import HTML
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    doc = HTML(string=html, base_url=str(HERE)).render()
+    kwargs = {}
+    if pdfa:
+        kwargs["pdf_variant"] = "pdf/a-3b"
+    data = doc.write_pdf(**kwargs)
+    out.write_bytes(data)
+    normalize_pdf(out)
+    return out
+
+
+def normalize_pdf(path: Path) -> None:
+    """Rewrite with a deterministic /ID (the dates come from the document's metadata)."""
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        pdf.save(path, deterministic_id=True, compress_streams=True,
+                 object_stream_mode=pikepdf.ObjectStreamMode.preserve)
+
+
+# ==============================================================================================
+# Contrat-cadre (4 portrait pages + 1 landscape annex)
+# ==============================================================================================
+
+CONTRACT_ARTICLES = [
+    ("Objet", [
+        "Le présent contrat-cadre (le « Contrat ») a pour objet de définir les conditions dans lesquelles le "
+        "Fournisseur fournit au Client, à la demande de celui-ci, des agencements métalliques standard ou fabriqués "
+        "sur mesure (les « Produits ») et réalise, lorsque le Client le demande, les prestations de pose, "
+        "d'installation et de mise en service associées (les « Prestations »).",
+        "Le Contrat ne comporte aucune obligation d'achat minimum à la charge du Client ni aucune exclusivité au "
+        "profit de l'une ou l'autre des Parties. Chaque fourniture est déclenchée par un bon de commande émis dans "
+        "les conditions de l'article 4.",
+    ]),
+    ("Documents contractuels", [
+        "Les relations entre les Parties sont régies par les documents suivants, classés par ordre de priorité "
+        "décroissant : (i) le présent Contrat ; (ii) son Annexe 1 « Grille tarifaire » ; (iii) les bons de commande "
+        "acceptés par le Fournisseur ; (iv) les conditions générales de vente du Fournisseur, version 2026, dont le "
+        "Client reconnaît avoir reçu un exemplaire et qu'il déclare accepter sans réserve.",
+        "En cas de contradiction entre ces documents, le document de rang supérieur prévaut. Les conditions "
+        "générales d'achat du Client, ou toute autre condition figurant sur ses documents commerciaux, sont "
+        "inopposables au Fournisseur sauf acceptation écrite et expresse de sa part.",
+    ]),
+    ("Durée", [
+        "Le Contrat prend effet à la date de sa signature par les deux Parties pour une durée initiale de douze (12) "
+        "mois.",
+        "Il se renouvelle ensuite par tacite reconduction pour des périodes successives de douze (12) mois, sauf "
+        "dénonciation par l'une des Parties notifiée par lettre recommandée avec demande d'avis de réception au moins "
+        "trois (3) mois avant l'échéance de la période en cours.",
+        "L'arrivée du terme ou la résiliation du Contrat est sans effet sur l'exécution des commandes en cours, qui "
+        "demeurent régies par ses stipulations jusqu'à leur complet achèvement et leur complet paiement.",
+    ]),
+    ("Commandes", [
+        "Toute commande fait l'objet d'un bon de commande écrit du Client, daté et signé par une personne habilitée, "
+        "précisant les références, quantités, prix unitaires, lieux et délais de livraison souhaités ainsi que, le cas "
+        "échéant, les Prestations demandées. Le bon de commande vise le présent Contrat.",
+        "La commande n'est ferme qu'après son acceptation par le Fournisseur, par écrit ou par courrier électronique, "
+        "dans un délai de cinq (5) jours ouvrés. Pour les Produits fabriqués sur mesure, l'acceptation intervient "
+        "après validation par le Client des plans d'exécution établis par le Fournisseur.",
+        "Toute modification ou annulation de commande demandée par le Client après son acceptation est subordonnée "
+        "à l'accord écrit du Fournisseur. Les Produits sur mesure dont la fabrication a été engagée ne peuvent être "
+        "annulés ; les frais engagés et les matières approvisionnées restent dus.",
+    ]),
+    ("Prix", [
+        "Les Produits et Prestations sont facturés aux prix figurant dans la grille tarifaire de l'Annexe 1, "
+        "exprimés en euros hors taxes, départ atelier de Lyon, emballage standard compris. La taxe sur la valeur "
+        "ajoutée est facturée en sus au taux en vigueur à la date de son fait générateur.",
+        "Les prix de l'Annexe 1 sont fermes jusqu'au 31 décembre 2026. Ils pourront être révisés au 1er janvier de "
+        "chaque année en fonction de l'évolution de l'indice des prix de production de l'industrie française pour le "
+        "marché français des produits sidérurgiques, le Fournisseur notifiant la nouvelle grille au Client au moins "
+        "un (1) mois avant son entrée en vigueur.",
+        "Les Produits ou Prestations ne figurant pas dans la grille font l'objet d'un devis préalable accepté par le "
+        "Client. Les Prestations de pose sont facturées au temps passé, sur la base des taux horaires et forfaits de "
+        "l'Annexe 1.",
+    ]),
+    ("Livraison, transport et transfert des risques", [
+        "Les délais de livraison indiqués dans l'acceptation de commande sont donnés à titre indicatif. Un retard "
+        "de livraison n'excédant pas trente (30) jours ne peut donner lieu ni à l'annulation de la commande, ni à "
+        "pénalités, ni à dommages et intérêts.",
+        "Les Produits sont livrés à l'adresse indiquée sur le bon de commande. Chaque livraison est accompagnée d'un "
+        "bon de livraison que le Client, ou son préposé, signe après vérification du nombre de colis et de l'état "
+        "apparent des Produits.",
+        "Il appartient au Client de vérifier les Produits à la livraison et de porter sur le bon de livraison toute "
+        "réserve précise et motivée, confirmée au transporteur et au Fournisseur dans les trois (3) jours, "
+        "conformément à l'article L. 133-3 du Code de commerce. À défaut de réserve, les Produits sont réputés "
+        "livrés conformes et exempts de vices apparents.",
+        "Le transfert des risques de perte et de détérioration des Produits intervient à la livraison, "
+        "indépendamment du transfert de propriété.",
+    ]),
+    ("Installation et réception", [
+        "Lorsque le Client commande des Prestations, il met à la disposition du Fournisseur des locaux libres "
+        "d'accès, dégagés, alimentés en électricité et conformes aux plans validés. Les temps d'attente et les "
+        "déplacements supplémentaires imputables au Client sont facturés selon l'Annexe 1.",
+        "À l'achèvement des Prestations, les Parties signent un procès-verbal de réception, avec ou sans réserves. "
+        "À défaut de signature du procès-verbal dans les huit (8) jours suivant l'achèvement, ou en cas "
+        "d'utilisation des agencements par le Client, la réception est réputée prononcée sans réserve.",
+        "Les réserves éventuelles ne suspendent pas l'exigibilité des factures, à l'exception d'une retenue limitée "
+        "au montant des travaux restant à effectuer pour les lever.",
+    ]),
+    ("Facturation et conditions de paiement", [
+        "Les Produits sont facturés à la livraison ; les Prestations sont facturées à leur achèvement, le cas "
+        "échéant mensuellement pour les chantiers de plus d'un mois.",
+        "<b>Les factures sont payables à trente (30) jours à compter de leur date d'émission</b>, par virement "
+        "bancaire sur le compte du Fournisseur dont les coordonnées figurent sur chaque facture, conformément à "
+        "l'article L. 441-10 du Code de commerce. Aucun escompte n'est accordé en cas de paiement anticipé.",
+        "Le paiement s'entend de l'encaissement effectif des fonds sur le compte du Fournisseur. Le Client ne peut "
+        "en aucun cas procéder à une compensation avec des sommes qu'il estimerait lui être dues par le Fournisseur, "
+        "ni suspendre ses paiements, sans l'accord exprès et préalable de celui-ci.",
+        "Les factures sont adressées au Client par voie électronique à l'adresse qu'il a désignée ; les factures "
+        "de Produits sont émises au format Factur-X. Toute contestation d'une facture doit être formulée par écrit, "
+        "de façon motivée, dans les quinze (15) jours de sa réception ; à défaut, la facture est réputée acceptée.",
+    ]),
+    ("Retard de paiement", [
+        "Conformément à l'article L. 441-10 du Code de commerce, toute somme non payée à son échéance porte de plein "
+        "droit, sans qu'un rappel soit nécessaire, des <b>pénalités de retard calculées au taux d'intérêt appliqué "
+        "par la Banque centrale européenne à son opération de refinancement la plus récente, majoré de dix (10) "
+        "points de pourcentage</b>. Le taux applicable pendant le premier semestre de l'année est celui en vigueur "
+        "au 1er janvier de l'année considérée ; pendant le second semestre, celui en vigueur au 1er juillet.",
+        "Tout retard de paiement rend en outre le Client débiteur de plein droit d'une <b>indemnité forfaitaire "
+        "pour frais de recouvrement de quarante (40) euros</b> par facture, conformément aux articles L. 441-10 et "
+        "D. 441-5 du Code de commerce. Lorsque les frais de recouvrement exposés sont supérieurs à ce montant, le "
+        "Fournisseur peut demander une indemnisation complémentaire, sur justification.",
+        "Le défaut de paiement d'une seule échéance entraîne, après mise en demeure restée sans effet pendant huit "
+        "(8) jours, l'exigibilité immédiate de l'ensemble des sommes dues par le Client à quelque titre que ce soit, "
+        "ainsi que le droit pour le Fournisseur de suspendre toute livraison ou Prestation en cours jusqu'à complet "
+        "paiement, sans préjudice de toute autre voie d'action.",
+    ]),
+    ("Réserve de propriété", [
+        "<b>LE FOURNISSEUR CONSERVE LA PROPRIÉTÉ DES PRODUITS LIVRÉS JUSQU'AU PAIEMENT EFFECTIF DE L'INTÉGRALITÉ DU "
+        "PRIX EN PRINCIPAL ET ACCESSOIRES</b>, conformément aux articles 2367 et suivants du Code civil et L. 624-16 "
+        "du Code de commerce. La remise d'un titre créant une obligation de payer ne constitue pas un paiement au "
+        "sens du présent article.",
+        "Jusqu'au complet paiement, le Client s'interdit de revendre, de donner en gage ou de transférer la propriété "
+        "des Produits, et doit les assurer contre les risques de perte et de détérioration. Les Produits incorporés "
+        "à un ouvrage restent revendiquables tant qu'ils peuvent être dissociés sans dommage.",
+        "En cas de défaut de paiement, le Fournisseur pourra reprendre les Produits, aux frais du Client, huit (8) "
+        "jours après une mise en demeure restée infructueuse ; les acomptes versés lui resteront acquis à "
+        "concurrence du préjudice subi.",
+    ]),
+    ("Garantie", [
+        "Le Fournisseur garantit les Produits contre tout défaut de matière ou de fabrication pendant douze (12) mois "
+        "à compter de la livraison, et les Prestations contre tout défaut d'exécution pendant douze (12) mois à "
+        "compter de la réception. La garantie couvre, au choix du Fournisseur, la réparation ou le remplacement des "
+        "éléments reconnus défectueux.",
+        "Sont exclus de la garantie les dommages résultant d'une utilisation non conforme, d'une surcharge au-delà "
+        "des charges admissibles indiquées, d'un défaut d'entretien, d'une modification ou de l'intervention d'un "
+        "tiers, ainsi que l'usure normale. Le présent article ne prive pas le Client de la garantie légale des vices "
+        "cachés des articles 1641 et suivants du Code civil.",
+    ]),
+    ("Responsabilité et assurances", [
+        "La responsabilité du Fournisseur est limitée aux dommages directs et prévisibles causés au Client par un "
+        "manquement prouvé à ses obligations. Elle ne saurait excéder, toutes causes confondues, le montant hors "
+        "taxes de la commande concernée. Le Fournisseur ne répond pas des préjudices indirects tels que perte "
+        "d'exploitation, perte de chiffre d'affaires ou atteinte à l'image, sauf faute lourde ou dolosive.",
+        "Chaque Partie déclare être titulaire d'une police d'assurance de responsabilité civile professionnelle "
+        "couvrant les conséquences de son activité et s'engage à la maintenir pendant toute la durée du Contrat.",
+    ]),
+    ("Force majeure", [
+        "Aucune Partie ne pourra être tenue pour responsable de l'inexécution de ses obligations résultant d'un cas "
+        "de force majeure au sens de l'article 1218 du Code civil. La Partie empêchée en informe l'autre sans délai. "
+        "Si l'empêchement se prolonge au-delà de soixante (60) jours, chaque Partie peut résilier la commande "
+        "concernée de plein droit, par lettre recommandée avec demande d'avis de réception, sans indemnité. La force "
+        "majeure ne peut être invoquée pour différer le paiement d'une somme exigible.",
+    ]),
+    ("Résiliation", [
+        "En cas de manquement grave de l'une des Parties à ses obligations, non réparé dans un délai de quinze (15) "
+        "jours à compter d'une mise en demeure adressée par lettre recommandée avec demande d'avis de réception, "
+        "l'autre Partie pourra résilier le Contrat de plein droit, sans préjudice des dommages et intérêts "
+        "auxquels elle pourrait prétendre. Le non-paiement d'une facture à son échéance constitue un manquement grave "
+        "au sens du présent article.",
+    ]),
+    ("Confidentialité et propriété des études", [
+        "Chaque Partie s'engage à tenir confidentiels les plans, études, prix et informations techniques ou "
+        "commerciales communiqués par l'autre Partie, pendant la durée du Contrat et les trois (3) années suivant "
+        "son terme. Les plans et études réalisés par le Fournisseur demeurent sa propriété intellectuelle et ne "
+        "peuvent être communiqués à un tiers ni utilisés pour faire réaliser les agencements par un autre fabricant.",
+    ]),
+    ("Dispositions générales", [
+        "Le Contrat exprime l'intégralité de l'accord des Parties sur son objet ; toute modification fait l'objet "
+        "d'un avenant écrit signé par les deux Parties. Le fait pour une Partie de ne pas se prévaloir d'un "
+        "manquement de l'autre Partie ne vaut pas renonciation à s'en prévaloir ultérieurement. Si l'une des "
+        "stipulations du Contrat était déclarée nulle, les autres conserveraient leur plein effet. Le Contrat ne "
+        "peut être cédé par le Client sans l'accord préalable et écrit du Fournisseur.",
+        "Les Parties élisent domicile en leurs sièges sociaux respectifs. Les notifications sont valablement faites "
+        "par lettre recommandée avec demande d'avis de réception ou par courrier électronique aux adresses "
+        f"suivantes : pour le Fournisseur, {CRED['email']} ; pour le Client, {DEBT['email']}.",
+    ]),
+    ("Droit applicable et attribution de juridiction", [
+        "Le Contrat est soumis au droit français. Les Parties s'efforceront de régler à l'amiable tout différend "
+        "relatif à la formation, l'interprétation, l'exécution ou la cessation du Contrat.",
+        "<b>À DÉFAUT D'ACCORD AMIABLE DANS UN DÉLAI DE TRENTE (30) JOURS, TOUT LITIGE RELATIF AU CONTRAT ET AUX "
+        "COMMANDES PASSÉES EN APPLICATION DE CELUI-CI SERA DE LA COMPÉTENCE EXCLUSIVE DU TRIBUNAL DE COMMERCE DE "
+        "LYON</b>, y compris en cas de référé, de requête en injonction de payer, d'appel en garantie ou de "
+        "pluralité de défendeurs. Les Parties, ayant toutes deux la qualité de commerçant, déclarent accepter "
+        "expressément la présente clause conformément à l'article 48 du Code de procédure civile.",
+    ]),
+]
+
+# (référence, désignation, dimensions / caractéristiques, matière / finition, unité, prix HT, délai, remarque)
+PRICE_GRID_GOODS = [
+    ("ET-INX-1540", "Étagère murale de présentation", "L. 1500 × P. 400 mm, 2 consoles", "Inox 304 brossé 15/10e", "u", "545,00", "4 sem.", ""),
+    ("ET-INX-2040", "Étagère murale de présentation", "L. 2000 × P. 400 mm, 2 consoles", "Inox 304 brossé 15/10e", "u", "685,00", "4 sem.", "Console intermédiaire : + 48,00"),
+    ("PN-06-9005", "Panetière 6 niches inclinées", "H. 2100 × L. 1000 mm", "Acier thermolaqué RAL 9005", "u", "920,00", "5 sem.", "Autres RAL : + 6 %"),
+    ("PN-09-9005", "Panetière 9 niches inclinées", "H. 2100 × L. 1500 mm", "Acier thermolaqué RAL 9005", "u", "1 240,00", "5 sem.", "Autres RAL : + 6 %"),
+    ("PN-12-9005", "Panetière 12 niches inclinées", "H. 2100 × L. 2000 mm", "Acier thermolaqué RAL 9005", "u", "1 560,00", "6 sem.", "Autres RAL : + 6 %"),
+    ("CC-1500-BR", "Comptoir-caisse", "L. 1500 mm, tablette encaissement", "Acier brossé, plateau compact", "u", "2 490,00", "6 sem.", "Sur plans validés"),
+    ("CC-1800-BR", "Comptoir-caisse", "L. 1800 mm, tablette encaissement", "Acier brossé, plateau compact", "u", "2 950,00", "6 sem.", "Sur plans validés"),
+    ("TB-INX-1870", "Table de travail adossée", "L. 1800 × P. 700 mm, étagère basse", "Inox 304", "u", "1 150,00", "3 sem.", ""),
+    ("RY-G5-1060", "Rayonnage de réserve 5 niveaux", "L. 1000 × P. 600 × H. 2000 mm", "Acier galvanisé", "u", "312,50", "2 sem.", "150 kg / niveau"),
+    ("RY-G5-1560", "Rayonnage de réserve 5 niveaux", "L. 1500 × P. 600 × H. 2000 mm", "Acier galvanisé", "u", "398,00", "2 sem.", "120 kg / niveau"),
+    ("CE-18-6040", "Chariot à échelle 18 niveaux", "Plaques 600 × 400 mm, 4 roues dont 2 à frein", "Inox", "u", "895,00", "3 sem.", ""),
+    ("CE-20-8060", "Chariot à échelle 20 niveaux", "Plaques 800 × 600 mm, 4 roues dont 2 à frein", "Inox", "u", "1 090,00", "3 sem.", ""),
+    ("KF-PLAT-01", "Kit de fixation", "Platines murales, chevilles, visserie", "Inox A2", "lot", "305,00", "—", "1 lot par commande"),
+]
+PRICE_GRID_SERVICES = [
+    ("ETU-PLAN", "Relevé de cotes, étude et plans d'exécution", "Par point de vente", "—", "forfait", "450,00", "—", "Offert si commande > 10 000 € HT"),
+    ("MO-TECH", "Main-d'œuvre de pose", "Technicien agenceur qualifié", "Jours ouvrés 7 h – 18 h", "h", "65,00", "—", "Majoration nuit / dimanche : + 50 %"),
+    ("MO-CHEF", "Main-d'œuvre de pose", "Chef d'équipe", "Jours ouvrés 7 h – 18 h", "h", "78,00", "—", ""),
+    ("DEP-LYON", "Forfait déplacement", "Lyon et communes limitrophes", "Par jour et par véhicule", "forfait", "120,00", "—", ""),
+    ("DEP-RHONE", "Forfait déplacement", "Reste du département du Rhône", "Par jour et par véhicule", "forfait", "180,00", "—", ""),
+    ("LOC-NAC", "Location de nacelle élévatrice", "Nacelle ciseaux 8 m", "Livraison et reprise comprises", "jour", "285,00", "—", ""),
+    ("ELEC-LED", "Raccordement éclairage LED", "Jusqu'à 3 panetières", "LED 4000 K, alimentations", "forfait", "1 200,00", "—", "Par panetière supplémentaire : + 380,00"),
+    ("CONS-FIX", "Scellements et consommables de pose", "Jusqu'à 40 points de fixation", "Résine, tiges, joints", "lot", "410,00", "—", ""),
+    ("NET-FIN", "Évacuation des emballages et nettoyage", "Fin de chantier", "—", "forfait", "250,00", "—", ""),
+]
+
+# every price used on the purchase order and the invoices comes from the grid
+_GRID = {r[0]: D(r[5].replace(" ", "").replace(",", ".")) for r in PRICE_GRID_GOODS + PRICE_GRID_SERVICES}
+for _ref, *_rest, _q, _u, _p in GOODS + SERVICES:
+    assert _GRID[_ref] == _p, _ref
+
+CONTRACT_CSS = """
+@page { size: A4; margin: 22mm 20mm 24mm 22mm;
+  @top-left { content: "Atelier Dupont SAS — Boulangeries Martin & Fils SARL"; font: 7.5pt "LSerif"; color: #555; }
+  @top-right { content: "Contrat-cadre n° CC-2026-001"; font: 7.5pt "LSerif"; color: #555; }
+  @bottom-center { content: "Page " counter(page) " / " counter(pages); font: 8pt "LSerif"; color: #333; }
+  @bottom-left { content: "Paraphes :"; font: italic 7.5pt "LSerif"; color: #555; vertical-align: top; padding-top: 3mm; }
+  @bottom-right { content: element(paraphes); vertical-align: top; }
+}
+@page annex { size: A4 landscape; margin: 16mm 16mm 18mm 16mm; }
+body { font-family: "LSerif"; font-size: 10.2pt; line-height: 1.32; color: #111; text-align: justify;
+  hyphens: auto; }
+.paraphes { position: running(paraphes); }
+.paraphes img { height: 9mm; margin-left: 2mm; }
+h1 { font-size: 15pt; text-align: center; margin: 0 0 1mm; letter-spacing: 0.5pt; }
+.subtitle { text-align: center; font-size: 10.5pt; margin: 0 0 6mm; }
+.ref { text-align: center; font-size: 9pt; color: #333; margin-bottom: 6mm; }
+.between { font-weight: bold; margin: 3mm 0 2mm; }
+.party { margin: 0 0 1mm; }
+.called { text-align: right; font-style: italic; margin: 0; }
+.side { font-weight: bold; text-align: right; margin: 0 0 3mm; }
+h2 { font-size: 10.4pt; margin: 4.2mm 0 1.2mm; page-break-after: avoid; text-transform: none; }
+h2.center { text-align: center; letter-spacing: 0.6pt; }
+p { margin: 0 0 1.6mm; orphans: 3; widows: 3; }
+p.num { padding-left: 8mm; text-indent: -8mm; }
+.agreed { text-align: center; font-weight: bold; margin: 4mm 0; }
+.made { margin-top: 6mm; }
+.sigs { display: flex; justify-content: space-between; margin-top: 5mm; page-break-inside: avoid; }
+.sig { width: 47%; border: 0.5pt solid #999; padding: 3mm; height: 62mm; position: relative; text-align: left; }
+.sig .who { font-weight: bold; }
+.sig .hand { position: absolute; }
+.annex { page: annex; page-break-before: always; font-family: "LS"; font-size: 8.4pt; text-align: left;
+  line-height: 1.22; }
+.annex h1 { font-family: "LSerif"; font-size: 14pt; text-align: left; margin-bottom: 1mm; }
+.annex .lead { margin: 0 0 3mm; font-size: 8.6pt; color: #333; }
+table.grid { width: 100%; border-collapse: collapse; }
+table.grid th { background: #1f3a5f; color: #fff; font-weight: bold; padding: 1.4mm 1.5mm; border: 0.5pt solid #1f3a5f;
+  text-align: left; font-size: 8pt; }
+table.grid td { border: 0.5pt solid #9aa5b4; padding: 1.05mm 1.5mm; vertical-align: top; }
+table.grid tr.section td { background: #e4e9f0; font-weight: bold; letter-spacing: 0.3pt; }
+table.grid tr:nth-child(even) td { background: #f6f8fa; }
+table.grid td.num { text-align: right; white-space: nowrap; }
+table.grid td.ref { font-family: "LMono"; font-size: 7.8pt; white-space: nowrap; }
+.annex .notes { margin-top: 3mm; font-size: 7.8pt; color: #222; columns: 2; column-gap: 8mm; }
+.annex .notes p { margin: 0 0 1mm; }
+.annex .initials { margin-top: 3mm; text-align: right; font-size: 8pt; }
+.annex .initials img { height: 9mm; vertical-align: middle; margin-left: 2mm; }
+"""
+
+
+def build_contract() -> Path:
+    cd = img_svg(strokes_svg(initials(101, "CD")), "height:8mm")
+    jm = img_svg(strokes_svg(initials(102, "JM")), "height:8mm")
+    paraphes = f'<div class="paraphes">{cd}{jm}</div>'
+    cred_party = (
+        f"<p class='party'>La société <b>ATELIER DUPONT</b>, société par actions simplifiée au capital de "
+        f"{CRED['capital']} euros, dont le siège social est situé {CRED['street']}, {CRED['city']}, immatriculée au "
+        f"registre du commerce et des sociétés de Lyon sous le numéro {spaced(CRED['siren'])}, numéro de TVA "
+        f"intracommunautaire {CRED['vat']}, représentée par Madame Claire Dupont, en sa qualité de présidente, "
+        f"dûment habilitée aux fins des présentes,</p>"
+        "<p class='called'>ci-après dénommée « le Fournisseur »,</p><p class='side'>D'UNE PART,</p>"
+    )
+    debt_party = (
+        f"<p class='party'>La société <b>BOULANGERIES MARTIN &amp; FILS</b>, société à responsabilité limitée au "
+        f"capital de {DEBT['capital']} euros, dont le siège social est situé {DEBT['street']}, {DEBT['city']}, "
+        f"immatriculée au registre du commerce et des sociétés de Lyon sous le numéro {spaced(DEBT['siren'])}, "
+        f"numéro de TVA intracommunautaire {DEBT['vat']}, représentée par Monsieur Julien Martin, en sa qualité "
+        f"de gérant, dûment habilité aux fins des présentes,</p>"
+        "<p class='called'>ci-après dénommée « le Client »,</p><p class='side'>D'AUTRE PART,</p>"
+    )
+    preamble = [
+        "Le Fournisseur conçoit, fabrique dans son atelier lyonnais et installe des agencements métalliques sur "
+        "mesure (rayonnages, étagères, panetières, comptoirs et mobilier technique en acier et en inox) à "
+        "destination des commerces de bouche et des professionnels de l'alimentation.",
+        "Le Client exploite, sous l'enseigne « Boulangeries Martin &amp; Fils », un réseau de boulangeries-pâtisseries "
+        "dans l'agglomération lyonnaise. Il a engagé en 2026 un programme de rénovation de ses points de vente et de "
+        "son laboratoire central de Villeurbanne.",
+        "Après avoir pris connaissance des réalisations et des conditions générales de vente du Fournisseur, et à "
+        "l'issue d'échanges ayant permis de définir ses besoins, le Client a souhaité confier au Fournisseur la "
+        "fourniture et, le cas échéant, l'installation des agencements nécessaires à ce programme, dans le cadre du "
+        "présent contrat. Le Client reconnaît avoir reçu du Fournisseur l'ensemble des informations lui permettant "
+        "de s'engager en connaissance de cause.",
+    ]
+    arts = []
+    for n, (title, paras) in enumerate(CONTRACT_ARTICLES, start=1):
+        arts.append(f"<h2>Article {n} — {esc(title)}</h2>")
+        if len(paras) == 1:
+            arts.append(f"<p>{paras[0]}</p>")
+        else:
+            for k, para in enumerate(paras, start=1):
+                arts.append(f"<p class='num'>{n}.{k}&emsp;{para}</p>")
+    sig_cd = img_svg(strokes_svg(signature(11, "dupont")), "width:52mm")
+    sig_jm = img_svg(strokes_svg(signature(12, "martin")), "width:50mm")
+    lu_cd = img_svg(handwriting_svg("Lu et approuvé, bon pour accord", 3.9, seed=21, angle=-2), "height:7.5mm")
+    lu_jm = img_svg(handwriting_svg("Lu et approuvé", 4.4, seed=22, angle=-4), "height:8mm")
+    signatures = f"""
+<p class="made">Fait à Lyon, le {fdate(CONTRACT_DATE)}, en deux (2) exemplaires originaux, dont un pour chaque Partie.</p>
+<div class="sigs">
+  <div class="sig">
+    <div class="who">Pour le Fournisseur</div>
+    <div>Atelier Dupont SAS</div>
+    <div>Mme Claire Dupont, présidente</div>
+    <div class="hand" style="left:3mm; top:19mm">{lu_cd}</div>
+    <div class="hand" style="left:20mm; top:27mm">{img_svg(creditor_stamp_svg(-4), "width:52mm")}</div>
+    <div class="hand" style="left:4mm; top:33mm">{sig_cd}</div>
+  </div>
+  <div class="sig">
+    <div class="who">Pour le Client</div>
+    <div>Boulangeries Martin &amp; Fils SARL</div>
+    <div>M. Julien Martin, gérant</div>
+    <div class="hand" style="left:4mm; top:19mm">{lu_jm}</div>
+    <div class="hand" style="left:38mm; top:24mm">{img_svg(debtor_stamp_svg(12), "width:36mm")}</div>
+    <div class="hand" style="left:6mm; top:31mm">{sig_jm}</div>
+  </div>
+</div>"""
+
+    def grid_rows(rows):
+        return "".join(
+            "<tr>" + f"<td class='ref'>{r[0]}</td><td>{esc(r[1])}</td><td>{esc(r[2])}</td><td>{esc(r[3])}</td>"
+            f"<td>{r[4]}</td><td class='num'>{r[5].replace(' ', NBSP)}</td><td>{r[6]}</td><td>{esc(r[7])}</td></tr>"
+            for r in rows)
+
+    annex = f"""
+<div class="annex">
+<h1>Annexe 1 — Grille tarifaire</h1>
+<p class="lead">Contrat-cadre de fourniture et d'installation n° {CONTRACT_REF} du {fdate(CONTRACT_DATE)} —
+Atelier Dupont SAS / Boulangeries Martin &amp; Fils SARL. Prix unitaires en euros hors taxes, départ atelier de Lyon,
+emballage standard compris, fermes jusqu'au 31 décembre 2026 (article 5).</p>
+<table class="grid">
+<thead><tr><th style="width:23mm">Référence</th><th style="width:58mm">Désignation</th><th style="width:58mm">Dimensions / caractéristiques</th>
+<th style="width:46mm">Matière / finition / conditions</th><th style="width:13mm">Unité</th><th style="width:22mm">Prix HT (€)</th>
+<th style="width:15mm">Délai</th><th>Remarques</th></tr></thead>
+<tbody>
+<tr class="section"><td colspan="8">A. AGENCEMENTS ET MOBILIER MÉTALLIQUE</td></tr>
+{grid_rows(PRICE_GRID_GOODS)}
+<tr class="section"><td colspan="8">B. ÉTUDES, POSE ET PRESTATIONS ASSOCIÉES</td></tr>
+{grid_rows(PRICE_GRID_SERVICES)}
+</tbody></table>
+<div class="notes">
+<p>1. Délais indicatifs à compter de l'acceptation de la commande et, pour les fabrications sur mesure, de la
+validation des plans d'exécution (article 4.2). Livraison franco de port pour toute commande supérieure à
+5 000 € HT dans le département du Rhône ; en deçà, forfait de livraison de 95,00 € HT.</p>
+<p>2. La pose est facturée au temps réellement passé sur site, par tranche d'une demi-heure, sur la base des
+attachements signés par le Client ; les temps d'attente imputables au Client sont facturés au même taux (article 7.1).</p>
+<p>3. TVA en sus au taux en vigueur (20 % à la date du Contrat). Les factures sont payables à trente (30) jours date
+de facture ; pénalités et indemnité forfaitaire de 40 € selon l'article 9.</p>
+<p>4. Toute prestation non prévue à la présente grille fait l'objet d'un devis préalable accepté par le Client (article 5.3).</p>
+</div>
+<div class="initials">Paraphes : {cd}{jm}</div>
+</div>"""
+    body = f"""{paraphes}
+<h1>CONTRAT-CADRE DE FOURNITURE ET D'INSTALLATION</h1>
+<p class="subtitle">d'agencements métalliques pour points de vente et laboratoire</p>
+<p class="ref">Contrat n° {CONTRACT_REF}</p>
+<p class="between">ENTRE LES SOUSSIGNÉES :</p>
+{cred_party}
+<p class="between">ET :</p>
+{debt_party}
+<p>Le Fournisseur et le Client étant ci-après dénommés ensemble « les Parties » et individuellement « une Partie ».</p>
+<h2 class="center">PRÉAMBULE</h2>
+{''.join(f'<p>{x}</p>' for x in preamble)}
+<p class="agreed">IL A ÉTÉ CONVENU ET ARRÊTÉ CE QUI SUIT :</p>
+{''.join(arts)}
+{signatures}
+{annex}
+"""
+    html = html_doc("Contrat-cadre de fourniture et d'installation — CC-2026-001", body, CONTRACT_CSS,
+                    date=CONTRACT_DATE, author="Atelier Dupont SAS", keywords="contrat-cadre, CC-2026-001")
+    return render_pdf(html, EVIDENCE / "contrat-cadre-2026-01-12.pdf")

@@ -46,6 +46,8 @@ def sniff(path: Path, head: bytes) -> str:
         return "email"
     if suffix in image.IMAGE_SUFFIXES:
         return "image"
+    if suffix == ".pdf":
+        return "pdf"  # not a PDF inside: pikepdf says why, and the user is told the file is damaged
     return "unsupported"
 
 

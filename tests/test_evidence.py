@@ -1,0 +1,290 @@
+"""Ingestion of real files: PDFs (damaged, encrypted), scans, e-mails; cache; no network, ever."""
+
+from __future__ import annotations
+
+import http.server
+import io
+import threading
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+import pikepdf
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+
+from conftest import RESOURCES, make_pdf
+from recouvre_docs.casefolder import discover, load_case
+from recouvre_docs.errors import EncryptedEvidenceError, EvidenceError, ExitCode
+from recouvre_docs.evidence import Cache, ingest, sniff
+
+
+def ingest_one(case_dir, rel, lang="fr"):
+    folder = load_case(case_dir)
+    [piece] = [p for p in discover(folder) if p.rel == rel]
+    return ingest(piece, Cache(case_dir / "out" / ".cache"), lang=lang, case_root=folder.root)
+
+
+def page_text(path, index=0) -> str:
+    return PdfReader(str(path)).pages[index].extract_text()
+
+
+# --- PDF -------------------------------------------------------------------------------------
+
+
+def test_damaged_pdf_is_repaired_and_used(make_case):
+    case_dir = make_case(files={"evidence/broken.pdf": RESOURCES / "damaged-repairable.pdf"})
+    result = ingest_one(case_dir, "evidence/broken.pdf")
+    assert result.main.pages == 1
+    assert result.main.note == "repaired"
+    with pikepdf.open(result.main.pdf) as pdf:
+        assert len(pdf.pages) == 1
+
+
+def test_unrepairable_pdf_is_exit_4_naming_the_file(make_case):
+    case_dir = make_case(files={"evidence/factures/F9.pdf": RESOURCES / "damaged-unrepairable.pdf"})
+    with pytest.raises(EvidenceError) as info:
+        ingest_one(case_dir, "evidence/factures/F9.pdf")
+    assert info.value.exit_code == ExitCode.EVIDENCE_UNREADABLE
+    assert info.value.message.startswith("evidence/factures/F9.pdf: not a readable PDF")
+    assert "new copy" in info.value.hint
+
+
+def test_encrypted_pdf_without_password(make_case):
+    case_dir = make_case(files={"evidence/contrat.pdf": RESOURCES / "encrypted-rc4.pdf"})
+    with pytest.raises(EncryptedEvidenceError) as info:
+        ingest_one(case_dir, "evidence/contrat.pdf")
+    assert info.value.exit_code == 4
+    assert "evidence/contrat.pdf: the PDF is encrypted" in info.value.message
+    assert "password_env" in info.value.hint
+
+
+def test_password_from_environment(make_case, monkeypatch):
+    extra = '[[evidence]]\nfile = "evidence/contrat.pdf"\npassword_env = "CASE_PDF_PASSWORD"\n'
+    case_dir = make_case(extra, files={"evidence/contrat.pdf": RESOURCES / "password-openpassword.pdf"})
+    with pytest.raises(EvidenceError, match="CASE_PDF_PASSWORD, which is not set"):
+        ingest_one(case_dir, "evidence/contrat.pdf")
+    monkeypatch.setenv("CASE_PDF_PASSWORD", "wrong")
+    with pytest.raises(EncryptedEvidenceError, match="password given does not open it"):
+        ingest_one(case_dir, "evidence/contrat.pdf")
+    monkeypatch.setenv("CASE_PDF_PASSWORD", "openpassword")
+    result = ingest_one(case_dir, "evidence/contrat.pdf")
+    with pikepdf.open(result.main.pdf) as pdf:  # the cached copy opens without a password
+        assert not pdf.is_encrypted and len(pdf.pages) == result.main.pages
+
+
+def test_owner_password_only_opens(make_case):
+    case_dir = make_case(files={"evidence/contrat.pdf": RESOURCES / "owner-password-only-aes.pdf"})
+    assert ingest_one(case_dir, "evidence/contrat.pdf").main.pages == 30
+
+
+def test_facturx_is_read(make_case):
+    case_dir = make_case(files={"evidence/scan0001.pdf": RESOURCES / "facturx-basicwl.pdf"})
+    facts = ingest_one(case_dir, "evidence/scan0001.pdf").facts["einvoice"]
+    assert facts["xml_name"] == "factur-x.xml"
+    assert facts["number"] == "FA-2017-0010"
+    assert facts["date"] == "2017-11-13"
+    assert facts["currency"] == "EUR"
+    assert "<rsm:CrossIndustryInvoice" in facts["xml"]
+
+
+def test_unsupported_file_is_exit_4_with_advice(make_case):
+    case_dir = make_case(files={"evidence/tableau.xlsx": b"PK\x03\x04 not really"})
+    with pytest.raises(EvidenceError) as info:
+        ingest_one(case_dir, "evidence/tableau.xlsx")
+    assert "evidence/tableau.xlsx: this kind of file (.xlsx) cannot be converted" in info.value.message
+    assert "Print it to PDF" in info.value.hint
+
+
+def test_sniff_by_content_first():
+    from pathlib import Path
+
+    assert sniff(Path("a.txt"), b"%PDF-1.7") == "pdf"
+    assert sniff(Path("a.pdf"), b"\xff\xd8\xff\xe0") == "image"
+    assert sniff(Path("mail"), b"Received: from x\r\nFrom: a") == "email"
+    assert sniff(Path("a.docx"), b"PK\x03\x04") == "unsupported"
+
+
+# --- images ----------------------------------------------------------------------------------
+
+
+def _jpeg(size, dpi=None, color=(200, 200, 190)) -> bytes:
+    out = io.BytesIO()
+    im = Image.new("RGB", size, color)
+    im.save(out, format="JPEG", quality=90, **({"dpi": dpi} if dpi else {}))
+    return out.getvalue()
+
+
+def test_scan_keeps_its_physical_size_and_jpeg_bytes(make_case):
+    data = _jpeg((1654, 2339), dpi=(200, 200))  # A4 at 200 dpi
+    case_dir = make_case(files={"evidence/BL-1.jpg": data})
+    result = ingest_one(case_dir, "evidence/BL-1.jpg")
+    with pikepdf.open(result.main.pdf) as pdf:
+        page = pdf.pages[0]
+        w, h = float(page.mediabox[2]), float(page.mediabox[3])
+        assert abs(w - 595.4) < 1 and abs(h - 842.0) < 1
+        [image] = page.obj.Resources.XObject.values()
+        assert image.Filter == pikepdf.Name.DCTDecode
+        assert image.read_raw_bytes() == data  # lossless: the JPEG is embedded as is
+
+
+def test_photo_without_resolution_fits_a4_landscape(make_case):
+    case_dir = make_case(files={"evidence/photo.png": _png((4000, 3000), alpha=True)})
+    result = ingest_one(case_dir, "evidence/photo.png")
+    with pikepdf.open(result.main.pdf) as pdf:
+        w, h = float(pdf.pages[0].mediabox[2]), float(pdf.pages[0].mediabox[3])
+    assert w > h and abs(w - 841.9) < 1
+
+
+def _png(size, alpha=False) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGBA" if alpha else "RGB", size, (10, 20, 30, 128) if alpha else (10, 20, 30)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_multipage_tiff_gives_one_page_per_frame(make_case):
+    out = io.BytesIO()
+    frames = [Image.new("L", (850, 1100), c) for c in (255, 200, 150)]
+    frames[0].save(out, format="TIFF", save_all=True, append_images=frames[1:], dpi=(100, 100), compression="tiff_lzw")
+    case_dir = make_case(files={"evidence/fax.tiff": out.getvalue()})
+    result = ingest_one(case_dir, "evidence/fax.tiff")
+    assert result.main.pages == 3
+    with pikepdf.open(result.main.pdf) as pdf:
+        assert len(pdf.pages) == 3
+        assert abs(float(pdf.pages[0].mediabox[2]) - 612) < 1  # 8.5 in at 100 dpi
+
+
+# --- e-mail ----------------------------------------------------------------------------------
+
+
+class _CountingHandler(http.server.BaseHTTPRequestHandler):
+    hits: list[str] = []
+
+    def do_GET(self):  # noqa: N802
+        _CountingHandler.hits.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "image/gif")
+        self.end_headers()
+        self.wfile.write(b"GIF89a")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def http_server():
+    """A real HTTP server on loopback that counts requests: e-mail rendering must send none."""
+    _CountingHandler.hits = []
+    server = http.server.HTTPServer(("127.0.0.1", 0), _CountingHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", _CountingHandler.hits
+    server.shutdown()
+    server.server_close()
+
+
+def make_email(remote_base: str, attachment_pdf: bytes) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = "Comptabilité <compta@atelier-dupont.example>"
+    msg["To"] = "j.martin@boulangeries-martin.example"
+    msg["Date"] = "Tue, 05 May 2026 09:12:00 +0200"
+    msg["Subject"] = "Relance — factures F2026-0117 et F2026-0142 échues"
+    msg["Message-ID"] = make_msgid(domain="atelier-dupont.example")
+    msg.set_content("Madame, Monsieur,\n\nSauf erreur de notre part, les factures restent impayées.\n")
+    logo_cid = "logo@atelier"
+    msg.add_alternative(
+        f"""<html><head><style>body {{ background: url({remote_base}/bg.png) }}</style>
+        <script>alert(1)</script><link rel="stylesheet" href="{remote_base}/x.css"></head>
+        <body><p>Madame, Monsieur,</p><p>Sauf erreur de notre part, <b>2 factures</b> restent impayées.</p>
+        <img src="{remote_base}/open.gif?u=42" width="1" height="1">
+        <img src="cid:{logo_cid}" alt="logo">
+        <a href="{remote_base}/pay">Payer en ligne</a>
+        <table><tr><td>F2026-0117</td><td>18 450,00 €</td></tr></table></body></html>""",
+        subtype="html",
+    )
+    logo = io.BytesIO()
+    Image.new("RGB", (40, 20), (31, 58, 95)).save(logo, format="PNG")
+    msg.get_payload()[1].add_related(logo.getvalue(), maintype="image", subtype="png", cid=f"<{logo_cid}>")
+    msg.add_attachment(attachment_pdf, maintype="application", subtype="pdf", filename="Relevé de compte.pdf")
+    msg.add_attachment(b"col1;col2\n", maintype="text", subtype="csv", filename="export.csv")
+    return msg.as_bytes()
+
+
+def test_email_rendered_without_any_network_access(make_case, tmp_path, http_server):
+    base, hits = http_server
+    attachment = make_pdf(tmp_path / "att.pdf", 2, text="Releve").read_bytes()
+    case_dir = make_case(files={"evidence/correspondance/2026-05-05-relance.eml": make_email(base, attachment)})
+    result = ingest_one(case_dir, "evidence/correspondance/2026-05-05-relance.eml")
+    assert hits == []  # not one request reached the server
+    mail = result.facts["email"]
+    assert mail["subject"] == "Relance — factures F2026-0117 et F2026-0142 échues"
+    assert mail["date"] == "2026-05-05"
+    assert mail["remote_blocked"] >= 2
+    text = page_text(result.main.pdf)
+    assert "compta@atelier-dupont.example" in text
+    assert "Relance — factures F2026-0117" in text
+    assert "2 factures" in text and "18 450,00 €" in text
+    assert "alert(1)" not in text
+    assert "Les images distantes de ce message n'ont pas été chargées." in text
+    assert "Relevé de compte.pdf" in text and "reproduite à la suite du message" in text
+    assert "export.csv" in text and "non reproduite" in text
+    # the PDF attachment is appended as a nested exhibit; the CSV is only listed
+    [child] = result.children
+    assert child.title == "Relevé de compte.pdf" and child.pages == 2
+    assert "Releve 1" in page_text(child.pdf)
+    with pikepdf.open(result.main.pdf) as pdf:  # no link to the outside world was kept
+        for page in pdf.pages:
+            for annot in page.obj.get("/Annots", []):
+                assert "/URI" not in annot.get("/A", {})
+
+
+def test_email_in_english_and_german_headers(make_case, tmp_path, http_server):
+    base, _ = http_server
+    attachment = make_pdf(tmp_path / "att.pdf", 1).read_bytes()
+    case_dir = make_case(files={"evidence/mail.eml": make_email(base, attachment)}, lang="de")
+    text = page_text(ingest_one(case_dir, "evidence/mail.eml", lang="de").main.pdf)
+    assert "Betreff" in text and "Anhänge" in text and "Dienstag, 5. Mai 2026" in text
+
+
+def test_real_world_emails(make_case):
+    case_dir = make_case(
+        files={
+            "evidence/fwd.eml": RESOURCES / "forwarded-message.eml",
+            "evidence/img.eml": RESOURCES / "image-attachment.eml",
+            "evidence/korean.eml": RESOURCES / "charset-ks-c-5601.eml",
+            "evidence/broken.eml": RESOURCES / "broken-pdf-attachment.eml",
+        }
+    )
+    fwd = ingest_one(case_dir, "evidence/fwd.eml")
+    assert [c.title for c in fwd.children] == ["ForwardedMessage.eml"]
+    img = ingest_one(case_dir, "evidence/img.eml")
+    assert [c.title for c in img.children] == ["Eelanalüüsi päring.jpg"]
+    assert ingest_one(case_dir, "evidence/korean.eml").main.pages == 1
+    broken = ingest_one(case_dir, "evidence/broken.eml")
+    assert broken.children == []  # the damaged attachment is listed, not fatal
+    assert "fichier illisible ou protégé" in page_text(broken.main.pdf)
+
+
+def test_not_an_email(make_case):
+    case_dir = make_case(files={"evidence/notes.eml": b"just some words\n"})
+    with pytest.raises(EvidenceError, match="evidence/notes.eml: no e-mail headers found"):
+        ingest_one(case_dir, "evidence/notes.eml")
+
+
+# --- cache -----------------------------------------------------------------------------------
+
+
+def test_cache_converts_once(make_case):
+    case_dir = make_case(files={"evidence/contrat.pdf": 3})
+    first = ingest_one(case_dir, "evidence/contrat.pdf")
+    stamp = first.main.pdf.stat().st_mtime_ns
+    first.main.pdf.write_bytes(first.main.pdf.read_bytes())  # same bytes, new mtime
+    touched = first.main.pdf.stat().st_mtime_ns
+    second = ingest_one(case_dir, "evidence/contrat.pdf")
+    assert second.main.pdf == first.main.pdf
+    assert second.main.pdf.stat().st_mtime_ns == touched  # not rewritten
+    assert stamp <= touched
+    # a changed file is converted again (new hash, new cache entry)
+    make_pdf(case_dir / "evidence" / "contrat.pdf", 4)
+    third = ingest_one(case_dir, "evidence/contrat.pdf")
+    assert third.main.pdf != first.main.pdf and third.main.pages == 4
