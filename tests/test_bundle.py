@@ -1,0 +1,194 @@
+"""The assembled case file, on a synthetic case with every page shape: what a reader sees in it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+
+import pikepdf
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from conftest import CASE_TOML, RESOURCES, make_pdf
+from recouvre_docs import bundle, stamp
+from recouvre_docs.cli import main
+from recouvre_docs.models import Exhibit, Part, Piece
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bundle") / "case"
+    ev = root / "evidence"
+    make_pdf(ev / "contrat-cadre.pdf", [{}, {}, {"size": (841.89, 595.28), "text": "Annexe paysage"}])
+    make_pdf(ev / "commandes" / "BC-12.pdf", [{"rotate": 90, "text": "Bon tourne"}])
+    shutil.copyfile(RESOURCES / "rotated-270.pdf", ev / "AR-2026-06-03.pdf")
+    make_pdf(ev / "factures" / "F1.pdf", [{"size": (612, 792), "text": "Letter size invoice"}])
+    (root / "case.toml").write_text(
+        CASE_TOML.format(lang="fr", extra='[[invoice]]\nnumber = "F1"\nissued = 2026-03-02\ndue = 2026-04-01\n'
+                         'amount = 1200.00\nfile = "evidence/factures/F1.pdf"\n'),
+        "utf-8",
+    )
+    result = CliRunner().invoke(main, ["build", str(root)], catch_exceptions=False)
+    assert result.exit_code == 0, result.stderr
+    return root, root / "out" / "T-100.pdf"
+
+
+def test_pages_are_cover_index_and_exhibits(built):
+    _, pdf_path = built
+    manifest = json.loads((pdf_path.parent / "manifest.json").read_text())
+    with pikepdf.open(pdf_path) as pdf:
+        assert len(pdf.pages) == 2 + 3 + 1 + 1 + 1 == manifest["pages"]
+    assert manifest["front_pages"] == 2
+    assert [e["file"] for e in manifest["exhibits"]] == [
+        "evidence/factures/F1.pdf", "evidence/AR-2026-06-03.pdf", "evidence/contrat-cadre.pdf", "evidence/commandes/BC-12.pdf",
+    ]  # dated first (the invoice, then the receipt dated by its name), then undated by kind: contract, order
+
+
+def test_every_exhibit_page_carries_label_and_page_number(built):
+    _, pdf_path = built
+    reader = PdfReader(str(pdf_path))
+    manifest = json.loads((pdf_path.parent / "manifest.json").read_text())
+    total = len(reader.pages)
+    for ex in manifest["exhibits"]:
+        first, last = ex["pages"]
+        for n in range(first, last + 1):
+            text = reader.pages[n - 1].extract_text()
+            assert f"Pièce n° {ex['exhibit']}" in text, (n, text)
+            assert f"{n} / {total}" in text
+            assert "T-100" in text
+    assert f"1 / {total}" in reader.pages[0].extract_text()
+
+
+def test_stamp_never_covers_the_page(built):
+    """Each page keeps its whole original area; the band is added below it, on the visual bottom."""
+    _, pdf_path = built
+    a4, letter, band = (595.28, 841.89), (612, 792), stamp.BAND
+    expected = [  # (original width, height, /Rotate) of every page, in bundle order
+        (*a4, 0), (*a4, 0),  # cover, index
+        (*letter, 0),  # F1, US Letter
+        (792, 612, 0),  # AR: a landscape page (rotated-270.pdf turns its content, not its page)
+        (*a4, 0), (*a4, 0), (a4[1], a4[0], 0),  # the contract with its landscape annex
+        (*a4, 90),  # the purchase order, stored portrait with /Rotate 90
+    ]
+    with pikepdf.open(pdf_path) as pdf:
+        assert len(pdf.pages) == len(expected)
+        for page, (w, h, rotate) in zip(pdf.pages, expected):
+            box = [round(float(v), 2) for v in page.mediabox]
+            assert int(page.obj.get("/Rotate", 0)) == rotate
+            grown = {0: [0, -band, w, h], 90: [0, 0, w + band, h]}[rotate]
+            assert box == pytest.approx(grown, abs=0.01)
+    reader = PdfReader(str(pdf_path))
+    for i in range(2, len(reader.pages)):
+        text = reader.pages[i].extract_text(orientations=(0, 90, 180, 270))
+        if i != 3:  # the qpdf test file has no such text
+            assert f"bottom-edge-" in text  # the content nearest the edge is still there
+
+
+def test_band_is_outside_the_original_box_for_each_rotation(tmp_path):
+    for rotate in (0, 90, 180, 270):
+        src = make_pdf(tmp_path / f"r{rotate}.pdf", [{"rotate": rotate}])
+        with pikepdf.open(src) as pdf:
+            page = pdf.pages[0]
+            fonts = stamp.add_fonts(pdf)
+            stamp.install_fonts(page, fonts)
+            stamp.stamp_page(pdf, page, left="Pièce n° 7", center="REF", right="3 / 9")
+            x0, y0, x1, y1 = (float(v) for v in page.mediabox)
+            expected = {0: (0, -stamp.BAND, 595.28, 841.89), 90: (0, 0, 595.28 + stamp.BAND, 841.89),
+                        180: (0, 0, 595.28, 841.89 + stamp.BAND), 270: (-stamp.BAND, 0, 595.28, 841.89)}[rotate]
+            assert (round(x0, 2), round(y0, 2), round(x1, 2), round(y1, 2)) == pytest.approx(expected)
+            out = tmp_path / f"s{rotate}.pdf"
+            pdf.save(out)
+        text = PdfReader(str(out)).pages[0].extract_text()
+        assert "Pièce n° 7" in text and "3 / 9" in text and "Page 1" in text
+
+
+def test_stamp_reads_upright_on_rotated_pages(built):
+    """On a /Rotate 90 page the stamp is drawn turned 90° in page space (so upright once the viewer
+    turns the page), while the page's own text is not: pypdf filters text by that orientation."""
+    _, pdf_path = built
+    page = PdfReader(str(pdf_path)).pages[7]
+    assert page.get("/Rotate") == 90
+    turned = page.extract_text(orientations=(90,))
+    straight = page.extract_text(orientations=(0,))
+    assert "Pièce n° 4" in turned and "8 / 8" in turned
+    assert "Pièce n° 4" not in straight and "Bon tourne" in straight
+
+
+def test_bookmarks_one_per_exhibit(built):
+    _, pdf_path = built
+    manifest = json.loads((pdf_path.parent / "manifest.json").read_text())
+    with pikepdf.open(pdf_path) as pdf:
+        with pdf.open_outline() as outline:
+            items = list(outline.root)
+            titles = [i.title for i in items]
+            assert titles[0] == "Bordereau de pièces"
+            exhibit_items = items[1:]
+            assert len(exhibit_items) == len(manifest["exhibits"])
+            for item, ex in zip(exhibit_items, manifest["exhibits"]):
+                assert item.title == f"{ex['label']} — {ex['title']}"
+                page_index = pikepdf.Page(item.destination[0]).index if isinstance(item.destination, pikepdf.Array) else None
+                assert page_index == ex["pages"][0] - 1
+
+
+def test_index_links_land_on_first_pages(built):
+    _, pdf_path = built
+    manifest = json.loads((pdf_path.parent / "manifest.json").read_text())
+    firsts = {ex["pages"][0] - 1 for ex in manifest["exhibits"]}
+    with pikepdf.open(pdf_path) as pdf:
+        targets = []
+        for annot in pdf.pages[1].obj.get("/Annots", []):
+            assert "/A" not in annot  # no URI left
+            targets.append(pikepdf.Page(annot.Dest[0]).index)
+        assert set(targets) == firsts
+        assert len(targets) >= 3 * len(firsts)  # label, title and pages columns link (a wrapped title: 2)
+
+
+def test_metadata_labels_and_manifest(built):
+    root, pdf_path = built
+    manifest = json.loads((pdf_path.parent / "manifest.json").read_text())
+    with pikepdf.open(pdf_path) as pdf:
+        assert str(pdf.docinfo.Title) == "T-100 — Dossier de recouvrement"
+        assert str(pdf.docinfo.CreationDate) == "D:20261123000000Z"
+        assert str(pdf.Root.Lang) == "fr"
+        assert pdf.Root.PageLabels.Nums[1].S == pikepdf.Name.D
+        embedded = json.loads(pdf.attachments["manifest.json"].get_file().read_bytes())
+    assert embedded["exhibits"] == manifest["exhibits"]
+    for ex in manifest["exhibits"]:
+        assert ex["sha256"] == hashlib.sha256((root / ex["file"]).read_bytes()).hexdigest()
+    assert manifest["bundle"]["sha256"] == hashlib.sha256(pdf_path.read_bytes()).hexdigest()
+
+
+def test_qpdf_check_is_clean(built):
+    _, pdf_path = built
+    proc = subprocess.run(["qpdf", "--check", str(pdf_path)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "No syntax or stream encoding errors" in proc.stdout
+
+
+def test_plan_numbers_pages_and_nests_attachments(tmp_path):
+    def part(pages, title="x"):
+        return Part(pdf=tmp_path / "x.pdf", pages=pages, title=title, source="s", sha256="0" * 64, size=1)
+
+    def piece(rel):
+        return Piece(path=tmp_path / rel, rel=rel, kind="other", kind_source="default", title=rel, date=None,
+                     language="fr", sha256="0" * 64, size=1)
+
+    exhibits = [
+        Exhibit(number=1, piece=piece("a"), main=part(3)),
+        Exhibit(number=2, piece=piece("mail"), main=part(1), children=[part(2, "att.pdf"), part(1, "b.jpg")]),
+        Exhibit(number=5, piece=piece("c"), main=part(4)),
+    ]
+    p = bundle.plan(exhibits, front=2, lang="de")
+    assert [(e.key, e.label, e.first, e.last, e.level) for e in p.entries] == [
+        ("1", "Anlage K 1", 3, 5, 0),
+        ("2", "Anlage K 2", 6, 6, 0),
+        ("2.1", "Anlage K 2.1", 7, 8, 1),
+        ("2.2", "Anlage K 2.2", 9, 9, 1),
+        ("5", "Anlage K 5", 10, 13, 0),
+    ]
+    assert p.total == 13
+    owners = p.entry_of_page()
+    assert owners[:2] == [None, None] and owners[6].key == "2.1" and owners[12].key == "5"
