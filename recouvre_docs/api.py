@@ -28,7 +28,6 @@ class BuildOptions:
     lang: str | None = None
     as_of: dt.date | None = None
     output: Path | None = None  # default: CASE_DIR/out
-    force: bool = False
 
 
 @dataclass

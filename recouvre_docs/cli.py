@@ -119,13 +119,12 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
 @click.option("--lang", type=click.Choice(LANGUAGES), help="Language of the case file (default: [case] language).")
 @click.option("--as-of", "as_of", callback=_as_of, metavar="YYYY-MM-DD", help="Date of the case file (default: [case] as_of, else today).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Output folder (default: CASE_DIR/out).")
-@click.option("--force", is_flag=True, help="Build despite blocking findings (listed on the cover).")
 @click.pass_context
-def build(ctx: click.Context, case_dir: Path, procedure, lang, as_of, output, force) -> None:
+def build(ctx: click.Context, case_dir: Path, procedure, lang, as_of, output) -> None:
     """Build the indexed, stamped case file CASE_DIR/out/<reference>.pdf."""
     quiet = ctx.obj.get("quiet", False)
     progress = ClickProgress(enabled=sys.stderr.isatty() and not quiet)
-    options = api.BuildOptions(procedure=procedure, lang=lang, as_of=as_of, output=output, force=force)
+    options = api.BuildOptions(procedure=procedure, lang=lang, as_of=as_of, output=output)
     result = _run(ctx, lambda: api.build(case_dir, options, progress))
     if not quiet:
         click.echo(

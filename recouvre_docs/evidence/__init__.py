@@ -171,7 +171,7 @@ def _convert_email(data: bytes, target: Path, cache: Cache, *, shown_as: str, la
                                                 case_root=case_root, depth=depth + 1)
                 cache.store(child_key, child_meta)
         except EvidenceError as err:
-            log.warning("%s: attachment not reproduced: %s", where, err.message)
+            log.warning("%s (attachment listed in the e-mail, not reproduced)", err.message)
             notes.append(i18n.text(lang, "email.attachment_unreadable"))
             continue
         notes.append(i18n.text(lang, "email.attachment_appended"))

@@ -1,0 +1,156 @@
+"""End to end: the sample case (samples/case-42) built once with the real CLI, checked as a lawyer
+would look at it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+
+import pikepdf
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+from conftest import tree_digest
+from recouvre_docs.cli import main
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def sample(sample_build):
+    pdf_path = sample_build["pdf"]
+    manifest = json.loads((pdf_path.parent / "manifest.json").read_text("utf-8"))
+    return {**sample_build, "manifest": manifest, "reader": PdfReader(str(pdf_path))}
+
+
+def _source_pages(case, item) -> int:
+    path = case / item["file"]
+    if path.suffix.lower() == ".pdf":
+        with pikepdf.open(path) as pdf:
+            return len(pdf.pages)
+    if path.suffix.lower() in (".jpg", ".jpeg", ".png"):
+        return 1
+    return item["pages"][1] - item["pages"][0] + 1  # e-mails: rendered pages
+
+
+def test_pages_are_cover_index_and_every_exhibit_page(sample):
+    case, manifest, reader = sample["case"], sample["manifest"], sample["reader"]
+    exhibit_pages = 0
+    for item in manifest["exhibits"]:
+        exhibit_pages += _source_pages(case, item)
+        for att in item["attachments"]:
+            exhibit_pages += att["pages"][1] - att["pages"][0] + 1
+    assert manifest["front_pages"] == 2  # a cover and a one-page index
+    assert len(reader.pages) == manifest["front_pages"] + exhibit_pages == manifest["pages"]
+
+
+def test_the_pieces_are_classified_and_ordered(sample):
+    got = [(e["exhibit"], e["kind"], e["file"]) for e in sample["manifest"]["exhibits"]]
+    assert got == [
+        (1, "contract", "evidence/contrat-cadre-2026-01-12.pdf"),
+        (2, "purchase-order", "evidence/commandes/BC-2026-0211.pdf"),
+        (3, "delivery-note", "evidence/bons-de-livraison/BL-2026-0225-signe.jpg"),
+        (4, "invoice", "evidence/factures/F2026-0117.pdf"),
+        (5, "invoice", "evidence/factures/F2026-0142.pdf"),
+        (6, "reminder", "evidence/correspondance/2026-05-05-relance.eml"),
+        (7, "formal-notice", "evidence/mise-en-demeure-2026-06-01.pdf"),
+        (8, "proof-of-receipt", "evidence/AR-mise-en-demeure-2026-06-03.pdf"),
+        (9, "terms", "evidence/CGV-Atelier-Dupont-2026.pdf"),
+    ]
+    reminder = sample["manifest"]["exhibits"][5]
+    assert [a["name"] for a in reminder["attachments"]] == ["Relevé-de-compte-2026-05-05.pdf"]
+
+
+def test_one_bookmark_per_exhibit_with_label_and_title(sample):
+    manifest = sample["manifest"]
+    with pikepdf.open(sample["pdf"]) as pdf, pdf.open_outline() as outline:
+        items = [i for i in outline.root if i.title.startswith("Pièce n° ")]
+        assert len(items) == len(manifest["exhibits"])
+        for item, ex in zip(items, manifest["exhibits"]):
+            assert item.title == f"Pièce n° {ex['exhibit']} — {ex['title']}"
+            assert pikepdf.Page(item.destination[0]).index == ex["pages"][0] - 1
+            assert [c.title for c in item.children] == [f"Pièce n° {a['exhibit']} — {a['name']}" for a in ex["attachments"]]
+
+
+def test_every_exhibit_page_carries_its_label_and_n_of_N(sample):
+    reader, manifest = sample["reader"], sample["manifest"]
+    total = len(reader.pages)
+    owners = {}
+    for ex in manifest["exhibits"]:
+        for n in range(ex["pages"][0], ex["pages"][1] + 1):
+            owners[n] = ex["label"]
+        for att in ex["attachments"]:
+            for n in range(att["pages"][0], att["pages"][1] + 1):
+                owners[n] = f"Pièce n° {att['exhibit']}"
+    assert sorted(owners) == list(range(manifest["front_pages"] + 1, total + 1))
+    for n, label in owners.items():
+        text = reader.pages[n - 1].extract_text(orientations=(0, 90, 180, 270))
+        assert label in text, (n, label)
+        assert f"{n} / {total}" in text, n
+
+
+def test_every_index_link_lands_on_its_exhibits_first_page(sample):
+    manifest = sample["manifest"]
+    firsts = {ex["pages"][0] - 1 for ex in manifest["exhibits"]}
+    firsts |= {a["pages"][0] - 1 for ex in manifest["exhibits"] for a in ex["attachments"]}
+    with pikepdf.open(sample["pdf"]) as pdf:
+        targets = {pikepdf.Page(a.Dest[0]).index for a in pdf.pages[1].obj.Annots}
+    assert targets == firsts
+    index_text = sample["reader"].pages[1].extract_text()
+    assert "Bordereau de pièces" in index_text and "Facture n° F2026-0117" in index_text
+
+
+def test_cover_states_parties_and_principal(sample):
+    text = sample["reader"].pages[0].extract_text()
+    assert "CASE-42" in text and "Requête en injonction de payer" in text
+    assert "Atelier Dupont SAS" in text and "Boulangeries Martin & Fils SARL" in text
+    assert "20\u202f686,00\u00a0€" in text  # 18 450 + 7 236 - 5 000, as Babel writes it in French
+    assert "Maître Sophie Lambert" in text
+
+
+def test_the_landscape_annex_is_stamped_below_its_content(sample):
+    manifest, reader = sample["manifest"], sample["reader"]
+    contract = manifest["exhibits"][0]
+    last = contract["pages"][1]
+    with pikepdf.open(sample["pdf"]) as pdf:
+        page = pdf.pages[last - 1]
+        x0, y0, x1, y1 = (float(v) for v in page.mediabox)
+        assert x1 - x0 > y1 - y0  # landscape
+        assert y0 == pytest.approx(-20.0)  # the band is added below: nothing of the page is covered
+    assert f"Pièce n° 1" in reader.pages[last - 1].extract_text()
+
+
+def test_qpdf_check_and_every_font_embedded(sample):
+    check = subprocess.run(["qpdf", "--check", str(sample["pdf"])], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    fonts = subprocess.run(["pdffonts", str(sample["pdf"])], capture_output=True, text=True, check=True).stdout
+    rows = fonts.splitlines()[2:]
+    assert rows, fonts
+    for row in rows:
+        emb = row[63:].split()[0] if len(row) > 63 else "?"  # pdffonts' fixed-width "emb" column
+        assert emb == "yes", f"font not embedded: {row}"
+
+
+def test_evidence_unchanged_and_manifest_hashes(sample):
+    case = sample["case"]
+    assert tree_digest(case) == sample["before"]
+    for ex in sample["manifest"]["exhibits"]:
+        assert ex["sha256"] == hashlib.sha256((case / ex["file"]).read_bytes()).hexdigest()
+    assert sample["manifest"]["bundle"]["sha256"] == hashlib.sha256(sample["pdf"].read_bytes()).hexdigest()
+    with pikepdf.open(sample["pdf"]) as pdf:
+        names = sorted(pdf.attachments)
+    assert names == ["004-factur-x.xml", "006-2026-05-05-relance.eml", "manifest.json"]
+
+
+def test_two_builds_are_byte_identical(sample, tmp_path):
+    first = hashlib.sha256(sample["pdf"].read_bytes()).hexdigest()
+    # again in place (cache warm), and into a fresh folder (cache cold)
+    again = CliRunner().invoke(main, ["build", str(sample["case"])], catch_exceptions=False)
+    assert again.exit_code == 0
+    assert hashlib.sha256(sample["pdf"].read_bytes()).hexdigest() == first
+    fresh = CliRunner().invoke(main, ["build", str(sample["case"]), "-o", str(tmp_path / "o")], catch_exceptions=False)
+    assert fresh.exit_code == 0
+    assert hashlib.sha256((tmp_path / "o" / "CASE-42.pdf").read_bytes()).hexdigest() == first
+    assert tree_digest(sample["case"]) == sample["before"]
