@@ -478,13 +478,25 @@ def refine(piece: Piece, facts: dict[str, Any], lang: str) -> Piece:
 
 
 def order(pieces: list[Piece]) -> list[tuple[int, Piece]]:
-    """Exhibit numbers: explicit numbers first, then the others by date, then kind, then path."""
+    """Exhibit numbers: explicit numbers first; the others by date, then kind, then path.
+
+    A piece without a date keeps its place in the story of a case, which is the order of
+    EVIDENCE_KINDS (contract, terms, ..., purchase order, delivery note, invoice, ..., formal notice,
+    proof of receipt): it goes right after the last dated piece of the same or an earlier kind, so
+    that undated general terms follow the contract and an undated delivery note comes before the
+    invoices, rather than all of them landing at the end of the bundle.
+    """
     rank = {k: i for i, k in enumerate(EVIDENCE_KINDS)}
+    kind_rank = lambda p: rank.get(p.kind, len(rank))  # noqa: E731
     taken = {p.number for p in pieces if p.number is not None}
-    rest = sorted(
-        (p for p in pieces if p.number is None),
-        key=lambda p: (p.date is None, p.date or dt.date.max, rank.get(p.kind, len(rank)), p.rel),
-    )
+    unnumbered = [p for p in pieces if p.number is None]
+    rest = sorted((p for p in unnumbered if p.date is not None), key=lambda p: (p.date, kind_rank(p), p.rel))
+    for piece in sorted((p for p in unnumbered if p.date is None), key=lambda p: (kind_rank(p), p.rel)):
+        at = 0
+        for i, other in enumerate(rest):
+            if kind_rank(other) <= kind_rank(piece):
+                at = i + 1
+        rest.insert(at, piece)
     numbered: list[tuple[int, Piece]] = [(p.number, p) for p in pieces if p.number is not None]  # type: ignore[misc]
     n = 1
     for piece in rest:

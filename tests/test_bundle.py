@@ -43,8 +43,8 @@ def test_pages_are_cover_index_and_exhibits(built):
         assert len(pdf.pages) == 2 + 3 + 1 + 1 + 1 == manifest["pages"]
     assert manifest["front_pages"] == 2
     assert [e["file"] for e in manifest["exhibits"]] == [
-        "evidence/factures/F1.pdf", "evidence/AR-2026-06-03.pdf", "evidence/contrat-cadre.pdf", "evidence/commandes/BC-12.pdf",
-    ]  # dated first (the invoice, then the receipt dated by its name), then undated by kind: contract, order
+        "evidence/contrat-cadre.pdf", "evidence/commandes/BC-12.pdf", "evidence/factures/F1.pdf", "evidence/AR-2026-06-03.pdf",
+    ]  # by date (the invoice, then the receipt dated by its name); the undated contract and order before them
 
 
 def test_every_exhibit_page_carries_label_and_page_number(built):
@@ -68,10 +68,10 @@ def test_stamp_never_covers_the_page(built):
     a4, letter, band = (595.28, 841.89), (612, 792), stamp.BAND
     expected = [  # (original width, height, /Rotate) of every page, in bundle order
         (*a4, 0), (*a4, 0),  # cover, index
-        (*letter, 0),  # F1, US Letter
-        (792, 612, 0),  # AR: a landscape page (rotated-270.pdf turns its content, not its page)
         (*a4, 0), (*a4, 0), (a4[1], a4[0], 0),  # the contract with its landscape annex
         (*a4, 90),  # the purchase order, stored portrait with /Rotate 90
+        (*letter, 0),  # F1, US Letter
+        (792, 612, 0),  # AR: a landscape page (rotated-270.pdf turns its content, not its page)
     ]
     with pikepdf.open(pdf_path) as pdf:
         assert len(pdf.pages) == len(expected)
@@ -83,7 +83,7 @@ def test_stamp_never_covers_the_page(built):
     reader = PdfReader(str(pdf_path))
     for i in range(2, len(reader.pages)):
         text = reader.pages[i].extract_text(orientations=(0, 90, 180, 270))
-        if i != 3:  # the qpdf test file has no such text
+        if i != 7:  # the qpdf test file (the last page) has no such text
             assert f"bottom-edge-" in text  # the content nearest the edge is still there
 
 
@@ -109,12 +109,12 @@ def test_stamp_reads_upright_on_rotated_pages(built):
     """On a /Rotate 90 page the stamp is drawn turned 90° in page space (so upright once the viewer
     turns the page), while the page's own text is not: pypdf filters text by that orientation."""
     _, pdf_path = built
-    page = PdfReader(str(pdf_path)).pages[7]
+    page = PdfReader(str(pdf_path)).pages[5]
     assert page.get("/Rotate") == 90
     turned = page.extract_text(orientations=(90,))
     straight = page.extract_text(orientations=(0,))
-    assert "Pièce n° 4" in turned and "8 / 8" in turned
-    assert "Pièce n° 4" not in straight and "Bon tourne" in straight
+    assert "Pièce n° 2" in turned and "6 / 8" in turned
+    assert "Pièce n° 2" not in straight and "Bon tourne" in straight
 
 
 def test_bookmarks_one_per_exhibit(built):

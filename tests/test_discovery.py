@@ -97,7 +97,7 @@ title = "Contrat signé"
     }
     assert pieces["evidence/scan-a.pdf"].title == "Facture n° F1"
     assert pieces["evidence/scan-a.pdf"].date == dt.date(2026, 3, 2)
-    assert pieces["evidence/scan-b.pdf"].title == "Mise en demeure du 1 juin 2026"
+    assert pieces["evidence/scan-b.pdf"].title == "Mise en demeure du 1er juin 2026"
     assert pieces["evidence/factures/relance.pdf"].title == "Contrat signé"
 
 
@@ -163,9 +163,43 @@ date = 2026-01-01
         (1, "evidence/z-late.pdf"),  # explicit
         (2, "evidence/d.pdf"),  # earliest date
         (3, "evidence/a.pdf"),  # same date as b: contract before invoice
-        (4, "evidence/b.pdf"),
-        (5, "evidence/c.pdf"),  # undated last
+        (4, "evidence/c.pdf"),  # undated terms: after the last dated contract, before the invoice
+        (5, "evidence/b.pdf"),
     ]
+
+
+def test_undated_pieces_keep_their_place_in_the_story(make_case):
+    case_dir = make_case(
+        """
+[[evidence]]
+file = "evidence/relance.pdf"
+kind = "reminder"
+date = 2026-05-05
+
+[[evidence]]
+file = "evidence/facture.pdf"
+kind = "invoice"
+date = 2026-03-02
+
+[[evidence]]
+file = "evidence/bl.pdf"
+kind = "delivery-note"
+
+[[evidence]]
+file = "evidence/divers.pdf"
+kind = "other"
+
+[[evidence]]
+file = "evidence/cgv.pdf"
+kind = "terms"
+""",
+        files={f"evidence/{n}.pdf": 1 for n in ("relance", "facture", "bl", "divers", "cgv")},
+    )
+    got = [p.rel for _, p in order([refine(p, {}, "fr") for p in discover(load_case(case_dir))])]
+    # no dated contract or terms: the terms open the bundle, the delivery note precedes the invoice,
+    # and a piece of kind "other" closes it
+    assert got == ["evidence/cgv.pdf", "evidence/bl.pdf", "evidence/facture.pdf", "evidence/relance.pdf",
+                   "evidence/divers.pdf"]
 
 
 def test_duplicate_explicit_numbers_are_invalid(make_case):
