@@ -12,6 +12,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from babel import Locale
 from babel.dates import format_date as _babel_date
 from babel.numbers import format_currency as _babel_currency
 from babel.numbers import format_decimal as _babel_decimal
@@ -27,10 +28,17 @@ def strings(lang: str) -> dict[str, Any]:
 
 
 def text(lang: str, key: str, **values: Any) -> str:
-    """The string ``key`` (dotted) in ``lang``, formatted with ``values``."""
+    """The string ``key`` (dotted) in ``lang``, formatted with ``values``.
+
+    A string that depends on a count is a table of CLDR plural categories (``one``, ``other``...):
+    the category of ``values["n"]`` in ``lang`` picks the form ("1 pièce", "2 pièces").
+    """
     node: Any = strings(lang)
     for part in key.split("."):
         node = node[part]
+    if isinstance(node, dict):
+        form = Locale.parse(LOCALES[lang]).plural_form(values["n"])
+        node = node.get(form, node["other"])
     return str(node).format(**values)
 
 
@@ -46,7 +54,10 @@ def kind_label(kind: str, lang: str) -> str:
 def format_date(value: dt.date | None, lang: str, fmt: str = "long") -> str:
     if value is None:
         return ""
-    return _babel_date(value, format=fmt, locale=LOCALES[lang])
+    text = _babel_date(value, format=fmt, locale=LOCALES[lang])
+    if lang == "fr" and fmt == "long" and value.day == 1 and text.startswith("1 "):
+        text = "1er" + text[1:]  # French writes the first of the month as an ordinal: "1er juin 2026"
+    return text
 
 
 def format_money(amount: Decimal, currency: str, lang: str) -> str:
