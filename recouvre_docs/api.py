@@ -22,6 +22,9 @@ from .progress import NullProgress, Progress
 from .render import frontmatter
 
 
+_ROWS_FIRST_PAGE, _ROWS_PER_PAGE = 30, 37  # index rows on its first and next pages (one-line titles)
+
+
 @dataclass(frozen=True)
 class BuildOptions:
     procedure: str | None = None
@@ -110,9 +113,11 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
         progress.stage("Assembling the case file", 4)
         cover_pdf, index_pdf = work / "cover.pdf", work / "index.pdf"
         exhibit_pages = sum(ex.pages for ex in exhibits)
-        # The cover states the page count, which depends on the index length: lay out the index
-        # with a guess of its length and render again while the guess is wrong (at most twice).
-        index_pages, cover_pages = 1, 1
+        # The cover states the page count, and the index the page of every exhibit: both depend on
+        # the index's own length. Start from an estimate of it (WeasyPrint is the slow part of a
+        # build: PERF.md) and render again only while the estimate is wrong.
+        rows = len(exhibits) + sum(len(ex.children) for ex in exhibits)
+        index_pages, cover_pages = 1 + -(-max(0, rows - _ROWS_FIRST_PAGE) // _ROWS_PER_PAGE), 1
         for _attempt in range(4):
             total = cover_pages + index_pages + exhibit_pages
             cover_ctx = frontmatter.cover_context(case, lang=lang, procedure=procedure, as_of=as_of,
