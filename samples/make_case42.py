@@ -453,11 +453,10 @@ def _arc_text(text, cx, cy, r, size, top=True, family="Liberation Sans", weight=
     left to right), as SVG <text> elements."""
     widths = [text_width(ch, size) + spacing * size for ch in text]
     total = sum(widths)
-    span = total / r  # radians
     out = []
-    pos = -span / 2
+    pos = -total / 2
     for ch, w in zip(text, widths):
-        a = pos + w / 2
+        a = (pos + w / 2) / r
         pos += w
         if ch == " ":
             continue
@@ -471,8 +470,8 @@ def _arc_text(text, cx, cy, r, size, top=True, family="Liberation Sans", weight=
             rr = r + size * 0.72
             px, py = cx + rr * math.sin(a), cy + rr * math.cos(a)
             rot = -deg
-        out.append(f'<text x="{-half:.2f}" y="0" transform="translate({px:.2f},{py:.2f}) rotate({rot:.2f})">'
-                   f'{esc(ch)}</text>')
+        out.append(f'<g transform="translate({px:.2f},{py:.2f}) rotate({rot:.2f})"><text x="{-half:.2f}" y="0">'
+                   f'{esc(ch)}</text></g>')
     return (f'<g font-family="{family}" font-weight="{weight}" font-size="{size:.2f}">' + "".join(out) + "</g>")
 
 
@@ -482,19 +481,14 @@ def round_stamp_svg(top: str, bottom: str, center: list[str], color="#3a2f8f", a
     parts = [
         f'<circle cx="{c}" cy="{c}" r="{r}" fill="none" stroke="{color}" stroke-width="1.1"/>',
         f'<circle cx="{c}" cy="{c}" r="{r - 1.6}" fill="none" stroke="{color}" stroke-width="0.35"/>',
-        f'<circle cx="{c}" cy="{c}" r="{r - 7.2}" fill="none" stroke="{color}" stroke-width="0.55"/>',
+        f'<circle cx="{c}" cy="{c}" r="{r - 8.0}" fill="none" stroke="{color}" stroke-width="0.55"/>',
         f'<g fill="{color}">',
-        _arc_text(top, c, c, r - 6.0, 3.6, top=True),
-        _arc_text(bottom, c, c, r - 5.9, 2.9, top=False, weight="normal"),
-        # two stars between the arcs
-        f'<text x="{c - r + 4.0:.2f}" y="{c + 1.2:.2f}" font-family="DejaVu Sans" font-size="3" '
-        f'text-anchor="middle">★</text>',
-        f'<text x="{c + r - 4.0:.2f}" y="{c + 1.2:.2f}" font-family="DejaVu Sans" font-size="3" '
-        f'text-anchor="middle">★</text>',
+        _arc_text(top, c, c, r - 5.4, 3.0, top=True, spacing=-0.06),
+        _arc_text(bottom, c, c, r - 5.6, 2.4, top=False, weight="normal", spacing=0.0),
     ]
     n = len(center)
     for i, line in enumerate(center):
-        size = 3.3 if i == 0 else 2.5
+        size = 3.4 if i == 0 else 2.2
         y = c + (i - (n - 1) / 2) * 3.6 + size * 0.35
         parts.append(f'<text x="{c}" y="{y:.2f}" font-family="Liberation Sans" font-weight="bold" '
                      f'font-size="{size}" text-anchor="middle">{esc(line)}</text>')
@@ -524,7 +518,7 @@ def rect_stamp_svg(lines: list[str], color="#24348a", angle=-3.0, width_mm=62) -
 
 
 def debtor_stamp_svg(angle=-8.0) -> str:
-    return round_stamp_svg("BOULANGERIES MARTIN & FILS", f"SIRET {spaced(DEBT['siret'])}",
+    return round_stamp_svg("BOULANGERIES MARTIN & FILS", f"RCS LYON {spaced(DEBT['siren'])}",
                            ["SARL", "69100", "VILLEURBANNE"], angle=angle)
 
 
@@ -615,8 +609,17 @@ def paris_offset(d: dt.date) -> str:
     return "+02:00" if _last_sunday(d.year, 3) <= d < _last_sunday(d.year, 10) else "+01:00"
 
 
+def fr_typo(text: str) -> str:
+    """French typography: non-breaking spaces inside guillemets and before : ; ? !"""
+    for x, y in (("« ", "«" + NBSP), (" »", NBSP + "»"), (" :", NBSP + ":"), (" ;", NBSP + ";"),
+                 (" ?", NBSP + "?"), (" !", NBSP + "!"), (" %", NBSP + "%"), (" €", NBSP + "€")):
+        text = text.replace(x, y)
+    return text
+
+
 def html_doc(title: str, body: str, css: str, *, date: dt.date, author: str, keywords: str = "",
              lang: str = "fr") -> str:
+    body = fr_typo(body)
     stamp = f"{date.isoformat()}T09:00:00{paris_offset(date)}"
     return f"""<!DOCTYPE html>
 <html lang="{lang}"><head><meta charset="utf-8">
@@ -651,6 +654,8 @@ def render_pdf(html: str, out: Path, *, pdfa: bool = False) -> Path:
 def normalize_pdf(path: Path) -> None:
     """Rewrite with a deterministic /ID (the dates come from the document's metadata)."""
     with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        if "/ID" in pdf.trailer:  # a random /ID left by a writer would be kept as the first half
+            del pdf.trailer.ID
         pdf.save(path, deterministic_id=True, compress_streams=True,
                  object_stream_mode=pikepdf.ObjectStreamMode.preserve)
 
@@ -867,15 +872,15 @@ for _ref, *_rest, _q, _u, _p in GOODS + SERVICES:
     assert _GRID[_ref] == _p, _ref
 
 CONTRACT_CSS = """
-@page { size: A4; margin: 22mm 20mm 24mm 22mm;
+@page { size: A4; margin: 19mm 19mm 22mm 21mm;
   @top-left { content: "Atelier Dupont SAS — Boulangeries Martin & Fils SARL"; font: 7.5pt "LSerif"; color: #555; }
   @top-right { content: "Contrat-cadre n° CC-2026-001"; font: 7.5pt "LSerif"; color: #555; }
   @bottom-center { content: "Page " counter(page) " / " counter(pages); font: 8pt "LSerif"; color: #333; }
   @bottom-left { content: "Paraphes :"; font: italic 7.5pt "LSerif"; color: #555; vertical-align: top; padding-top: 3mm; }
   @bottom-right { content: element(paraphes); vertical-align: top; }
 }
-@page annex { size: A4 landscape; margin: 16mm 16mm 18mm 16mm; }
-body { font-family: "LSerif"; font-size: 10.2pt; line-height: 1.32; color: #111; text-align: justify;
+@page annex { size: A4 landscape; margin: 13mm 14mm 16mm 14mm; }
+body { font-family: "LSerif"; font-size: 9.6pt; line-height: 1.27; color: #111; text-align: justify;
   hyphens: auto; }
 .paraphes { position: running(paraphes); }
 .paraphes img { height: 9mm; margin-left: 2mm; }
@@ -886,29 +891,29 @@ h1 { font-size: 15pt; text-align: center; margin: 0 0 1mm; letter-spacing: 0.5pt
 .party { margin: 0 0 1mm; }
 .called { text-align: right; font-style: italic; margin: 0; }
 .side { font-weight: bold; text-align: right; margin: 0 0 3mm; }
-h2 { font-size: 10.4pt; margin: 4.2mm 0 1.2mm; page-break-after: avoid; text-transform: none; }
+h2 { font-size: 9.8pt; margin: 3.4mm 0 1mm; page-break-after: avoid; text-transform: none; }
 h2.center { text-align: center; letter-spacing: 0.6pt; }
-p { margin: 0 0 1.6mm; orphans: 3; widows: 3; }
+p { margin: 0 0 1.3mm; orphans: 3; widows: 3; }
 p.num { padding-left: 8mm; text-indent: -8mm; }
 .agreed { text-align: center; font-weight: bold; margin: 4mm 0; }
 .made { margin-top: 6mm; }
 .sigs { display: flex; justify-content: space-between; margin-top: 5mm; page-break-inside: avoid; }
-.sig { width: 47%; border: 0.5pt solid #999; padding: 3mm; height: 62mm; position: relative; text-align: left; }
+.sig { width: 47%; border: 0.5pt solid #999; padding: 3mm; height: 58mm; position: relative; text-align: left; }
 .sig .who { font-weight: bold; }
 .sig .hand { position: absolute; }
-.annex { page: annex; page-break-before: always; font-family: "LS"; font-size: 8.4pt; text-align: left;
-  line-height: 1.22; }
+.annex { page: annex; page-break-before: always; font-family: "LS"; font-size: 7.7pt; text-align: left;
+  line-height: 1.15; }
 .annex h1 { font-family: "LSerif"; font-size: 14pt; text-align: left; margin-bottom: 1mm; }
 .annex .lead { margin: 0 0 3mm; font-size: 8.6pt; color: #333; }
 table.grid { width: 100%; border-collapse: collapse; }
-table.grid th { background: #1f3a5f; color: #fff; font-weight: bold; padding: 1.4mm 1.5mm; border: 0.5pt solid #1f3a5f;
-  text-align: left; font-size: 8pt; }
-table.grid td { border: 0.5pt solid #9aa5b4; padding: 1.05mm 1.5mm; vertical-align: top; }
+table.grid th { background: #1f3a5f; color: #fff; font-weight: bold; padding: 1.1mm 1.3mm; border: 0.5pt solid #1f3a5f;
+  text-align: left; font-size: 7.6pt; }
+table.grid td { border: 0.5pt solid #9aa5b4; padding: 0.75mm 1.3mm; vertical-align: top; }
 table.grid tr.section td { background: #e4e9f0; font-weight: bold; letter-spacing: 0.3pt; }
 table.grid tr:nth-child(even) td { background: #f6f8fa; }
 table.grid td.num { text-align: right; white-space: nowrap; }
-table.grid td.ref { font-family: "LMono"; font-size: 7.8pt; white-space: nowrap; }
-.annex .notes { margin-top: 3mm; font-size: 7.8pt; color: #222; columns: 2; column-gap: 8mm; }
+table.grid td.ref { font-family: "LMono"; font-size: 7.3pt; white-space: nowrap; }
+.annex .notes { margin-top: 2.5mm; font-size: 7.2pt; color: #222; columns: 2; column-gap: 8mm; }
 .annex .notes p { margin: 0 0 1mm; }
 .annex .initials { margin-top: 3mm; text-align: right; font-size: 8pt; }
 .annex .initials img { height: 9mm; vertical-align: middle; margin-left: 2mm; }
@@ -994,9 +999,9 @@ def build_contract() -> Path:
 Atelier Dupont SAS / Boulangeries Martin &amp; Fils SARL. Prix unitaires en euros hors taxes, départ atelier de Lyon,
 emballage standard compris, fermes jusqu'au 31 décembre 2026 (article 5).</p>
 <table class="grid">
-<thead><tr><th style="width:23mm">Référence</th><th style="width:58mm">Désignation</th><th style="width:58mm">Dimensions / caractéristiques</th>
-<th style="width:46mm">Matière / finition / conditions</th><th style="width:13mm">Unité</th><th style="width:22mm">Prix HT (€)</th>
-<th style="width:15mm">Délai</th><th>Remarques</th></tr></thead>
+<thead><tr><th style="width:21mm">Référence</th><th style="width:52mm">Désignation</th><th style="width:52mm">Dimensions / caractéristiques</th>
+<th style="width:44mm">Matière / finition / conditions</th><th style="width:12mm">Unité</th><th style="width:19mm">Prix HT (€)</th>
+<th style="width:13mm">Délai</th><th>Remarques</th></tr></thead>
 <tbody>
 <tr class="section"><td colspan="8">A. AGENCEMENTS ET MOBILIER MÉTALLIQUE</td></tr>
 {grid_rows(PRICE_GRID_GOODS)}
@@ -1013,7 +1018,6 @@ attachements signés par le Client ; les temps d'attente imputables au Client so
 de facture ; pénalités et indemnité forfaitaire de 40 € selon l'article 9.</p>
 <p>4. Toute prestation non prévue à la présente grille fait l'objet d'un devis préalable accepté par le Client (article 5.3).</p>
 </div>
-<div class="initials">Paraphes : {cd}{jm}</div>
 </div>"""
     body = f"""{paraphes}
 <h1>CONTRAT-CADRE DE FOURNITURE ET D'INSTALLATION</h1>
@@ -1034,3 +1038,1011 @@ de facture ; pénalités et indemnité forfaitaire de 40 € selon l'article 9.<
     html = html_doc("Contrat-cadre de fourniture et d'installation — CC-2026-001", body, CONTRACT_CSS,
                     date=CONTRACT_DATE, author="Atelier Dupont SAS", keywords="contrat-cadre, CC-2026-001")
     return render_pdf(html, EVIDENCE / "contrat-cadre-2026-01-12.pdf")
+
+
+# ==============================================================================================
+# Conditions générales de vente (2 pages, small print on two columns)
+# ==============================================================================================
+
+CGV_ARTICLES = [
+    ("Champ d'application", [
+        "Les présentes conditions générales de vente (les « CGV ») s'appliquent à toutes les ventes de produits "
+        "(les « Produits ») et à toutes les prestations d'étude, de pose, d'installation et de maintenance (les "
+        "« Prestations ») conclues par la société Atelier Dupont SAS (le « Vendeur ») avec ses clients "
+        "professionnels (le « Client »). Elles constituent, conformément à l'article L. 441-1 du Code de commerce, "
+        "le socle unique de la négociation commerciale.",
+        "Toute commande implique l'acceptation sans réserve par le Client des présentes CGV, qui prévalent sur tout "
+        "autre document du Client, et notamment sur ses conditions générales d'achat, sauf accord dérogatoire exprès "
+        "et préalable du Vendeur. Le fait que le Vendeur ne se prévale pas à un moment donné de l'une des "
+        "stipulations des CGV ne peut être interprété comme valant renonciation à s'en prévaloir ultérieurement.",
+        "Les CGV sont communiquées à tout Client qui en fait la demande et sont jointes à chaque offre. Lorsque les "
+        "Parties ont conclu un contrat-cadre, les stipulations particulières de celui-ci prévalent sur les CGV.",
+    ]),
+    ("Offres, devis et documentation", [
+        "Les devis du Vendeur sont valables trente (30) jours à compter de leur date d'émission. Les "
+        "renseignements figurant dans les catalogues, notices, prospectus et tarifs sont donnés à titre indicatif ; "
+        "le Vendeur se réserve le droit d'apporter à tout moment à ses Produits les modifications qu'il juge utiles, "
+        "sans obligation de modifier les Produits déjà livrés ou en cours de commande.",
+        "Les plans, dessins, études et nomenclatures remis par le Vendeur demeurent sa propriété exclusive. Ils ne "
+        "peuvent être ni reproduits, ni communiqués à des tiers, ni utilisés à d'autres fins que l'exécution de la "
+        "commande, et doivent lui être restitués sur simple demande.",
+    ]),
+    ("Commandes", [
+        "Les commandes doivent être passées par écrit (bon de commande, courrier électronique ou devis revêtu de la "
+        "mention « bon pour accord », daté et signé). Elles ne deviennent définitives qu'après acceptation écrite "
+        "du Vendeur. Pour les fabrications sur mesure, la commande n'est ferme qu'après validation par le Client des "
+        "plans d'exécution ; toute modification ultérieure des cotes ou des finitions à la demande du Client "
+        "donne lieu à un devis complémentaire et peut décaler le délai de livraison.",
+        "Aucune annulation, totale ou partielle, ne peut intervenir sans l'accord écrit du Vendeur. En cas "
+        "d'annulation acceptée, l'acompte versé reste acquis au Vendeur et le Client rembourse les frais d'étude, "
+        "les matières approvisionnées et les travaux de fabrication déjà réalisés.",
+        "Le Vendeur se réserve le droit de refuser toute commande d'un Client avec lequel existerait un litige "
+        "relatif au paiement d'une commande antérieure, ou d'exiger dans ce cas un paiement comptant ou une garantie.",
+    ]),
+    ("Prix", [
+        "Les Produits et Prestations sont fournis aux prix du tarif en vigueur au jour de la commande ou, le cas "
+        "échéant, aux prix du devis accepté ou de la grille tarifaire annexée au contrat-cadre. Les prix "
+        "s'entendent en euros, hors taxes, départ atelier de Lyon, emballage standard compris ; les frais de "
+        "transport, de manutention particulière, d'assurance et de pose sont facturés en sus, sauf stipulation "
+        "contraire.",
+        "La TVA et toute autre taxe applicable sont facturées au taux en vigueur à la date de leur fait générateur. "
+        "Toute variation de ces taux est répercutée de plein droit sur le prix.",
+        "Les Prestations de pose sont facturées au temps passé, sur la base des attachements signés par le Client, "
+        "ou au forfait lorsque celui-ci a été convenu par écrit. Les temps d'attente, les déplacements inutiles et "
+        "les interventions complémentaires imputables au Client sont facturés au tarif horaire en vigueur.",
+    ]),
+    ("Livraison", [
+        "Les délais de livraison sont donnés à titre indicatif et courent à compter de l'acceptation de la "
+        "commande et de la réception des plans validés et de l'éventuel acompte. Les dépassements de délai ne "
+        "peuvent donner lieu à dommages et intérêts, retenue ou annulation de la commande, sauf retard supérieur à "
+        "trente (30) jours après mise en demeure restée sans effet.",
+        "La livraison est réputée effectuée par la remise des Produits au Client ou au transporteur, dans les "
+        "locaux du Vendeur ou à l'adresse indiquée par le Client. Le Client s'assure que le lieu de livraison est "
+        "accessible à un véhicule poids lourd et qu'il dispose des moyens de déchargement appropriés.",
+        "Le bon de livraison signé par le Client ou par toute personne présente sur le lieu de livraison vaut "
+        "preuve de la livraison et de la conformité apparente des Produits livrés.",
+    ]),
+    ("Transport et emballages", [
+        "Sauf stipulation contraire, les Produits voyagent aux risques et périls du Client, même lorsque le prix est "
+        "convenu franco de port ou que le transport est assuré par les moyens du Vendeur. Les emballages standard "
+        "(films, cornières, cartons) ne sont pas repris ; les emballages spéciaux (caisses bois, palettes "
+        "consignées) sont facturés et, le cas échéant, repris à leur valeur de facturation s'ils sont restitués en "
+        "bon état dans les trente (30) jours.",
+        "Le déchargement, la manutention et la mise en place des Produits sur le lieu de livraison incombent au "
+        "Client, sauf commande de la Prestation correspondante. Toute livraison rendue impossible du fait du Client "
+        "(absence, accès non conforme, refus injustifié) donne lieu à la facturation des frais de retour, de "
+        "stockage et de nouvelle présentation.",
+    ]),
+    ("Réception, réclamations et retours", [
+        "Le Client est tenu de vérifier l'état apparent et la conformité des Produits au moment de la livraison. "
+        "En cas d'avarie ou de manquant, il doit formuler des réserves précises sur le bon de livraison et les "
+        "confirmer au transporteur par lettre recommandée dans les trois (3) jours, conformément à l'article "
+        "L. 133-3 du Code de commerce, avec copie au Vendeur.",
+        "Toute réclamation relative à un défaut de conformité non apparent doit être notifiée par écrit au "
+        "Vendeur dans les huit (8) jours de sa découverte. Aucun retour de Produits ne peut être effectué sans "
+        "l'accord préalable et écrit du Vendeur. Les Produits fabriqués sur mesure ne sont ni repris ni échangés.",
+        "La réclamation, même fondée, ne suspend pas l'obligation de payer les Produits et Prestations non "
+        "concernés par celle-ci.",
+    ]),
+    ("Pose et installation", [
+        "Lorsque la pose est commandée, le Client met à disposition des locaux libres, propres, clos et couverts, "
+        "alimentés en électricité, dont les supports sont aptes à recevoir les fixations prévues. Il fournit au "
+        "Vendeur, avant l'intervention, les plans des réseaux encastrés ; le Vendeur ne saurait être tenu pour "
+        "responsable des dommages causés à des réseaux non signalés.",
+        "À l'achèvement de la pose, un procès-verbal de réception est signé contradictoirement. À défaut de "
+        "réserves écrites dans les huit (8) jours, ou en cas de mise en service des agencements, la réception est "
+        "réputée prononcée sans réserve.",
+    ]),
+    ("Conditions de paiement", [
+        "Sauf stipulation contraire, les factures sont payables à trente (30) jours à compter de la date "
+        "d'émission de la facture, par virement bancaire sur le compte dont les coordonnées figurent sur la "
+        "facture. Un acompte de 30 % peut être exigé à la commande pour toute fabrication sur mesure. Aucun escompte "
+        "n'est accordé en cas de paiement anticipé.",
+        "Le paiement est réputé réalisé à la date d'encaissement effectif des fonds par le Vendeur. Le Client ne "
+        "peut, sous aucun prétexte, opérer une compensation ou une retenue sur les sommes dues, même en cas de "
+        "réclamation, sans l'accord écrit et préalable du Vendeur.",
+    ]),
+    ("Retard de paiement", [
+        "En application de l'article L. 441-10 du Code de commerce, tout retard de paiement entraîne de plein droit, "
+        "dès le jour suivant la date d'échéance et sans qu'un rappel soit nécessaire, l'exigibilité de pénalités "
+        "de retard calculées au taux appliqué par la Banque centrale européenne à son opération de refinancement "
+        "la plus récente, majoré de dix (10) points de pourcentage, ainsi que d'une indemnité forfaitaire pour frais "
+        "de recouvrement de quarante (40) euros par facture (article D. 441-5 du Code de commerce). Si les frais "
+        "de recouvrement exposés sont supérieurs, le Vendeur peut demander une indemnisation complémentaire sur "
+        "justification.",
+        "Le défaut de paiement d'une seule facture à son échéance entraîne en outre, huit (8) jours après une mise "
+        "en demeure restée infructueuse : (i) l'exigibilité immédiate de toutes les sommes restant dues, quel que "
+        "soit le mode de règlement prévu ; (ii) la suspension de toutes les livraisons et Prestations en cours ; "
+        "(iii) le cas échéant, la résolution de plein droit des commandes en cours, aux torts du Client.",
+    ]),
+    ("Réserve de propriété", [
+        "LES PRODUITS SONT VENDUS SOUS RÉSERVE DE PROPRIÉTÉ. LE TRANSFERT DE PROPRIÉTÉ EST SUBORDONNÉ AU PAIEMENT "
+        "INTÉGRAL DU PRIX EN PRINCIPAL ET ACCESSOIRES, conformément à la loi n° 80-335 du 12 mai 1980 et aux articles "
+        "2367 et suivants du Code civil. Ne constitue pas un paiement la remise d'un effet de commerce ou de tout "
+        "autre titre créant une obligation de payer.",
+        "Les risques sont néanmoins transférés au Client dès la livraison. Le Client s'oblige à individualiser les "
+        "Produits, à les assurer et à informer immédiatement le Vendeur de toute saisie ou réquisition. En cas de "
+        "défaut de paiement, le Vendeur peut revendiquer les Produits, y compris ceux incorporés qui peuvent être "
+        "dissociés sans dommage, par simple lettre recommandée, aux frais du Client. En cas de procédure collective "
+        "du Client, la revendication s'exerce dans les conditions des articles L. 624-9 et suivants du Code de "
+        "commerce.",
+    ]),
+    ("Garantie", [
+        "Les Produits sont garantis contre tout défaut de matière ou de fabrication pendant douze (12) mois à "
+        "compter de leur livraison. Au titre de cette garantie, le Vendeur s'engage, à son choix, à réparer ou à "
+        "remplacer gratuitement les pièces reconnues défectueuses, à l'exclusion de toute autre indemnité. Les "
+        "interventions au titre de la garantie n'ont pas pour effet de prolonger sa durée.",
+        "La garantie ne couvre pas : l'usure normale ; les dommages résultant d'un défaut d'entretien, d'une "
+        "surcharge, d'un choc, d'une utilisation non conforme à la destination des Produits ou aux notices ; les "
+        "Produits modifiés ou réparés par un tiers ; la corrosion des aciers non traités exposés à l'humidité ou à "
+        "des produits chlorés. Elle est sans préjudice de la garantie légale des vices cachés.",
+    ]),
+    ("Responsabilité", [
+        "La responsabilité du Vendeur est strictement limitée aux dommages matériels directs résultant d'une faute "
+        "prouvée dans l'exécution de ses obligations, à l'exclusion de tout préjudice immatériel ou indirect (perte "
+        "d'exploitation, de chiffre d'affaires, de clientèle, atteinte à l'image). Sauf faute lourde ou dolosive, "
+        "elle est plafonnée au montant hors taxes de la commande en cause.",
+    ]),
+    ("Force majeure", [
+        "Le Vendeur ne peut être tenu pour responsable de l'inexécution ou du retard d'exécution de ses obligations "
+        "résultant d'un événement de force majeure au sens de l'article 1218 du Code civil, notamment grève, "
+        "incendie, inondation, épidémie, rupture d'approvisionnement en acier, panne de l'outil de production ou "
+        "interruption des transports. L'exécution est suspendue pendant la durée de l'empêchement ; au-delà de "
+        "soixante (60) jours, chaque partie peut résilier la commande sans indemnité.",
+    ]),
+    ("Propriété intellectuelle et confidentialité", [
+        "Le Vendeur conserve l'intégralité des droits de propriété intellectuelle sur ses études, plans, "
+        "conceptions, modèles et savoir-faire, même lorsque ceux-ci ont été réalisés à la demande du Client. La "
+        "vente des Produits n'emporte aucune cession de ces droits. Le Client s'interdit de faire reproduire les "
+        "Produits ou de communiquer les plans à un tiers, notamment à un autre fabricant.",
+        "Chacune des parties s'engage à garder confidentielles les informations commerciales, techniques et "
+        "financières reçues de l'autre partie, en particulier les conditions tarifaires consenties, pendant toute "
+        "la durée de la relation commerciale et trois (3) ans après son terme.",
+    ]),
+    ("Sous-traitance et cession", [
+        "Le Vendeur peut confier à des sous-traitants qualifiés tout ou partie de la fabrication (découpe laser, "
+        "thermolaquage, galvanisation) ou de la pose, dont il demeure responsable à l'égard du Client. Le Client "
+        "ne peut céder ou transférer tout ou partie de ses droits et obligations sans l'accord préalable et écrit "
+        "du Vendeur. Le Vendeur peut céder ses créances, notamment à un établissement d'affacturage.",
+    ]),
+    ("Données personnelles", [
+        "Les données personnelles des interlocuteurs du Client sont traitées par le Vendeur pour la gestion de la "
+        "relation commerciale, la facturation et le recouvrement, sur le fondement de l'exécution du contrat et de "
+        "ses obligations légales. Elles sont conservées pendant la durée de la relation augmentée des délais de "
+        "prescription légaux. Les personnes concernées disposent des droits prévus par le règlement (UE) 2016/679, "
+        "qu'elles exercent auprès de dpo@atelier-dupont.example.",
+    ]),
+    ("Droit applicable et juridiction", [
+        "Les présentes CGV et les ventes qu'elles régissent sont soumises au droit français, à l'exclusion de la "
+        "Convention de Vienne sur la vente internationale de marchandises.",
+        "TOUT LITIGE RELATIF À LA FORMATION, À L'INTERPRÉTATION, À L'EXÉCUTION OU À LA CESSATION DES VENTES CONCLUES "
+        "PAR LE VENDEUR, Y COMPRIS LES PROCÉDURES EN RÉFÉRÉ OU SUR REQUÊTE, SERA SOUMIS À LA COMPÉTENCE EXCLUSIVE DU "
+        "TRIBUNAL DE COMMERCE DE LYON, MÊME EN CAS D'APPEL EN GARANTIE OU DE PLURALITÉ DE DÉFENDEURS.",
+    ]),
+]
+
+CGV_CSS = """
+@page { size: A4; margin: 12mm 12mm 16mm 12mm;
+  @bottom-left { content: "Atelier Dupont SAS — SAS au capital de 150 000 € — 12 rue des Forges, 69002 Lyon — RCS Lyon 812 345 676 — TVA FR19812345676";
+    font: 6.3pt "DVC"; color: #444; }
+  @bottom-right { content: "CGV 2026 — page " counter(page) " / " counter(pages); font: 6.5pt "DVC"; color: #444; }
+}
+body { font-family: "DVC"; font-size: 7.5pt; line-height: 1.3; color: #1a1a1a; text-align: justify; hyphens: auto; }
+.head { display: flex; align-items: center; border-bottom: 1.4pt solid #1f3a5f; padding-bottom: 2mm; margin-bottom: 2.5mm; }
+.head img { width: 13mm; height: 13mm; margin-right: 3.5mm; }
+.head .t1 { font-family: "LS"; font-size: 13pt; font-weight: bold; color: #1f3a5f; letter-spacing: 0.3pt; }
+.head .t2 { font-family: "LS"; font-size: 8.5pt; color: #333; }
+.head .v { margin-left: auto; text-align: right; font-family: "LS"; font-size: 7.5pt; color: #333; }
+.cols { columns: 2; column-gap: 6mm; column-rule: 0.3pt solid #bbb; }
+h3 { font-size: 7.2pt; font-weight: bold; margin: 1.6mm 0 0.5mm; text-transform: uppercase; color: #1f3a5f;
+  break-after: avoid; }
+p { margin: 0 0 0.9mm; orphans: 2; widows: 2; }
+.accept { border: 0.5pt solid #666; padding: 1.5mm 2mm; margin-top: 2mm; break-inside: avoid; }
+table.client { width: 100%; border-collapse: collapse; margin-top: 2mm; }
+table.client td { border: 0.4pt solid #888; height: 26mm; vertical-align: top; padding: 1.2mm; width: 50%; font-size: 6.8pt;
+  color: #444; }
+"""
+
+
+def build_cgv() -> Path:
+    parts = []
+    for n, (title, paras) in enumerate(CGV_ARTICLES, start=1):
+        parts.append(f"<h3>Article {n} — {esc(title)}</h3>")
+        for k, para in enumerate(paras, start=1):
+            parts.append(f"<p>{n}.{k}. {esc(para)}</p>")
+    body = f"""
+<div class="head">{img_svg(dupont_logo_svg(13))}
+<div><div class="t1">CONDITIONS GÉNÉRALES DE VENTE</div>
+<div class="t2">Atelier Dupont SAS — agencements métalliques sur mesure — version 2026</div></div>
+<div class="v">Applicables aux commandes passées<br>à compter du {fdate(dt.date(2026, 1, 1))}<br>Réf. CGV-AD-2026-01</div></div>
+<div class="cols">
+{''.join(parts)}
+<div class="accept"><b>Acceptation.</b> Le Client reconnaît avoir pris connaissance des présentes conditions générales de
+vente avant la passation de sa commande et les accepter sans réserve. Atelier Dupont SAS, {CRED['street']},
+{CRED['city']} — Tél. {CRED['phone']} — {CRED['email_sales']} — SIRET {spaced(CRED['siret'])} — APE {CRED['naf']}.
+<table class="client"><tr><td>Raison sociale du Client :<br><br>Nom et qualité du signataire :<br><br>Date :</td>
+<td>Cachet et signature du Client,<br>précédés de la mention « Lu et approuvé »</td></tr></table></div>
+</div>"""
+    html = html_doc("Conditions générales de vente — Atelier Dupont SAS — version 2026", body, CGV_CSS,
+                    date=dt.date(2025, 12, 15), author="Atelier Dupont SAS", keywords="CGV, conditions générales de vente")
+    return render_pdf(html, EVIDENCE / "CGV-Atelier-Dupont-2026.pdf")
+
+
+# ==============================================================================================
+# Business documents on letterhead: purchase order, invoices, statement, formal notice
+# ==============================================================================================
+
+BIZ_CSS = """
+@page { size: A4; margin: 14mm 15mm 26mm 17mm;
+  @bottom-center { content: element(legal); width: 100%; }
+  @top-right { content: "Page " counter(page) " / " counter(pages); font: 6.8pt "LS"; color: #777; }
+}
+body { font-family: "LS"; font-size: 8.8pt; line-height: 1.3; color: #1b1b1b; }
+.legal { position: running(legal); font-size: 6.7pt; color: #555; text-align: center; border-top: 0.5pt solid #bbb;
+  padding-top: 1.5mm; line-height: 1.35; }
+.lh { display: flex; align-items: flex-start; }
+.lh .logo { margin-right: 3mm; }
+.lh .brand { font-size: 15pt; font-weight: bold; color: #1f3a5f; letter-spacing: 1.2pt; line-height: 1.05; }
+.lh .tag { font-size: 7.6pt; color: #e07b24; letter-spacing: 0.4pt; margin-top: 0.6mm; text-transform: uppercase; }
+.lh .addr { font-size: 7.8pt; color: #333; margin-top: 1.5mm; line-height: 1.35; }
+.lh .doc { margin-left: auto; text-align: right; }
+.doc .kind { font-size: 17pt; font-weight: bold; color: #1f3a5f; letter-spacing: 1pt; }
+.doc table { margin-left: auto; margin-top: 1.5mm; border-collapse: collapse; font-size: 8.3pt; }
+.doc td { padding: 0.4mm 0 0.4mm 3mm; text-align: right; }
+.doc td.k { color: #555; }
+.doc td.v { font-weight: bold; }
+.row2 { display: flex; justify-content: space-between; margin-top: 8mm; }
+.box { border: 0.6pt solid #9aa5b4; border-radius: 1.5mm; padding: 2.5mm 3.5mm; box-sizing: border-box; }
+.box .t { font-size: 7pt; color: #666; text-transform: uppercase; letter-spacing: 0.5pt; margin-bottom: 1mm; }
+.addressee { width: 86mm; min-height: 30mm; }
+.addressee .name { font-weight: bold; font-size: 9.6pt; }
+.refs { width: 86mm; font-size: 8pt; }
+.refs td { padding: 0.35mm 2mm 0.35mm 0; vertical-align: top; }
+.refs td.k { color: #555; white-space: nowrap; }
+.object { margin: 6mm 0 2mm; font-size: 9pt; }
+table.lines { width: 100%; border-collapse: collapse; margin-top: 2mm; table-layout: fixed; }
+table.lines th { background: #1f3a5f; color: #fff; font-size: 7.8pt; font-weight: bold; padding: 1.6mm 1.8mm;
+  text-align: left; }
+table.lines th.n, table.lines td.n { text-align: right; white-space: nowrap; }
+table.lines td { padding: 1.1mm 1.8mm; border-bottom: 0.4pt solid #c9d1dc; vertical-align: top; font-size: 8.3pt; }
+table.lines td.ref { font-family: "LMono"; font-size: 7.6pt; white-space: nowrap; }
+table.lines .det { color: #555; font-size: 7.5pt; }
+.after { display: flex; justify-content: space-between; margin-top: 4mm; }
+table.vat { border-collapse: collapse; font-size: 7.8pt; }
+table.vat th { background: #e4e9f0; padding: 1mm 2mm; font-weight: bold; text-align: right; }
+table.vat td { padding: 1mm 2mm; text-align: right; border-bottom: 0.4pt solid #c9d1dc; }
+table.tot { border-collapse: collapse; width: 72mm; font-size: 9pt; }
+table.tot td { padding: 1.2mm 2mm; }
+table.tot td.n { text-align: right; white-space: nowrap; }
+table.tot tr.sub td { border-bottom: 0.4pt solid #c9d1dc; }
+table.tot tr.grand td { background: #1f3a5f; color: #fff; font-weight: bold; font-size: 10pt; }
+table.tot tr.due td { font-weight: bold; border-top: 0.8pt solid #1f3a5f; }
+.pay { margin-top: 6mm; display: flex; justify-content: space-between; break-inside: avoid; }
+.pay .bank { width: 92mm; font-size: 8.2pt; }
+.pay .bank .iban { font-family: "LMono"; font-size: 8.6pt; font-weight: bold; letter-spacing: 0.2pt; }
+.pay .terms { width: 80mm; font-size: 8.2pt; }
+.small { font-size: 7.2pt; color: #333; line-height: 1.35; margin-top: 5mm; text-align: justify; }
+.muted { color: #666; }
+"""
+
+
+def dupont_letterhead(kind: str, rows: list[tuple[str, str]]) -> str:
+    cells = "".join(f"<tr><td class='k'>{esc(k)}</td><td class='v'>{esc(v)}</td></tr>" for k, v in rows)
+    return f"""
+<div class="lh">
+  <div class="logo">{img_svg(dupont_logo_svg(17))}</div>
+  <div><div class="brand">ATELIER<br>DUPONT</div><div class="tag">Agencements métalliques sur mesure</div>
+  <div class="addr">{CRED['street']} — {CRED['city']}<br>Tél. {CRED['phone']} — {CRED['email']}<br>{CRED['web']}</div></div>
+  <div class="doc"><div class="kind">{esc(kind)}</div><table>{cells}</table></div>
+</div>"""
+
+
+def dupont_legal() -> str:
+    return (f"<div class='legal'><b>Atelier Dupont SAS</b> — société par actions simplifiée au capital de "
+            f"{CRED['capital']} € — Siège social : {CRED['street']}, {CRED['city']}<br>RCS Lyon {spaced(CRED['siren'])} "
+            f"— SIRET {spaced(CRED['siret'])} — Code APE {CRED['naf']} — N° TVA intracommunautaire {CRED['vat']}<br>"
+            f"{esc(CRED['bank'])} — IBAN {iban_fmt(CRED['iban'])} — BIC {CRED['bic']}</div>")
+
+
+def debtor_address_block(title="Client") -> str:
+    return (f"<div class='box addressee'><div class='t'>{esc(title)}</div><div class='name'>{esc(DEBT['name'])}</div>"
+            f"<div>À l'attention de M. Julien Martin, gérant</div><div>{DEBT['street']}</div><div>{DEBT['city']}</div>"
+            f"<div class='muted' style='margin-top:1.5mm; font-size:7.6pt'>SIREN {spaced(DEBT['siren'])} — "
+            f"TVA {DEBT['vat']}</div></div>")
+
+
+def line_rows(lines, prices=True) -> str:
+    out = []
+    for ref, name, detail, q, unit, pu in lines:
+        det = f"<div class='det'>{esc(detail)}</div>" if detail else ""
+        cells = (f"<td class='ref'>{ref}</td><td>{esc(name)}{det}</td><td class='n'>{qty(q)}</td><td>{unit}</td>")
+        if prices:
+            cells += (f"<td class='n'>{money(pu, False)}</td><td class='n'>20{NBSP}%</td>"
+                      f"<td class='n'>{money(q2(q * pu), False)}</td>")
+        out.append(f"<tr>{cells}</tr>")
+    return "".join(out)
+
+
+# ----------------------------------------------------------------------------------------------
+# Purchase order (debtor's letterhead)
+
+PO_CSS = BIZ_CSS + """
+.mlh { display: flex; align-items: center; border-bottom: 1.2pt solid #7a4a1c; padding-bottom: 2.5mm; }
+.mlh .name { font-family: "LSerif"; font-style: italic; font-weight: bold; font-size: 19pt; color: #7a4a1c; margin-left: 3mm; }
+.mlh .since { font-family: "LSerif"; font-size: 8.5pt; color: #7a4a1c; margin-left: 3mm; letter-spacing: 0.6pt; }
+.mlh .addr { margin-left: auto; text-align: right; font-size: 7.8pt; color: #333; line-height: 1.4; }
+.legal { border-top-color: #c9a27a; }
+h1.po { font-size: 15pt; color: #7a4a1c; margin: 5mm 0 0; letter-spacing: 0.6pt; }
+table.lines th { background: #7a4a1c; }
+table.tot tr.grand td { background: #7a4a1c; }
+.sign { display: flex; justify-content: space-between; margin-top: 4mm; break-inside: avoid; }
+.sign .box { width: 86mm; height: 33mm; position: relative; }
+.sign .hand { position: absolute; }
+"""
+
+
+def build_purchase_order() -> Path:
+    ht, tva, ttc = totals(GOODS)
+    legal = (f"<div class='legal'><b>{esc(DEBT['name'])}</b> — société à responsabilité limitée au capital de "
+             f"{DEBT['capital']} € — {DEBT['street']}, {DEBT['city']}<br>RCS Lyon {spaced(DEBT['siren'])} — SIRET "
+             f"{spaced(DEBT['siret'])} — APE {DEBT['naf']} — TVA intracommunautaire {DEBT['vat']} — "
+             f"{DEBT['email_compta']}</div>")
+    body = f"""{legal}
+<div class="mlh">{img_svg(martin_logo_svg(19))}
+<div><div class="name">Boulangeries Martin &amp; Fils</div><div class="since">ARTISANS BOULANGERS DEPUIS 1962</div></div>
+<div class="addr">Siège et laboratoire central<br>{DEBT['street']}<br>{DEBT['city']}<br>Tél. {DEBT['phone']}</div></div>
+<h1 class="po">BON DE COMMANDE N° {PO_NO}</h1>
+<div class="muted" style="margin-top:1mm">Villeurbanne, le {fdate(PO_DATE)}</div>
+<div class="row2" style="margin-top:4mm">
+  <div class="box refs"><div class="t">Commande passée par</div>
+  <table>
+  <tr><td class="k">Acheteur</td><td>Julien Martin, gérant</td></tr>
+  <tr><td class="k">Téléphone</td><td>{DEBT['phone']}</td></tr>
+  <tr><td class="k">E-mail</td><td>{DEBT['email']}</td></tr>
+  <tr><td class="k">Contrat</td><td>Contrat-cadre n° {CONTRACT_REF} du {sdate(CONTRACT_DATE)}<br>Plans indice B validés le 09/02/2026</td></tr>
+  </table></div>
+  <div class="box addressee"><div class="t">Fournisseur</div><div class="name">{esc(CRED['name'])}</div>
+  <div>À l'attention de Mme Claire Dupont</div><div>{CRED['street']}</div><div>{CRED['city']}</div>
+  <div class="muted" style="margin-top:1.5mm; font-size:7.6pt">Code fournisseur : F-0087 — SIREN {spaced(CRED['siren'])}</div></div>
+</div>
+<div class="object"><b>Objet :</b> rénovation du laboratoire central et de la boutique de Villeurbanne — fourniture
+des agencements métalliques selon la grille tarifaire de l'Annexe 1 du contrat-cadre.</div>
+<table class="lines">
+<thead><tr><th style="width:22mm">Réf. fourn.</th><th>Désignation</th><th class="n" style="width:9mm">Qté</th>
+<th style="width:9mm">Unité</th><th class="n" style="width:19mm">P.U. HT (€)</th><th class="n" style="width:10mm">TVA</th>
+<th class="n" style="width:21mm">Total HT (€)</th></tr></thead>
+<tbody>{line_rows(GOODS)}</tbody></table>
+<div class="after">
+  <div style="width:92mm; font-size:8pt">
+  <p style="margin:0 0 1.2mm"><b>Livraison</b> semaine 9 (23 au 27 février 2026) au laboratoire central, {DEBT['street']},
+  {DEBT['city']} — cour arrière, quai de déchargement, 7 h – 12 h.</p>
+  <p style="margin:0 0 1.2mm"><b>Pose</b> par vos équipes en mars 2026, facturée séparément au temps passé selon
+  l'Annexe 1 (estimation 6 000 € HT, non comprise ici).</p>
+  <p style="margin:0"><b>Règlement</b> par virement à 30 jours date de facture (art. 8 du contrat-cadre). Rappeler
+  le n° de commande sur le bon de livraison et la facture.</p>
+  </div>
+  <table class="tot">
+  <tr class="sub"><td>Total HT</td><td class="n">{money(ht)}</td></tr>
+  <tr class="sub"><td>TVA 20 %</td><td class="n">{money(tva)}</td></tr>
+  <tr class="grand"><td>Total TTC</td><td class="n">{money(ttc)}</td></tr>
+  </table>
+</div>
+<div class="sign">
+  <div class="box"><div class="t">Accusé de réception du fournisseur</div>
+  <div class="muted" style="font-size:7.6pt">Merci de nous retourner ce bon de commande daté et signé, ou de confirmer
+  votre acceptation par courrier électronique, sous 5 jours ouvrés (article 4.2 du contrat-cadre).</div></div>
+  <div class="box"><div class="t">Bon pour commande — signature et cachet</div>
+  <div style="font-size:8pt">Julien Martin, gérant</div>
+  <div class="hand" style="left:3mm; top:11mm">{img_svg(handwriting_svg("Bon pour commande", 4.2, seed=31, angle=-3), "height:7.5mm")}</div>
+  <div class="hand" style="left:47mm; top:3mm">{img_svg(debtor_stamp_svg(-14), "width:33mm")}</div>
+  <div class="hand" style="left:6mm; top:18mm">{img_svg(strokes_svg(signature(32, "martin")), "width:42mm")}</div>
+  </div>
+</div>
+"""
+    html = html_doc(f"Bon de commande {PO_NO}", body, PO_CSS, date=PO_DATE, author=DEBT["name"],
+                    keywords=f"bon de commande, {PO_NO}")
+    return render_pdf(html, EVIDENCE / "commandes" / f"{PO_NO}.pdf")
+
+
+# ----------------------------------------------------------------------------------------------
+# Invoices (Atelier Dupont letterhead); F2026-0117 is a Factur-X EN 16931 invoice
+
+INVOICE_TERMS = (
+    "Paiement à 30 jours date de facture par virement (article 8 du contrat-cadre). Pas d'escompte pour "
+    "paiement anticipé. En cas de retard de paiement, des pénalités sont exigibles de plein droit au taux "
+    "de refinancement de la Banque centrale européenne majoré de 10 points (article L441-10 du Code de "
+    "commerce), ainsi qu'une indemnité forfaitaire pour frais de recouvrement de 40 € (article D441-5 du "
+    "Code de commerce). Clause de réserve de propriété : les marchandises restent la propriété d'Atelier "
+    "Dupont SAS jusqu'au paiement intégral du prix (article 10 des CGV)."
+)
+
+
+INVOICE_CSS = BIZ_CSS + """
+.row2 { margin-top: 5mm; }
+.object { margin: 4mm 0 1mm; }
+table.lines td { padding: 0.8mm 1.8mm; }
+.pay { margin-top: 4mm; }
+.small { margin-top: 3mm; font-size: 6.9pt; }
+"""
+
+
+def build_invoice(inv: dict, *, facturx: bool) -> Path:
+    ht, tva, ttc = inv["ht"], inv["tva"], inv["ttc"]
+    goods = inv["lines"] is GOODS
+    refs = [("N°", inv["number"]), ("Date", sdate(inv["issued"])), ("Échéance", sdate(inv["due"])),
+            ("Code client", DEBT["client_code"])]
+    rows = [("Votre commande", f"{PO_NO} du {sdate(PO_DATE)}"), ("Contrat", f"{CONTRACT_REF} du {sdate(CONTRACT_DATE)}")]
+    if goods:
+        rows.append(("Livraison", f"{BL_NO} du {sdate(BL_DATE)}"))
+        obj = "fourniture des agencements métalliques de votre commande " + PO_NO + ", livrés le " + fdate(BL_DATE)
+    else:
+        rows.append(("Intervention", "16 au 18 mars 2026"))
+        obj = "pose des agencements de la commande " + PO_NO + " au laboratoire central et à la boutique"
+    ref_cells = "".join(f"<tr><td class='k'>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows)
+    body = f"""{dupont_legal()}
+{dupont_letterhead("FACTURE", refs)}
+<div class="row2">
+  <div class="box refs"><div class="t">Références</div><table>{ref_cells}</table></div>
+  {debtor_address_block()}
+</div>
+<div class="object"><b>Objet :</b> {esc(obj)}.</div>
+<table class="lines">
+<thead><tr><th style="width:22mm">Référence</th><th>Désignation</th><th class="n" style="width:9mm">Qté</th>
+<th style="width:12mm">Unité</th><th class="n" style="width:19mm">P.U. HT (€)</th><th class="n" style="width:10mm">TVA</th>
+<th class="n" style="width:21mm">Total HT (€)</th></tr></thead>
+<tbody>{line_rows(inv["lines"])}</tbody></table>
+<div class="after">
+  <table class="vat"><tr><th>Taux</th><th>Base HT</th><th>TVA</th></tr>
+  <tr><td>20,00 %</td><td>{money(ht)}</td><td>{money(tva)}</td></tr></table>
+  <table class="tot">
+  <tr class="sub"><td>Total HT</td><td class="n">{money(ht)}</td></tr>
+  <tr class="sub"><td>TVA 20 %</td><td class="n">{money(tva)}</td></tr>
+  <tr class="grand"><td>Total TTC</td><td class="n">{money(ttc)}</td></tr>
+  <tr class="due"><td>Net à payer au {sdate(inv["due"])}</td><td class="n">{money(ttc)}</td></tr>
+  </table>
+</div>
+<div class="pay">
+  <div class="box bank"><div class="t">Règlement par virement</div>
+  <div>{esc(CRED['bank'])}</div><div class="iban">IBAN {iban_fmt(CRED['iban'])}</div><div>BIC {CRED['bic']}</div>
+  <div class="muted" style="margin-top:1mm">Merci de rappeler le numéro de facture {inv["number"]} en référence du virement.</div></div>
+  <div class="box terms"><div class="t">Conditions de paiement</div>
+  Échéance : <b>{fdate(inv["due"])}</b> (30 jours date de facture).<br>
+  {"Facture électronique Factur-X (profil EN 16931) : les données XML sont jointes au PDF." if facturx else ""}</div>
+</div>
+<div class="small">{esc(INVOICE_TERMS)}</div>
+"""
+    out = EVIDENCE / "factures" / f"{inv['number']}.pdf"
+    html = html_doc(f"Facture {inv['number']}", body, INVOICE_CSS, date=inv["issued"], author=CRED["name"],
+                    keywords=f"facture, {inv['number']}")
+    if not facturx:
+        return render_pdf(html, out)
+    render_pdf(html, out, pdfa=True)
+    _attach_facturx(out, inv)
+    return out
+
+
+def cii_xml(inv: dict) -> bytes:
+    """An EN 16931 (Factur-X "EN 16931" profile) Cross Industry Invoice for ``inv``."""
+    d8 = lambda d: d.strftime("%Y%m%d")  # noqa: E731
+    units = {"u": "H87", "lot": "C62", "h": "HUR", "forfait": "C62", "jour": "DAY"}
+
+    def party(p, *, seller):
+        street, city = p["street"], p["city"]
+        postcode, town = city.split(" ", 1)
+        contact = (f"<ram:DefinedTradeContact><ram:PersonName>{esc(p['signatory'])}</ram:PersonName>"
+                   f"<ram:EmailURIUniversalCommunication><ram:URIID>{p['email']}</ram:URIID>"
+                   f"</ram:EmailURIUniversalCommunication></ram:DefinedTradeContact>") if seller else ""
+        return (f"<ram:Name>{esc(p['name'])}</ram:Name>"
+                f"<ram:SpecifiedLegalOrganization><ram:ID schemeID=\"0002\">{p['siren']}</ram:ID>"
+                f"</ram:SpecifiedLegalOrganization>{contact}"
+                f"<ram:PostalTradeAddress><ram:PostcodeCode>{postcode}</ram:PostcodeCode>"
+                f"<ram:LineOne>{esc(street)}</ram:LineOne><ram:CityName>{esc(town)}</ram:CityName>"
+                f"<ram:CountryID>FR</ram:CountryID></ram:PostalTradeAddress>"
+                f"<ram:SpecifiedTaxRegistration><ram:ID schemeID=\"VA\">{p['vat']}</ram:ID>"
+                f"</ram:SpecifiedTaxRegistration>")
+
+    lines = []
+    for n, (ref, name, detail, q, unit, pu) in enumerate(inv["lines"], start=1):
+        desc = f"<ram:Description>{esc(detail)}</ram:Description>" if detail else ""
+        lines.append(f"""
+  <ram:IncludedSupplyChainTradeLineItem>
+   <ram:AssociatedDocumentLineDocument><ram:LineID>{n}</ram:LineID></ram:AssociatedDocumentLineDocument>
+   <ram:SpecifiedTradeProduct><ram:SellerAssignedID>{ref}</ram:SellerAssignedID><ram:Name>{esc(name)}</ram:Name>{desc}</ram:SpecifiedTradeProduct>
+   <ram:SpecifiedLineTradeAgreement><ram:NetPriceProductTradePrice><ram:ChargeAmount>{pu:.2f}</ram:ChargeAmount></ram:NetPriceProductTradePrice></ram:SpecifiedLineTradeAgreement>
+   <ram:SpecifiedLineTradeDelivery><ram:BilledQuantity unitCode="{units[unit]}">{q:.2f}</ram:BilledQuantity></ram:SpecifiedLineTradeDelivery>
+   <ram:SpecifiedLineTradeSettlement>
+    <ram:ApplicableTradeTax><ram:TypeCode>VAT</ram:TypeCode><ram:CategoryCode>S</ram:CategoryCode><ram:RateApplicablePercent>20.00</ram:RateApplicablePercent></ram:ApplicableTradeTax>
+    <ram:SpecifiedTradeSettlementLineMonetarySummation><ram:LineTotalAmount>{q2(q * pu):.2f}</ram:LineTotalAmount></ram:SpecifiedTradeSettlementLineMonetarySummation>
+   </ram:SpecifiedLineTradeSettlement>
+  </ram:IncludedSupplyChainTradeLineItem>""")
+    xml = f"""<?xml version="1.0" encoding="UTF-8"?>
+<rsm:CrossIndustryInvoice xmlns:rsm="urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
+ xmlns:qdt="urn:un:unece:uncefact:data:standard:QualifiedDataType:100"
+ xmlns:ram="urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
+ xmlns:udt="urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100">
+ <rsm:ExchangedDocumentContext>
+  <ram:GuidelineSpecifiedDocumentContextParameter><ram:ID>urn:cen.eu:en16931:2017</ram:ID></ram:GuidelineSpecifiedDocumentContextParameter>
+ </rsm:ExchangedDocumentContext>
+ <rsm:ExchangedDocument>
+  <ram:ID>{inv["number"]}</ram:ID>
+  <ram:TypeCode>380</ram:TypeCode>
+  <ram:IssueDateTime><udt:DateTimeString format="102">{d8(inv["issued"])}</udt:DateTimeString></ram:IssueDateTime>
+  <ram:IncludedNote><ram:Content>{esc(INVOICE_TERMS)}</ram:Content><ram:SubjectCode>PMT</ram:SubjectCode></ram:IncludedNote>
+ </rsm:ExchangedDocument>
+ <rsm:SupplyChainTradeTransaction>{''.join(lines)}
+  <ram:ApplicableHeaderTradeAgreement>
+   <ram:BuyerReference>{DEBT["client_code"]}</ram:BuyerReference>
+   <ram:SellerTradeParty>{party(CRED, seller=True)}</ram:SellerTradeParty>
+   <ram:BuyerTradeParty>{party(DEBT, seller=False)}</ram:BuyerTradeParty>
+   <ram:BuyerOrderReferencedDocument><ram:IssuerAssignedID>{PO_NO}</ram:IssuerAssignedID></ram:BuyerOrderReferencedDocument>
+   <ram:ContractReferencedDocument><ram:IssuerAssignedID>{CONTRACT_REF}</ram:IssuerAssignedID></ram:ContractReferencedDocument>
+  </ram:ApplicableHeaderTradeAgreement>
+  <ram:ApplicableHeaderTradeDelivery>
+   <ram:ActualDeliverySupplyChainEvent><ram:OccurrenceDateTime><udt:DateTimeString format="102">{d8(BL_DATE)}</udt:DateTimeString></ram:OccurrenceDateTime></ram:ActualDeliverySupplyChainEvent>
+   <ram:DespatchAdviceReferencedDocument><ram:IssuerAssignedID>{BL_NO}</ram:IssuerAssignedID></ram:DespatchAdviceReferencedDocument>
+  </ram:ApplicableHeaderTradeDelivery>
+  <ram:ApplicableHeaderTradeSettlement>
+   <ram:PaymentReference>{inv["number"]}</ram:PaymentReference>
+   <ram:InvoiceCurrencyCode>EUR</ram:InvoiceCurrencyCode>
+   <ram:SpecifiedTradeSettlementPaymentMeans>
+    <ram:TypeCode>58</ram:TypeCode>
+    <ram:PayeePartyCreditorFinancialAccount><ram:IBANID>{CRED["iban"]}</ram:IBANID></ram:PayeePartyCreditorFinancialAccount>
+   </ram:SpecifiedTradeSettlementPaymentMeans>
+   <ram:ApplicableTradeTax>
+    <ram:CalculatedAmount>{inv["tva"]:.2f}</ram:CalculatedAmount><ram:TypeCode>VAT</ram:TypeCode>
+    <ram:BasisAmount>{inv["ht"]:.2f}</ram:BasisAmount><ram:CategoryCode>S</ram:CategoryCode>
+    <ram:RateApplicablePercent>20.00</ram:RateApplicablePercent>
+   </ram:ApplicableTradeTax>
+   <ram:SpecifiedTradePaymentTerms>
+    <ram:Description>Virement à 30 jours date de facture</ram:Description>
+    <ram:DueDateDateTime><udt:DateTimeString format="102">{d8(inv["due"])}</udt:DateTimeString></ram:DueDateDateTime>
+   </ram:SpecifiedTradePaymentTerms>
+   <ram:SpecifiedTradeSettlementHeaderMonetarySummation>
+    <ram:LineTotalAmount>{inv["ht"]:.2f}</ram:LineTotalAmount>
+    <ram:TaxBasisTotalAmount>{inv["ht"]:.2f}</ram:TaxBasisTotalAmount>
+    <ram:TaxTotalAmount currencyID="EUR">{inv["tva"]:.2f}</ram:TaxTotalAmount>
+    <ram:GrandTotalAmount>{inv["ttc"]:.2f}</ram:GrandTotalAmount>
+    <ram:DuePayableAmount>{inv["ttc"]:.2f}</ram:DuePayableAmount>
+   </ram:SpecifiedTradeSettlementHeaderMonetarySummation>
+  </ram:ApplicableHeaderTradeSettlement>
+ </rsm:SupplyChainTradeTransaction>
+</rsm:CrossIndustryInvoice>
+"""
+    return xml.encode("utf-8")
+
+
+def _attach_facturx(pdf_path: Path, inv: dict) -> None:
+    import facturx
+    from facturx import facturx as fx_impl
+
+    # The factur-x library stamps the current time into the PDF and XMP metadata: pin it to the
+    # invoice date so that the sample is the same on every run.
+    issued = dt.datetime(inv["issued"].year, inv["issued"].month, inv["issued"].day, 8, 0, tzinfo=dt.timezone.utc)
+    fx_impl._get_metadata_timestamp = lambda: issued.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    original = fx_impl._get_pdf_timestamp
+    fx_impl._get_pdf_timestamp = lambda date=None: original(date or issued)
+    data = facturx.generate_from_binary(
+        pdf_path.read_bytes(), cii_xml(inv), flavor="factur-x", level="en16931", check_xsd=True,
+        pdf_metadata={"author": CRED["name"], "keywords": "Factur-X, facture", "title": f"Facture {inv['number']}",
+                      "subject": f"Facture {inv['number']} — {DEBT['name']}"},
+        lang="fr-FR")
+    pdf_path.write_bytes(data)
+    normalize_pdf(pdf_path)
+
+
+# ----------------------------------------------------------------------------------------------
+# Delivery note, signed on receipt and scanned (JPEG, 200 dpi)
+
+BL_CSS = BIZ_CSS + """
+.recv { margin-top: 6mm; display: flex; justify-content: space-between; }
+.recv .box { width: 86mm; height: 40mm; position: relative; }
+.recv .hand { position: absolute; }
+.lines td { height: 7mm; }
+"""
+
+
+def build_delivery_note() -> Path:
+    refs = [("N°", BL_NO), ("Date", sdate(BL_DATE)), ("Commande", PO_NO), ("Code client", DEBT["client_code"])]
+    parcels = "".join(
+        f"<tr><td class='ref'>{ref}</td><td>{esc(name)}<div class='det'>{esc(det)}</div></td>"
+        f"<td class='n'>{qty(q)}</td><td>{unit}</td><td class='n'>{qty(q)}</td></tr>"
+        for ref, name, det, q, unit, _ in GOODS)
+    body = f"""{dupont_legal()}
+{dupont_letterhead("BON DE LIVRAISON", refs)}
+<div class="row2">
+  <div class="box refs"><div class="t">Livraison</div><table>
+  <tr><td class="k">Lieu</td><td>Laboratoire central — cour arrière, quai</td></tr>
+  <tr><td class="k">Adresse</td><td>{DEBT['street']}, {DEBT['city']}</td></tr>
+  <tr><td class="k">Transport</td><td>Véhicule Atelier Dupont — chauffeur : K. Benali</td></tr>
+  <tr><td class="k">Colis</td><td>14 colis + 2 palettes</td></tr></table></div>
+  {debtor_address_block("Destinataire")}
+</div>
+<table class="lines" style="margin-top:6mm">
+<thead><tr><th style="width:24mm">Référence</th><th>Désignation</th><th class="n" style="width:18mm">Qté commandée</th>
+<th style="width:10mm">Unité</th><th class="n" style="width:18mm">Qté livrée</th></tr></thead>
+<tbody>{parcels}</tbody></table>
+<div class="recv">
+  <div class="box"><div class="t">Réserves à la réception</div>
+  <div class="hand" style="left:4mm; top:9mm">{img_svg(handwriting_svg("Néant — marchandise conforme", 4.4, seed=41, angle=-2), "height:8mm")}</div>
+  <div class="hand" style="left:4mm; top:20mm">{img_svg(handwriting_svg("14 colis + 2 palettes reçus", 4.0, seed=42, angle=-1), "height:7mm")}</div></div>
+  <div class="box"><div class="t">Reçu le — nom, signature et cachet du destinataire</div>
+  <div class="hand" style="left:3mm; top:7mm">{img_svg(handwriting_svg("25/02/2026  10 h 40   J. Martin", 4.2, seed=43, angle=-2), "height:7mm")}</div>
+  <div class="hand" style="left:44mm; top:5mm">{img_svg(debtor_stamp_svg(-17), "width:34mm")}</div>
+  <div class="hand" style="left:6mm; top:18mm">{img_svg(strokes_svg(signature(44, "martin")), "width:40mm")}</div></div>
+</div>
+<div class="small">Toute réserve doit être portée sur le présent bon et confirmée au transporteur par lettre recommandée
+dans les trois jours qui suivent la réception (article L133-3 du Code de commerce). À défaut, la marchandise est
+réputée livrée conforme à la commande (article 6 des conditions générales de vente).</div>
+"""
+    html = html_doc(f"Bon de livraison {BL_NO}", body, BL_CSS, date=BL_DATE, author=CRED["name"])
+    page = _rasterize(html, dpi=200)
+    scan = _scan_look(page, seed=25, angle=0.55)
+    out = EVIDENCE / "bons-de-livraison" / f"{BL_NO}-signe.jpg"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    scan.save(out, "JPEG", quality=80, dpi=(200, 200), optimize=True, subsampling=2)
+    return out
+
+
+def _rasterize(html: str, dpi: int) -> Image.Image:
+    """The first page of ``html`` as a greyscale image (WeasyPrint, then poppler's pdftoppm)."""
+    import subprocess
+    import tempfile
+
+    from weasyprint import HTML
+
+    with tempfile.TemporaryDirectory() as tmp:
+        pdf = Path(tmp) / "page.pdf"
+        HTML(string=html, base_url=str(HERE)).write_pdf(pdf)
+        subprocess.run(["pdftoppm", "-r", str(dpi), "-gray", "-png", "-singlefile", str(pdf), str(Path(tmp) / "p")],
+                       check=True)
+        return Image.open(Path(tmp) / "p.png").convert("L").copy()
+
+
+def _scan_look(img: Image.Image, *, seed: int, angle: float) -> Image.Image:
+    """Paper tone, a slight skew, sensor noise and a soft edge: what an office scanner gives."""
+    rng = random.Random(seed)
+    img = img.filter(ImageFilter.GaussianBlur(0.6))
+    img = img.rotate(angle, resample=Image.BICUBIC, expand=False, fillcolor=255)
+    noise = Image.new("L", img.size)
+    noise.putdata([128 + int(rng.gauss(0, 9)) for _ in range(img.size[0] * img.size[1])])
+    img = ImageChops.add(img, noise, scale=1.0, offset=-128)
+    tone = Image.new("L", img.size, 236)
+    img = ImageChops.darker(img, tone)
+    draw = ImageDraw.Draw(img)
+    w, h = img.size
+    draw.rectangle([0, 0, w - 1, 5], fill=90)  # the scanner lid's shadow at the top edge
+    return img
+
+
+# ----------------------------------------------------------------------------------------------
+# Account statement (attached to the reminder e-mail)
+
+def build_statement() -> bytes:
+    rows = []
+    for inv in (INV1, INV2):
+        late = (RELANCE_DATE - inv["due"]).days
+        rows.append(f"<tr><td class='ref'>{inv['number']}</td><td>Facture du {sdate(inv['issued'])}</td>"
+                    f"<td>{sdate(inv['due'])}</td><td class='n'>{late} j</td><td class='n'>{money(inv['ttc'], False)}</td></tr>")
+    body = f"""{dupont_legal()}
+{dupont_letterhead("RELEVÉ DE COMPTE", [("Date", sdate(RELANCE_DATE)), ("Code client", DEBT["client_code"])])}
+<div class="row2"><div></div>{debtor_address_block()}</div>
+<div class="object"><b>Objet :</b> factures échues et non réglées au {fdate(RELANCE_DATE)}.</div>
+<table class="lines"><thead><tr><th style="width:26mm">Pièce</th><th>Libellé</th><th style="width:22mm">Échéance</th>
+<th class="n" style="width:18mm">Retard</th><th class="n" style="width:28mm">Solde dû (€)</th></tr></thead>
+<tbody>{''.join(rows)}</tbody></table>
+<div class="after"><div></div><table class="tot">
+<tr class="grand"><td>Total échu</td><td class="n">{money(TOTAL_DUE)}</td></tr></table></div>
+<div class="small">{esc(INVOICE_TERMS)}</div>
+"""
+    html = html_doc("Relevé de compte client C-0412", body, BIZ_CSS, date=RELANCE_DATE, author=CRED["name"])
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        return render_pdf(html, Path(tmp) / "statement.pdf").read_bytes()
+
+
+# ----------------------------------------------------------------------------------------------
+# Reminder e-mail (multipart: plain text, HTML with a tracking pixel and a remote logo, PDF attachment)
+
+def build_reminder() -> Path:
+    plain = f"""Bonjour Monsieur Martin,
+
+Sauf erreur de notre part, les factures suivantes restent impayées à ce jour :
+
+  - {INV1['number']} du {sdate(INV1['issued'])}, échue le {sdate(INV1['due'])} : {money(INV1['ttc'])}
+  - {INV2['number']} du {sdate(INV2['issued'])}, échue le {sdate(INV2['due'])} : {money(INV2['ttc'])}
+
+soit un total de {money(TOTAL_DUE)} TTC. Vous trouverez ci-joint votre relevé de compte.
+
+Nous vous remercions de bien vouloir procéder au règlement sous huit jours par virement
+(IBAN {iban_fmt(CRED['iban'])}, BIC {CRED['bic']}). Si votre paiement a été émis entre-temps,
+merci de ne pas tenir compte de ce message.
+
+Nous vous rappelons que tout retard de paiement entraîne de plein droit des pénalités de retard et
+une indemnité forfaitaire de 40 € pour frais de recouvrement (article L441-10 du Code de commerce).
+
+Bien cordialement,
+
+Nadia Ferrand
+Comptabilité clients — Atelier Dupont SAS
+{CRED['street']}, {CRED['city']} — Tél. {CRED['phone']}
+"""
+    rows = "".join(
+        f"<tr><td style='padding:4px 10px;border-bottom:1px solid #ddd'>{inv['number']}</td>"
+        f"<td style='padding:4px 10px;border-bottom:1px solid #ddd'>{sdate(inv['issued'])}</td>"
+        f"<td style='padding:4px 10px;border-bottom:1px solid #ddd'>{sdate(inv['due'])}</td>"
+        f"<td style='padding:4px 10px;border-bottom:1px solid #ddd;text-align:right'>{money(inv['ttc'])}</td></tr>"
+        for inv in (INV1, INV2))
+    html = f"""<!DOCTYPE html><html><head><meta charset="utf-8">
+<style>body {{ font-family: Arial, sans-serif; font-size: 14px; color: #222; }}</style>
+<script>document.write('tracking')</script></head>
+<body>
+<p><img src="https://cdn.atelier-dupont.example/mail/logo-atelier-dupont.png" alt="Atelier Dupont" width="160"></p>
+<p>Bonjour Monsieur Martin,</p>
+<p>Sauf erreur de notre part, les factures suivantes restent impayées à ce jour&nbsp;:</p>
+<table style="border-collapse:collapse">
+<tr style="background:#1f3a5f;color:#fff"><th style="padding:4px 10px">Facture</th><th style="padding:4px 10px">Date</th>
+<th style="padding:4px 10px">Échéance</th><th style="padding:4px 10px">Montant TTC</th></tr>
+{rows}
+<tr><td colspan="3" style="padding:4px 10px"><b>Total</b></td><td style="padding:4px 10px;text-align:right"><b>{money(TOTAL_DUE)}</b></td></tr>
+</table>
+<p>Vous trouverez ci-joint votre relevé de compte. Nous vous remercions de bien vouloir procéder au règlement
+<b>sous huit jours</b> par virement (IBAN {iban_fmt(CRED['iban'])}, BIC {CRED['bic']}). Si votre paiement a été
+émis entre-temps, merci de ne pas tenir compte de ce message.</p>
+<p style="font-size:12px;color:#555">Tout retard de paiement entraîne de plein droit des pénalités de retard et une
+indemnité forfaitaire de 40&nbsp;€ pour frais de recouvrement (article L441-10 du Code de commerce).</p>
+<p>Bien cordialement,</p>
+<p><b>Nadia Ferrand</b><br>Comptabilité clients — Atelier Dupont SAS<br>{CRED['street']}, {CRED['city']}<br>
+<a href="https://{CRED['web']}/">{CRED['web']}</a></p>
+<img src="https://t.mailtrack.example/open/6f1c2a9e.gif" width="1" height="1" alt="">
+</body></html>"""
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = formataddr(("Atelier Dupont — Comptabilité", CRED["email"]))
+    msg["To"] = formataddr(("Julien Martin", DEBT["email"]))
+    msg["Cc"] = DEBT["email_compta"]
+    msg["Subject"] = f"Relance : factures {INV1['number']} et {INV2['number']} échues ({money(TOTAL_DUE)})"
+    msg["Date"] = "Tue, 05 May 2026 10:14:37 +0200"
+    msg["Message-ID"] = "<20260505081437.4f2a@atelier-dupont.example>"
+    msg.set_content(plain)
+    msg.add_alternative(html, subtype="html")
+    msg.add_attachment(build_statement(), maintype="application", subtype="pdf",
+                       filename=f"Relevé-de-compte-{RELANCE_DATE.isoformat()}.pdf")
+    # Fixed MIME boundaries: the e-mail library would otherwise draw random ones.
+    for n, part in enumerate(p for p in msg.walk() if p.is_multipart()):
+        part.set_boundary(f"=_recouvre_sample_{n}_{RELANCE_DATE:%Y%m%d}")
+    out = EVIDENCE / "correspondance" / f"{RELANCE_DATE.isoformat()}-relance.eml"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(msg.as_bytes())
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# Formal notice (registered letter) and its proof of receipt (scanned sideways: /Rotate 90)
+
+MED_CSS = BIZ_CSS + """
+.letter { margin-top: 6mm; font-size: 9.6pt; line-height: 1.45; text-align: justify; }
+.letter p { margin: 0 0 2.6mm; }
+.rar { font-weight: bold; font-size: 9pt; border: 0.8pt solid #1f3a5f; padding: 1.5mm 3mm; display: inline-block; }
+.place { text-align: right; margin: 4mm 0; font-size: 9.4pt; }
+table.recap { border-collapse: collapse; width: 100%; margin: 2mm 0 4mm; font-size: 8.8pt; }
+table.recap td, table.recap th { padding: 1.1mm 2mm; border-bottom: 0.4pt solid #c9d1dc; text-align: left; }
+table.recap td.n, table.recap th.n { text-align: right; }
+table.recap tr.total td { font-weight: bold; border-top: 0.8pt solid #1f3a5f; }
+.signature { margin-top: 4mm; margin-left: 95mm; position: relative; height: 30mm; font-size: 9.4pt; }
+.signature .hand { position: absolute; }
+"""
+
+
+def build_formal_notice() -> Path:
+    body = f"""{dupont_legal()}
+{dupont_letterhead("", [])}
+<div class="row2"><div><span class="rar">LETTRE RECOMMANDÉE AVEC AVIS DE RÉCEPTION<br>N° {RAR_NO}</span></div>
+{debtor_address_block("Destinataire")}</div>
+<div class="place">Lyon, le {fdate(MED_DATE)}</div>
+<div class="letter">
+<p><b>Objet : mise en demeure de payer la somme de {money(BALANCE)}</b><br>
+Vos références : commande {PO_NO} du {sdate(PO_DATE)} — code client {DEBT['client_code']}</p>
+<p>Monsieur,</p>
+<p>En exécution du contrat-cadre n° {CONTRACT_REF} du {fdate(CONTRACT_DATE)} et de votre commande {PO_NO}, notre
+société vous a livré le {fdate(BL_DATE)} les agencements commandés (bon de livraison {BL_NO} signé sans réserve),
+puis en a assuré la pose du 16 au 18 mars 2026. Ces prestations ont fait l'objet des factures suivantes :</p>
+<table class="recap">
+<tr><th>Facture</th><th>Date</th><th>Échéance</th><th class="n">Montant TTC</th><th class="n">Réglé</th><th class="n">Reste dû</th></tr>
+<tr><td>{INV1['number']}</td><td>{sdate(INV1['issued'])}</td><td>{sdate(INV1['due'])}</td><td class="n">{money(INV1['ttc'])}</td>
+<td class="n">{money(PAYMENT['amount'])}</td><td class="n">{money(INV1['ttc'] - PAYMENT['amount'])}</td></tr>
+<tr><td>{INV2['number']}</td><td>{sdate(INV2['issued'])}</td><td>{sdate(INV2['due'])}</td><td class="n">{money(INV2['ttc'])}</td>
+<td class="n">{money(D(0))}</td><td class="n">{money(INV2['ttc'])}</td></tr>
+<tr class="total"><td colspan="3">Total</td><td class="n">{money(TOTAL_DUE)}</td><td class="n">{money(PAYMENT['amount'])}</td>
+<td class="n">{money(BALANCE)}</td></tr></table>
+<p>Malgré notre relance du {fdate(RELANCE_DATE)} et le versement partiel de {money(PAYMENT['amount'])} reçu le
+{fdate(PAYMENT['date'])}, vous restez nous devoir la somme de <b>{money(BALANCE)}</b> en principal.</p>
+<p>Nous vous mettons en demeure de nous régler cette somme <b>sous huit jours</b> à compter de la réception de la
+présente, par virement sur notre compte IBAN {iban_fmt(CRED['iban'])} (BIC {CRED['bic']}).</p>
+<p>Conformément à l'article L441-10 du Code de commerce et à nos conditions générales de vente, ces sommes
+portent intérêt de plein droit, depuis leur échéance, au taux de refinancement de la Banque centrale européenne
+majoré de dix points, et chaque facture payée en retard rend exigible une indemnité forfaitaire pour frais de
+recouvrement de 40 € (article D441-5 du même code).</p>
+<p>À défaut de règlement dans ce délai, nous saisirons sans autre avis le président du tribunal de commerce de
+Lyon d'une requête en injonction de payer, les frais de procédure restant à votre charge.</p>
+<p>Nous vous prions d'agréer, Monsieur, l'expression de nos salutations distinguées.</p>
+</div>
+<div class="signature">Claire Dupont<br>Présidente
+<div class="hand" style="left:0; top:11mm">{img_svg(strokes_svg(signature(51, "dupont")), "width:44mm")}</div>
+<div class="hand" style="left:40mm; top:6mm">{img_svg(creditor_stamp_svg(-4), "width:52mm")}</div></div>
+"""
+    html = html_doc("Mise en demeure — Boulangeries Martin & Fils SARL", body, MED_CSS, date=MED_DATE,
+                    author=CRED["name"], keywords="mise en demeure, LRAR")
+    return render_pdf(html, EVIDENCE / f"mise-en-demeure-{MED_DATE.isoformat()}.pdf")
+
+
+AR_CSS = """
+@page { size: 150mm 105mm; margin: 5mm; }
+body { font-family: "LS"; font-size: 7.6pt; color: #1d1d1d; }
+.card { border: 1pt solid #c8a400; height: 93mm; padding: 3mm; position: relative; background: #fff6c8; }
+.top { display: flex; justify-content: space-between; align-items: flex-start; }
+.title { font-size: 13pt; font-weight: bold; letter-spacing: 0.5pt; }
+.no { font-family: "LMono"; font-size: 10pt; font-weight: bold; border: 0.8pt solid #333; padding: 1mm 2mm; }
+.row { display: flex; margin-top: 3mm; }
+.cell { border: 0.6pt solid #777; padding: 1.5mm 2mm; margin-right: 2mm; position: relative; }
+.lab { font-size: 6.4pt; color: #555; text-transform: uppercase; }
+.hand { position: absolute; }
+.addr { font-size: 8.6pt; line-height: 1.35; }
+"""
+
+
+def build_proof_of_receipt() -> Path:
+    body = f"""<div class="card">
+<div class="top"><div><div class="title">AVIS DE RÉCEPTION</div>
+<div>de la lettre recommandée n°</div></div><div class="no">{RAR_NO}</div></div>
+<div class="row">
+  <div class="cell" style="width:62mm; height:27mm"><div class="lab">Présentée / avisée le</div>
+  <div class="hand" style="left:3mm; top:6mm">{img_svg(handwriting_svg("02/06/2026", 4.6, seed=61, angle=-3), "height:7mm")}</div>
+  <div class="lab" style="margin-top:12mm">Distribuée le</div>
+  <div class="hand" style="left:3mm; top:18mm">{img_svg(handwriting_svg("03/06/2026", 4.6, seed=62, angle=-2), "height:7mm")}</div></div>
+  <div class="cell" style="width:62mm; height:27mm"><div class="lab">Signature du destinataire ou de son mandataire</div>
+  <div class="hand" style="left:4mm; top:7mm">{img_svg(strokes_svg(signature(63, "martin")), "width:36mm")}</div>
+  <div class="hand" style="left:38mm; top:2mm">{img_svg(debtor_stamp_svg(12), "width:24mm")}</div></div>
+</div>
+<div class="row">
+  <div class="cell addr" style="width:62mm; height:30mm"><div class="lab">Expéditeur — à renvoyer à</div>
+  {esc(CRED['name'])}<br>{CRED['street']}<br>{CRED['city']}</div>
+  <div class="cell addr" style="width:62mm; height:30mm"><div class="lab">Destinataire</div>
+  {esc(DEBT['name'])}<br>M. Julien Martin, gérant<br>{DEBT['street']}<br>{DEBT['city']}
+  <div class="hand" style="left:30mm; top:14mm">{img_svg(round_stamp_svg("VILLEURBANNE PPDC", "03 06 2026", ["DISTRIBUÉ"], color="#2c3e8f", angle=-20, size_mm=26), "width:26mm")}</div></div>
+</div></div>"""
+    html = html_doc("Avis de réception", body, AR_CSS, date=AR_DATE, author="La Poste")
+    card = _rasterize(html, dpi=150)
+    # Put on the scanner glass sideways; the scanner software saved it landscape and set /Rotate.
+    a4 = Image.new("L", (1240, 1754), 255)  # A4 at 150 dpi, portrait
+    a4.paste(card, (40, 60))
+    scan = _scan_look(a4, seed=36, angle=-0.8).rotate(90, expand=True)
+    import img2pdf
+
+    buf = io.BytesIO()
+    scan.save(buf, "JPEG", quality=78, dpi=(150, 150))
+    out = EVIDENCE / f"AR-mise-en-demeure-{AR_DATE.isoformat()}.pdf"
+    out.write_bytes(img2pdf.convert(buf.getvalue(), nodate=True, engine=img2pdf.Engine.pikepdf))
+    with pikepdf.open(out, allow_overwriting_input=True) as pdf:
+        pdf.pages[0].obj.Rotate = 90  # rotate(90) turned the card counter-clockwise: /Rotate turns it back
+        pdf.docinfo["/Title"] = "Scan AR 1A12345678901"
+        pdf.docinfo["/Producer"] = "Office scanner"
+        pdf.docinfo["/CreationDate"] = f"D:{AR_DATE:%Y%m%d}113500+02'00'"
+        if "/ID" in pdf.trailer:
+            del pdf.trailer.ID
+        pdf.save(out, deterministic_id=True)
+    return out
+
+
+# ----------------------------------------------------------------------------------------------
+# case.toml
+
+CASE_TOML = f'''# Sample case for recouvre-docs: a fictional unpaid-invoice case (see README.md in this folder).
+schema = 1
+
+[case]
+reference = "CASE-42"
+procedure = "fr-injonction-de-payer"
+language = "fr"
+as_of = {AS_OF.isoformat()}
+court = "Tribunal de commerce de Lyon"
+
+[creditor]
+name = "{CRED['name']}"
+legal_form = "SAS"
+registration = "{CRED['siren']}"
+vat = "{CRED['vat']}"
+address = ["{CRED['street']}", "{CRED['city']}"]
+country = "FR"
+email = "{CRED['email']}"
+iban = "{CRED['iban']}"
+signatory = "Claire Dupont, présidente"
+
+[representative]
+name = "{LAWYER['name']}"
+firm = "{LAWYER['firm']}"
+address = ["{LAWYER['street']}", "{LAWYER['city']}"]
+bar = "{LAWYER['bar']}"
+
+[debtor]
+name = "{DEBT['name']}"
+legal_form = "SARL"
+registration = "{DEBT['siren']}"
+vat = "{DEBT['vat']}"
+address = ["{DEBT['street']}", "{DEBT['city']}"]
+country = "FR"
+language = "fr"
+consumer = false
+
+[[invoice]]
+number = "{INV1['number']}"
+issued = {INV1['issued'].isoformat()}
+due = {INV1['due'].isoformat()}
+amount = {INV1['ttc']}
+currency = "EUR"
+file = "evidence/factures/{INV1['number']}.pdf"
+
+[[invoice]]
+number = "{INV2['number']}"
+issued = {INV2['issued'].isoformat()}
+due = {INV2['due'].isoformat()}
+amount = {INV2['ttc']}
+currency = "EUR"
+file = "evidence/factures/{INV2['number']}.pdf"
+
+[[payment]]
+date = {PAYMENT['date'].isoformat()}
+amount = {PAYMENT['amount']}
+invoice = "{PAYMENT['invoice']}"
+
+[[event]]
+date = {RELANCE_DATE.isoformat()}
+kind = "reminder"
+channel = "email"
+file = "evidence/correspondance/{RELANCE_DATE.isoformat()}-relance.eml"
+
+[[event]]
+date = {MED_DATE.isoformat()}
+kind = "formal-notice"
+channel = "registered-letter"
+file = "evidence/mise-en-demeure-{MED_DATE.isoformat()}.pdf"
+received = {AR_DATE.isoformat()}
+
+[[evidence]]
+file = "evidence/contrat-cadre-{CONTRACT_DATE.isoformat()}.pdf"
+kind = "contract"
+title = "Contrat-cadre de fourniture et d'installation n° {CONTRACT_REF}"
+date = {CONTRACT_DATE.isoformat()}
+
+# The purchase order and the delivery note are placed by their folder names; the dates are
+# written here because their file names do not carry one.
+[[evidence]]
+file = "evidence/commandes/{PO_NO}.pdf"
+date = {PO_DATE.isoformat()}
+
+[[evidence]]
+file = "evidence/bons-de-livraison/{BL_NO}-signe.jpg"
+date = {BL_DATE.isoformat()}
+
+[[evidence]]
+file = "evidence/AR-mise-en-demeure-{AR_DATE.isoformat()}.pdf"
+kind = "proof-of-receipt"
+title = "Avis de réception de la mise en demeure (LRAR n° {RAR_NO})"
+date = {AR_DATE.isoformat()}
+'''
+
+
+def main() -> int:
+    if EVIDENCE.exists():
+        shutil.rmtree(EVIDENCE)
+    EVIDENCE.mkdir(parents=True)
+    built = [build_contract(), build_cgv(), build_purchase_order(), build_delivery_note(),
+             build_invoice(INV1, facturx=True), build_invoice(INV2, facturx=False), build_reminder(),
+             build_formal_notice(), build_proof_of_receipt()]
+    (CASE / "case.toml").write_text(CASE_TOML, encoding="utf-8")
+    for path in built:
+        print(f"{path.relative_to(CASE)}  {path.stat().st_size:>9,} bytes")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

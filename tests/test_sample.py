@@ -50,16 +50,16 @@ def test_the_pieces_are_classified_and_ordered(sample):
     got = [(e["exhibit"], e["kind"], e["file"]) for e in sample["manifest"]["exhibits"]]
     assert got == [
         (1, "contract", "evidence/contrat-cadre-2026-01-12.pdf"),
-        (2, "purchase-order", "evidence/commandes/BC-2026-0211.pdf"),
-        (3, "delivery-note", "evidence/bons-de-livraison/BL-2026-0225-signe.jpg"),
-        (4, "invoice", "evidence/factures/F2026-0117.pdf"),
-        (5, "invoice", "evidence/factures/F2026-0142.pdf"),
-        (6, "reminder", "evidence/correspondance/2026-05-05-relance.eml"),
-        (7, "formal-notice", "evidence/mise-en-demeure-2026-06-01.pdf"),
-        (8, "proof-of-receipt", "evidence/AR-mise-en-demeure-2026-06-03.pdf"),
-        (9, "terms", "evidence/CGV-Atelier-Dupont-2026.pdf"),
+        (2, "terms", "evidence/CGV-Atelier-Dupont-2026.pdf"),  # undated: right after the contract
+        (3, "purchase-order", "evidence/commandes/BC-2026-0211.pdf"),
+        (4, "delivery-note", "evidence/bons-de-livraison/BL-2026-0225-signe.jpg"),
+        (5, "invoice", "evidence/factures/F2026-0117.pdf"),
+        (6, "invoice", "evidence/factures/F2026-0142.pdf"),
+        (7, "reminder", "evidence/correspondance/2026-05-05-relance.eml"),
+        (8, "formal-notice", "evidence/mise-en-demeure-2026-06-01.pdf"),
+        (9, "proof-of-receipt", "evidence/AR-mise-en-demeure-2026-06-03.pdf"),
     ]
-    reminder = sample["manifest"]["exhibits"][5]
+    reminder = sample["manifest"]["exhibits"][6]
     assert [a["name"] for a in reminder["attachments"]] == ["Relevé-de-compte-2026-05-05.pdf"]
 
 
@@ -126,11 +126,14 @@ def test_qpdf_check_and_every_font_embedded(sample):
     check = subprocess.run(["qpdf", "--check", str(sample["pdf"])], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
     fonts = subprocess.run(["pdffonts", str(sample["pdf"])], capture_output=True, text=True, check=True).stdout
-    rows = fonts.splitlines()[2:]
+    lines = fonts.splitlines()
+    # pdffonts prints fixed-width columns whose widths the dashes of its second line give
+    starts = [i for i, ch in enumerate(lines[1]) if ch == "-" and (i == 0 or lines[1][i - 1] == " ")]
+    emb_at = starts[3]  # name, type, encoding, emb
+    rows = lines[2:]
     assert rows, fonts
     for row in rows:
-        emb = row[63:].split()[0] if len(row) > 63 else "?"  # pdffonts' fixed-width "emb" column
-        assert emb == "yes", f"font not embedded: {row}"
+        assert row[emb_at:emb_at + 3] == "yes", f"font not embedded: {row}"
 
 
 def test_evidence_unchanged_and_manifest_hashes(sample):
@@ -141,7 +144,7 @@ def test_evidence_unchanged_and_manifest_hashes(sample):
     assert sample["manifest"]["bundle"]["sha256"] == hashlib.sha256(sample["pdf"].read_bytes()).hexdigest()
     with pikepdf.open(sample["pdf"]) as pdf:
         names = sorted(pdf.attachments)
-    assert names == ["004-factur-x.xml", "006-2026-05-05-relance.eml", "manifest.json"]
+    assert names == ["005-factur-x.xml", "007-2026-05-05-relance.eml", "manifest.json"]
 
 
 def test_two_builds_are_byte_identical(sample, tmp_path):
