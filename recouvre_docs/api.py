@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -22,7 +23,17 @@ from .progress import NullProgress, Progress
 from .render import frontmatter
 
 
-_ROWS_FIRST_PAGE, _ROWS_PER_PAGE = 30, 37  # index rows on its first and next pages (one-line titles)
+# Index rows that fit on its first and on its next pages when every title holds on one line, and
+# the characters of a title line (measured on the shipped style.css; only a first guess, see below).
+_ROWS_FIRST_PAGE, _ROWS_PER_PAGE, _TITLE_CHARS = 24, 29, 42
+
+
+def _estimate_index_pages(exhibits: list) -> int:
+    """A guess of the index's length, so that it is usually laid out once (WeasyPrint is the slow
+    part of a build: PERF.md). A title that wraps makes its row taller by about half a row a line."""
+    titles = [ex.main.title for ex in exhibits] + [child.title for ex in exhibits for child in ex.children]
+    units = sum(1 + 0.6 * ((len(t) - 1) // _TITLE_CHARS) for t in titles)
+    return 1 + max(0, math.ceil((units - _ROWS_FIRST_PAGE) / _ROWS_PER_PAGE))
 
 
 @dataclass(frozen=True)
@@ -114,22 +125,30 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
         cover_pdf, index_pdf = work / "cover.pdf", work / "index.pdf"
         exhibit_pages = sum(ex.pages for ex in exhibits)
         # The cover states the page count, and the index the page of every exhibit: both depend on
-        # the index's own length. Start from an estimate of it (WeasyPrint is the slow part of a
-        # build: PERF.md) and render again only while the estimate is wrong.
-        rows = len(exhibits) + sum(len(ex.children) for ex in exhibits)
-        index_pages, cover_pages = 1 + -(-max(0, rows - _ROWS_FIRST_PAGE) // _ROWS_PER_PAGE), 1
-        for _attempt in range(4):
+        # the index's own length (and on the cover's). Start from an estimate, render each document
+        # only when what it states has changed, and stop when the lengths no longer move.
+        cover_pages, index_pages = 1, _estimate_index_pages(exhibits)
+        cover_total = index_start = None
+        for _attempt in range(6):
             total = cover_pages + index_pages + exhibit_pages
-            cover_ctx = frontmatter.cover_context(case, lang=lang, procedure=procedure, as_of=as_of,
-                                                  exhibits=len(exhibits), pages=total, findings=[])
-            new_cover = frontmatter.render_to_pdf("cover.html", cover_ctx, cover_pdf, lang=lang, case_root=folder.root)
+            if cover_total != total:
+                cover_ctx = frontmatter.cover_context(case, lang=lang, procedure=procedure, as_of=as_of,
+                                                      exhibits=len(exhibits), pages=total, findings=[])
+                new_cover = frontmatter.render_to_pdf("cover.html", cover_ctx, cover_pdf, lang=lang,
+                                                      case_root=folder.root)
+                cover_total = total
             p = bundle.plan(exhibits, new_cover + index_pages, lang)
-            index_ctx = frontmatter.index_context(case, p.entries, as_of=as_of, link_scheme=bundle.LINK_SCHEME,
-                                                  total_pages=p.total)
-            new_index = frontmatter.render_to_pdf("index.html", index_ctx, index_pdf, lang=lang, case_root=folder.root)
+            if index_start != (new_cover + index_pages, p.total):
+                index_ctx = frontmatter.index_context(case, p.entries, as_of=as_of, link_scheme=bundle.LINK_SCHEME,
+                                                      total_pages=p.total)
+                new_index = frontmatter.render_to_pdf("index.html", index_ctx, index_pdf, lang=lang,
+                                                      case_root=folder.root)
+                index_start = (new_cover + index_pages, p.total)
             if (new_cover, new_index) == (cover_pages, index_pages):
                 break
             cover_pages, index_pages = new_cover, new_index
+        else:  # pragma: no cover - the lengths oscillate: a template whose length depends on a number
+            raise RuntimeError("the cover and index lengths do not settle; check the templates")
         progress.advance()
 
         p = bundle.plan(exhibits, cover_pages + index_pages, lang)

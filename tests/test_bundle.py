@@ -192,3 +192,37 @@ def test_plan_numbers_pages_and_nests_attachments(tmp_path):
     assert p.total == 13
     owners = p.entry_of_page()
     assert owners[:2] == [None, None] and owners[6].key == "2.1" and owners[12].key == "5"
+
+
+@pytest.mark.parametrize("estimate", ["measured", "far too short", "far too long"])
+def test_a_long_index_points_at_the_right_pages_whatever_its_first_estimate(make_case, monkeypatch, estimate):
+    """70 exhibits, some with titles that wrap: the index runs over several pages, and every page
+    number it prints and every link it holds is right, whether or not its length was guessed well."""
+    from recouvre_docs import api
+
+    if estimate != "measured":
+        rows = 1000 if estimate == "far too short" else 3
+        monkeypatch.setattr(api, "_ROWS_FIRST_PAGE", rows)
+        monkeypatch.setattr(api, "_ROWS_PER_PAGE", rows)
+    entries = "".join(
+        f'[[evidence]]\nfile = "evidence/p{i:02d}.pdf"\nkind = "correspondence"\ndate = 2026-01-{1 + i % 28:02d}\n'
+        f'title = "{"Courrier " + str(i) + (" adressé au débiteur au sujet des factures impayées et du calendrier proposé" if i % 3 == 0 else "")}"\n'
+        for i in range(70))
+    case = make_case(entries, files={f"evidence/p{i:02d}.pdf": 1 + i % 3 for i in range(70)})
+    from recouvre_docs.api import build
+
+    result = build(case)
+    manifest = json.loads((case / "out" / "manifest.json").read_text())
+    reader = PdfReader(str(result.bundle))
+    front = manifest["front_pages"]
+    assert front >= 4  # the cover and an index of three pages or more
+    assert len(reader.pages) == manifest["pages"] == front + sum(e["pages"][1] - e["pages"][0] + 1 for e in manifest["exhibits"])
+    index_text = "".join(reader.pages[i].extract_text() for i in range(1, front))
+    assert f"70 pièces — {len(reader.pages)} pages au total" in reader.pages[0].extract_text()
+    with pikepdf.open(result.bundle) as pdf:
+        targets = [pikepdf.Page(a.Dest[0]).index + 1 for i in range(1, front) for a in pdf.pages[i].obj.get("/Annots", [])]
+    for ex in manifest["exhibits"]:
+        first, last = ex["pages"]
+        assert (f"p. {first}–{last}" if last > first else f"p. {first}") in index_text
+        assert first in targets
+        assert f"Pièce n° {ex['exhibit']}" in reader.pages[first - 1].extract_text()

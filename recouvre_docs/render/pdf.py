@@ -108,5 +108,5 @@ def html_to_pdf(
         document = weasyprint.HTML(string=html, base_url=base_dir.as_uri() + "/", url_fetcher=fetcher).render(
             font_config=fonts
         )
-        document.write_pdf(target, font_config=fonts, pdf_identifier=b"recouvre-docs", uncompressed_pdf=False)
+        document.write_pdf(target, pdf_identifier=b"recouvre-docs", uncompressed_pdf=False)
     return RenderResult(pages=len(document.pages), blocked=list(fetcher.blocked))
