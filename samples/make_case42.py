@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate the fictional sample case ``samples/case-42``.
 
-Run from anywhere with the project's virtualenv::
+Run from anywhere with the project's virtualenv (``pip install -e ".[sample]"`` adds factur-x)::
 
     .venv/bin/python samples/make_case42.py
 
