@@ -23,6 +23,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from .resources import data_path
+
 # One vocabulary of evidence kinds, in the code and the rules (DESIGN.md §3). The order is the
 # conventional order of a bundle and breaks ties when exhibits are sorted.
 EVIDENCE_KINDS: tuple[str, ...] = (
@@ -47,17 +49,8 @@ EVIDENCE_KINDS: tuple[str, ...] = (
 )
 EVENT_KINDS = ("reminder", "call", "formal-notice", "acknowledgment", "promise", "dispute")
 CHANNELS = ("email", "letter", "registered-letter", "phone", "bailiff")
-PROCEDURES = (
-    "fr-mise-en-demeure",
-    "fr-injonction-de-payer",
-    "fr-refere-provision",
-    "fr-declaration-de-creance",
-    "eu-order-for-payment",
-    "de-mahnverfahren",
-    "uk-letter-of-claim",
-    "ch-poursuite",
-    "agency-handover",
-)
+# One procedure per file of recouvre_docs/data/procedures/ (adding a procedure is adding a file).
+PROCEDURES = tuple(sorted(p.stem for p in data_path("procedures").glob("*.toml")))
 LANGUAGES = ("fr", "en", "de")
 # The kind of evidence an event's file is, when no [[evidence]] entry says otherwise.
 EVENT_EVIDENCE_KIND = {
@@ -238,6 +231,7 @@ class Event(_Strict):
     channel: Channel | None = None
     file: RelPath | None = None
     received: Date | None = None
+    until: Date | None = None  # a promise: the date by which the debtor promised to pay
     note: str | None = None
 
 
