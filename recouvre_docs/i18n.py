@@ -71,3 +71,33 @@ def format_number(value: Any, lang: str) -> str:
 def exhibit_label(lang: str, number: str | int) -> str:
     """'Pièce n° 3', 'Exhibit 3', 'Anlage K 3' (LEGAL.md Part 1, exhibit labels)."""
     return text(lang, "exhibit.label", n=number)
+
+
+@lru_cache(maxsize=None)
+def _findings(lang: str) -> dict[str, Any]:
+    return tomllib.loads((templates_root() / lang / "findings.toml").read_text("utf-8"))
+
+
+def finding(lang: str, key: str, part: str, **values: Any) -> str:
+    """The ``message`` or ``fix`` of the finding ``key`` (``code`` or ``code.variant``) in ``lang``."""
+    node: Any = _findings(lang)
+    for name in key.split("."):
+        node = node[name]
+    return str(node[part]).format(**values)
+
+
+def join(items: list[str], lang: str, style: str = "and") -> str:
+    """'a, b et c' / 'a, b ou c' in the case language (Babel's CLDR list patterns)."""
+    from babel.lists import format_list
+
+    if not items:
+        return ""
+    return format_list(list(items), style="standard" if style == "and" else "or", locale=LOCALES[lang])
+
+
+def country(code: str, lang: str) -> str:
+    return Locale.parse(LOCALES[lang]).territories.get(code, code)
+
+
+def language(code: str, lang: str) -> str:
+    return Locale.parse(LOCALES[lang]).languages.get(code, code)

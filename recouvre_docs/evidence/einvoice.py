@@ -72,5 +72,12 @@ def read_xml(data: bytes) -> dict[str, Any]:
         "seller": _first(root, f"//*[{ln}='SellerTradeParty']/*[{ln}='Name']"),
         "buyer": _first(root, f"//*[{ln}='BuyerTradeParty']/*[{ln}='Name']"),
         "profile": _first(root, f"//*[{ln}='GuidelineSpecifiedDocumentContextParameter']/*[{ln}='ID']"),
+        "order": _first(root, f"//*[{ln}='BuyerOrderReferencedDocument']/*[{ln}='IssuerAssignedID']"),
+        "seller_vat": _first(root, f"//*[{ln}='SellerTradeParty']/*[{ln}='SpecifiedTaxRegistration']/*[{ln}='ID']"),
+        "buyer_vat": _first(root, f"//*[{ln}='BuyerTradeParty']/*[{ln}='SpecifiedTaxRegistration']/*[{ln}='ID']"),
+        "payment_terms": _first(root, f"//*[{ln}='SpecifiedTradePaymentTerms']/*[{ln}='Description']"),
     }
+    notes = [n.text.strip() for n in root.xpath(f"//*[{ln}='IncludedNote']/*[{ln}='Content']") if n.text and n.text.strip()]
+    if notes:
+        facts["notes"] = "\n".join(notes)
     return {k: v for k, v in facts.items() if v}

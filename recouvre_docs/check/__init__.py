@@ -1,0 +1,90 @@
+"""The pre-flight check: the case against the rules of a procedure (DESIGN.md §2).
+
+run() reads the case folder, classifies and opens every piece (the conversions are cached in
+out/.cache and reused by build), and runs the procedure's requirements and named checks. Findings
+are data (report.Finding); report.Report renders them as the JSON of DESIGN.md §2 or as text in the
+case language.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+from .. import casefolder
+from ..errors import CaseFileError, EvidenceError
+from ..evidence import Cache, ingest
+from ..progress import NullProgress, Progress
+from . import procedures, rules
+from .report import Finding, Report
+
+__all__ = ["Finding", "Report", "run", "procedures"]
+
+
+def default_procedure(folder: casefolder.CaseFolder, procedure: str | None) -> str:
+    chosen = procedure or folder.case.case.procedure
+    if chosen is None:
+        raise CaseFileError(
+            "no procedure chosen: case.toml has no [case] procedure and --procedure was not given",
+            path=folder.root / casefolder.CASE_FILE,
+            hint="Add procedure = \"fr-injonction-de-payer\" (for example) under [case], or pass --procedure; "
+            "`recouvre-docs procedures` lists them.",
+        )
+    return chosen
+
+
+def gather(folder: casefolder.CaseFolder, cache: Cache, lang: str, progress: Progress) -> list[rules.PieceInfo]:
+    """Every piece, converted (cached) and classified; a piece that cannot be read is kept with its error."""
+    pieces = casefolder.discover(folder)
+    progress.stage("Reading evidence", len(pieces))
+    infos = []
+    for piece in pieces:
+        try:
+            result = ingest(piece, cache, lang=lang, case_root=folder.root)
+        except EvidenceError as err:
+            infos.append(rules.PieceInfo(piece=piece, error=_without_path(err.message, piece.rel), hint=err.hint))
+        else:
+            infos.append(rules.PieceInfo(piece=casefolder.refine(piece, result.facts, lang), facts=result.facts,
+                                         pdf=result.main.pdf))
+        progress.advance()
+    return infos
+
+
+def _without_path(message: str, rel: str) -> str:
+    prefix = f"{rel}: "
+    return message[len(prefix):] if message.startswith(prefix) else message
+
+
+def run(
+    case_dir: Path | str,
+    *,
+    procedure: str | None = None,
+    lang: str | None = None,
+    as_of: dt.date | None = None,
+    folder: casefolder.CaseFolder | None = None,
+    cache: Cache | None = None,
+    progress: Progress | None = None,
+) -> Report:
+    folder = folder or casefolder.load_case(case_dir)
+    case = folder.case
+    proc = procedures.load(default_procedure(folder, procedure))
+    lang = lang or case.language
+    as_of = as_of or case.case.as_of or dt.date.today()
+    progress = progress or NullProgress()
+    if cache is None:
+        out = folder.root / casefolder.OUTPUT_DIR
+        try:
+            (out / ".cache").mkdir(parents=True, exist_ok=True)
+            cache = Cache(out / ".cache")
+        except OSError:  # a read-only case folder: convert into a temporary cache instead
+            cache = Cache(Path(tempfile.mkdtemp(prefix="recouvre-check-")))
+    infos = gather(folder, cache, lang, progress)
+    ctx = rules.Context(case=case, procedure=proc, lang=lang, as_of=as_of, pieces=infos)
+    rules.evidence_hygiene(ctx)
+    rules.required_evidence(ctx)
+    rules.required_events(ctx)
+    for name, params in proc.checks.items():
+        rules.CHECKS[name](ctx, params)
+    progress.done()
+    return Report(case=case.case.reference, procedure=proc.id, as_of=as_of, language=lang, findings=ctx.findings)
