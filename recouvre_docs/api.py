@@ -13,10 +13,12 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
+from typing import Any
 from pathlib import Path
 
-from . import __version__, bundle, casefolder, i18n
-from .errors import CaseFileError, OutputError
+from . import __version__, bundle, casefolder, check, i18n
+from .check import procedures
+from .errors import CaseFileError, CheckFailedError, OutputError
 from .evidence import Cache, ingest
 from .models import Exhibit, Piece
 from .progress import NullProgress, Progress
@@ -42,6 +44,7 @@ class BuildOptions:
     lang: str | None = None
     as_of: dt.date | None = None
     output: Path | None = None  # default: CASE_DIR/out
+    force: bool = False  # build despite blocking findings (they are then listed on the cover)
 
 
 @dataclass
@@ -51,6 +54,8 @@ class BuildResult:
     pages: int
     exhibits: list[Exhibit]
     warnings: list[str] = field(default_factory=list)
+    report: Path | None = None  # report.json, when a procedure was checked
+    check: Any = None  # the check.Report
 
 
 def _output_dir(folder: casefolder.CaseFolder, options: BuildOptions) -> Path:
@@ -119,6 +124,22 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
     cache = Cache(out / ".cache")
     exhibits = prepare_exhibits(folder, cache, lang, progress)
 
+    # The check runs after the conversion (an unreadable piece stops build with exit 4 first) and
+    # reuses its cache. Without a procedure there is nothing to check against.
+    report = None
+    findings_on_cover: list[str] = []
+    if procedure:
+        proc = procedures.load(procedure)
+        report = check.run(folder.root, procedure=procedure, lang=lang, as_of=as_of, folder=folder, cache=cache)
+        if not report.ok:
+            if not options.force:
+                raise CheckFailedError(
+                    f"the check found {report.count('error')} blocking problem(s) for {procedure}; nothing was written",
+                    report=report, text=report.to_text(proc.title[lang]),
+                    hint="Fix them and build again, or build anyway with --force: the findings are then listed on the cover.",
+                )
+            findings_on_cover = [f"{f.message} ({f.source})" for f in report.sorted() if f.severity in ("error", "warning")]
+
     work = Path(tempfile.mkdtemp(prefix=".work-", dir=out))
     try:
         progress.stage("Assembling the case file", 4)
@@ -133,7 +154,8 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
             total = cover_pages + index_pages + exhibit_pages
             if cover_total != total:
                 cover_ctx = frontmatter.cover_context(case, lang=lang, procedure=procedure, as_of=as_of,
-                                                      exhibits=len(exhibits), pages=total, findings=[])
+                                                      exhibits=len(exhibits), pages=total,
+                                                      findings=findings_on_cover)
                 new_cover = frontmatter.render_to_pdf("cover.html", cover_ctx, cover_pdf, lang=lang,
                                                       case_root=folder.root)
                 cover_total = total
@@ -171,7 +193,7 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
             reference=case.case.reference,
             title=f"{case.case.reference} — {i18n.text(lang, 'cover.title')}",
             author=(rep.firm or rep.name) if rep else case.creditor.name,
-            subject=i18n.text(lang, f"procedure.{procedure}") if procedure else i18n.text(lang, "cover.title"),
+            subject=procedures.load(procedure).title[lang] if procedure else i18n.text(lang, "cover.title"),
             as_of=as_of,
             attachments=attachments,
         )
@@ -184,9 +206,16 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
         full_manifest["bundle"] = {"file": bundle_tmp.name, "sha256": casefolder._sha256(bundle_tmp), "size": bundle_tmp.stat().st_size}
         manifest_tmp.write_text(json.dumps(full_manifest, ensure_ascii=False, indent=2) + "\n", "utf-8")
 
+        report_tmp = work / "report.json"
+        if report is not None:
+            report_tmp.write_text(report.dumps(), "utf-8")
+
         # publish: everything is complete in the work folder; move each file into place
         final_bundle, final_manifest = out / bundle_tmp.name, out / "manifest.json"
+        final_report = out / "report.json" if report is not None else None
         try:
+            if final_report is not None:
+                os.replace(report_tmp, final_report)
             os.replace(manifest_tmp, final_manifest)
             os.replace(bundle_tmp, final_bundle)
         except OSError as err:
@@ -196,7 +225,8 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
     finally:
         shutil.rmtree(work, ignore_errors=True)
         progress.done()
-    return BuildResult(bundle=final_bundle, manifest=final_manifest, pages=p.total, exhibits=exhibits)
+    return BuildResult(bundle=final_bundle, manifest=final_manifest, pages=p.total, exhibits=exhibits,
+                       report=final_report, check=report)
 
 
 def _originals(exhibits: list[Exhibit]) -> list[tuple[str, bytes, str, str]]:

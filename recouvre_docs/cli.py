@@ -13,8 +13,8 @@ from pathlib import Path
 
 import click
 
-from . import __version__, api
-from .errors import ExitCode, RecouvreError
+from . import __version__, api, check
+from .errors import CheckFailedError, ExitCode, RecouvreError
 from .models import LANGUAGES, PROCEDURES
 
 log = logging.getLogger("recouvre_docs")
@@ -119,15 +119,66 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
 @click.option("--lang", type=click.Choice(LANGUAGES), help="Language of the case file (default: [case] language).")
 @click.option("--as-of", "as_of", callback=_as_of, metavar="YYYY-MM-DD", help="Date of the case file (default: [case] as_of, else today).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Output folder (default: CASE_DIR/out).")
+@click.option("--force", is_flag=True, help="Build despite blocking findings of the check (they are listed on the cover).")
 @click.pass_context
-def build(ctx: click.Context, case_dir: Path, procedure, lang, as_of, output) -> None:
-    """Build the indexed, stamped case file CASE_DIR/out/<reference>.pdf."""
+def build(ctx: click.Context, case_dir: Path, procedure, lang, as_of, output, force) -> None:
+    """Check the case, then build the indexed, stamped case file CASE_DIR/out/<reference>.pdf.
+
+    Without a procedure (--procedure or [case] procedure) the case is built without a check.
+    """
     quiet = ctx.obj.get("quiet", False)
     progress = ClickProgress(enabled=sys.stderr.isatty() and not quiet)
-    options = api.BuildOptions(procedure=procedure, lang=lang, as_of=as_of, output=output)
-    result = _run(ctx, lambda: api.build(case_dir, options, progress))
-    if not quiet:
-        click.echo(
-            f"Wrote {result.bundle} ({len(result.exhibits)} exhibits, {result.pages} pages) and {result.manifest.name}",
-            err=True,
-        )
+    options = api.BuildOptions(procedure=procedure, lang=lang, as_of=as_of, output=output, force=force)
+
+    def run():
+        try:
+            return api.build(case_dir, options, progress)
+        except CheckFailedError as err:
+            progress.done()
+            click.echo(err.text, err=True)
+            raise
+
+    result = _run(ctx, run)
+    if quiet:
+        return
+    click.echo(
+        f"Wrote {result.bundle} ({len(result.exhibits)} exhibits, {result.pages} pages) and {result.manifest.name}"
+        + (f", {result.report.name}" if result.report else ""),
+        err=True,
+    )
+    if result.check is not None and result.check.findings:
+        counts = ", ".join(f"{result.check.count(s)} {s}" for s in ("error", "warning", "info") if result.check.count(s))
+        click.echo(f"Check: {counts} (in {result.report.name}; `recouvre-docs check` prints them)", err=True)
+    elif result.check is None:
+        click.echo("Note: no procedure chosen, so the case was not checked (--procedure or [case] procedure).", err=True)
+
+
+@main.command("check")
+@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--procedure", type=click.Choice(PROCEDURES), help="Procedure (default: [case] procedure in case.toml).")
+@click.option("--lang", type=click.Choice(LANGUAGES), help="Language of the report (default: [case] language).")
+@click.option("--as-of", "as_of", callback=_as_of, metavar="YYYY-MM-DD", help="Date of the check (default: [case] as_of, else today).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text for a person, json for a script (DESIGN.md §2).")
+@click.pass_context
+def check_command(ctx: click.Context, case_dir: Path, procedure, lang, as_of, fmt) -> None:
+    """Pre-flight: what is missing or wrong in CASE_DIR for the procedure. Exit 1 on a blocking finding."""
+    quiet = ctx.obj.get("quiet", False)
+    progress = ClickProgress(enabled=sys.stderr.isatty() and not quiet and fmt == "text")
+    report = _run(ctx, lambda: check.run(case_dir, procedure=procedure, lang=lang, as_of=as_of, progress=progress))
+    if fmt == "json":
+        click.echo(report.dumps(), nl=False)
+    else:
+        click.echo(report.to_text(check.procedures.load(report.procedure).title[report.language]), nl=False)
+    sys.exit(int(ExitCode.OK if report.ok else ExitCode.CHECK_FAILED))
+
+
+@main.command("procedures")
+@click.argument("procedure_id", required=False, type=click.Choice(PROCEDURES), metavar="[ID]")
+@click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True, help="Language of the listing.")
+@click.pass_context
+def procedures_command(ctx: click.Context, procedure_id: str | None, lang: str) -> None:
+    """List the procedures, or print one procedure's requirements."""
+    from .check import describe
+
+    click.echo(describe.listing(lang) if procedure_id is None else describe.requirements(procedure_id, lang), nl=False)

@@ -73,3 +73,14 @@ class TemplateError(RecouvreError):
     """A template is missing or fails to render (a bug in a packaged template, or a bad override)."""
 
     exit_code = ExitCode.CASE_INVALID
+
+
+class CheckFailedError(RecouvreError):
+    """The check found blocking problems: build stops unless --force (exit 1)."""
+
+    exit_code = ExitCode.CHECK_FAILED
+
+    def __init__(self, message: str, *, report: object, text: str, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.report = report
+        self.text = text

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from .. import i18n
+from ..check import procedures
 from ..models import Case
 from ..resources import templates_root
 from . import environment
@@ -54,7 +54,7 @@ def cover_context(case: Case, *, lang: str, procedure: str | None, as_of: dt.dat
         "representative": rep,
         "invoices": case.invoice,
         "amounts": amounts(case),
-        "procedure_title": i18n.text(lang, f"procedure.{procedure}") if procedure else None,
+        "procedure_title": procedures.load(procedure).title[lang] if procedure else None,
         "as_of": as_of,
         "exhibit_count": exhibits,
         "page_count": pages,
