@@ -66,7 +66,6 @@ schema = 1
 
 [case]
 reference = "T-100"
-procedure = "fr-injonction-de-payer"
 language = "{lang}"
 as_of = 2026-11-23
 

@@ -75,7 +75,7 @@ def test_stamp_never_covers_the_page(built):
     ]
     with pikepdf.open(pdf_path) as pdf:
         assert len(pdf.pages) == len(expected)
-        for page, (w, h, rotate) in zip(pdf.pages, expected):
+        for page, (w, h, rotate) in zip(pdf.pages, expected, strict=True):
             box = [round(float(v), 2) for v in page.mediabox]
             assert int(page.obj.get("/Rotate", 0)) == rotate
             grown = {0: [0, -band, w, h], 90: [0, 0, w + band, h]}[rotate]
@@ -84,7 +84,7 @@ def test_stamp_never_covers_the_page(built):
     for i in range(2, len(reader.pages)):
         text = reader.pages[i].extract_text(orientations=(0, 90, 180, 270))
         if i != 7:  # the qpdf test file (the last page) has no such text
-            assert f"bottom-edge-" in text  # the content nearest the edge is still there
+            assert "bottom-edge-" in text  # the content nearest the edge is still there
 
 
 def test_band_is_outside_the_original_box_for_each_rotation(tmp_path):

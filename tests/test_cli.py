@@ -89,5 +89,6 @@ def test_options_override_case_toml(make_case, cli):
 def test_python_dash_m_and_help():
     proc = subprocess.run([sys.executable, "-m", "recouvre_docs", "build", "--help"], capture_output=True, text=True)
     assert proc.returncode == 0
-    assert "Build the indexed, stamped case file" in proc.stdout
-    assert "--procedure [fr-mise-en-demeure|fr-injonction-de-payer" in proc.stdout
+    assert "Check the case, then build the indexed, stamped case file" in proc.stdout
+    assert "--procedure [agency-handover|ch-poursuite|de-mahnverfahren|" in proc.stdout
+    assert "--force" in proc.stdout

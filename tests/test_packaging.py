@@ -33,6 +33,14 @@ def test_source_checkout_resolves_the_top_level_templates():
     assert templates_root() == ROOT / "templates"
 
 
+def _items(node, prefix=""):
+    for key, value in node.items():
+        if isinstance(value, dict):
+            yield from _items(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
 def _keys(node, prefix=""):
     for key, value in node.items():
         if isinstance(value, dict):
@@ -55,4 +63,22 @@ def test_every_language_has_the_same_words_and_files():
 
     assert set(kinds) == set(EVIDENCE_KINDS)
     assert all({"fr", "en", "de", "keywords"} <= set(v) for v in kinds.values())
-    assert {k.split(".", 1)[1] for k in keys["fr"] if k.startswith("procedure.")} == set(PROCEDURES)
+    # each procedure's title lives in its own file (recouvre_docs/data/procedures/), in the three languages
+    from recouvre_docs.check import procedures
+
+    assert [p.id for p in procedures.all_procedures()] == sorted(PROCEDURES)
+
+
+def test_findings_have_the_same_keys_and_placeholders_in_every_language():
+    import string
+
+    from recouvre_docs.check.report import CODES
+
+    flat = {}
+    for lang in ("fr", "en", "de"):
+        flat[lang] = {k: v for k, v in _items(tomllib.loads((ROOT / "templates" / lang / "findings.toml").read_text("utf-8")))}
+    assert flat["fr"].keys() == flat["en"].keys() == flat["de"].keys()
+    names = lambda text: {n for _, n, _, _ in string.Formatter().parse(text) if n}  # noqa: E731
+    for key, text in flat["fr"].items():
+        assert names(text) == names(flat["en"][key]) == names(flat["de"][key]), key
+    assert {k.split(".")[0] for k in flat["fr"]} <= set(CODES)

@@ -119,7 +119,7 @@ def test_the_landscape_annex_is_stamped_below_its_content(sample):
         x0, y0, x1, y1 = (float(v) for v in page.mediabox)
         assert x1 - x0 > y1 - y0  # landscape
         assert y0 == pytest.approx(-20.0)  # the band is added below: nothing of the page is covered
-    assert f"Pièce n° 1" in reader.pages[last - 1].extract_text()
+    assert "Pièce n° 1" in reader.pages[last - 1].extract_text()
 
 
 def test_qpdf_check_and_every_font_embedded(sample):
