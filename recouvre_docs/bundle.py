@@ -10,7 +10,6 @@ memory does not grow with the bundle.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import resource
 import shutil
