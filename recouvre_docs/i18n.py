@@ -101,3 +101,9 @@ def country(code: str, lang: str) -> str:
 
 def language(code: str, lang: str) -> str:
     return Locale.parse(LOCALES[lang]).languages.get(code, code)
+
+
+def format_rate(value: Decimal, lang: str) -> str:
+    """An interest rate: '12,15 %' (fr, de: with a non-breaking space), '12.15%' (en)."""
+    number = _babel_decimal(value, format="#,##0.00", locale=LOCALES[lang])
+    return f"{number}%" if lang == "en" else f"{number}\u00a0%"

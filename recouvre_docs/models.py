@@ -193,6 +193,11 @@ class Party(_Strict):
     signatory: str | None = None
 
 
+class Creditor(Party):
+    # a natural person not acting for professional needs: the French taux légal "particuliers" applies
+    private: bool = False
+
+
 class Debtor(Party):
     language: Language | None = None
     consumer: bool = False
@@ -264,7 +269,7 @@ class InterestTerms(_Strict):
 class Case(_Strict):
     schema_: Literal[1] = Field(alias="schema")
     case: CaseInfo
-    creditor: Party
+    creditor: Creditor
     representative: Representative | None = None
     debtor: Debtor
     invoice: list[Invoice] = Field(default_factory=list)

@@ -1,0 +1,466 @@
+"""The claim: principal, statutory (or contractual) late-payment interest by period, fixed
+compensation, and the payments imputed as the law of the case says.
+
+The rules are data (data/interest.toml), the rates are data (data/rates/*.csv, plus the case
+folder's own rates/*.csv), and the mechanics are LEGAL.md Part 1: Decimal only; a line covers whole
+days from `from` to `to`, both included; lines split at every change of rate and at every payment;
+365-day year unless [interest] day_count = "actual/actual"; each line rounded half-up to the cent;
+totals are sums of rounded lines.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import tomllib
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ..errors import CaseFileError
+from ..models import Case
+from ..resources import data_path
+
+CENT = Decimal("0.01")
+EU_STATES = ("AT", "BE", "BG", "CY", "CZ", "DE", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT", "LU",
+             "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK")
+
+
+class RateMissingError(CaseFileError):
+    """A period needs a rate that the series does not have (exit 3: the case cannot be computed)."""
+
+    series: str = ""
+    day: dt.date | None = None
+
+
+# ----------------------------------------------------------------------------------------------
+# Rate series
+
+
+@dataclass(frozen=True)
+class RateRow:
+    effective: dt.date
+    values: dict[str, Decimal | None]
+    status: str  # confirmed | unconfirmed | missing
+    source: str
+    file: str
+    note: str = ""
+
+
+def _read_series(text: str, file: str) -> list[RateRow]:
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    rows = []
+    for rec in csv.DictReader(io.StringIO("\n".join(lines))):
+        values = {k: (Decimal(v) if v not in (None, "") else None) for k, v in rec.items()
+                  if k not in ("effective", "status", "source", "note")}
+        rows.append(RateRow(dt.date.fromisoformat(rec["effective"]), values, rec["status"], rec["source"], file,
+                            rec.get("note") or ""))
+    return rows
+
+
+@lru_cache(maxsize=None)
+def _packaged(name: str) -> tuple[RateRow, ...]:
+    path = data_path("rates") / f"{name}.csv"
+    return tuple(_read_series(path.read_text("utf-8"), f"recouvre_docs/data/rates/{name}.csv"))
+
+
+def series(name: str, case_root: Path | None = None) -> list[RateRow]:
+    """The packaged series, with the rows of CASE_DIR/rates/<name>.csv added or replacing theirs."""
+    rows = {r.effective: r for r in _packaged(name)}
+    local = case_root / "rates" / f"{name}.csv" if case_root else None
+    if local is not None and local.is_file():
+        for r in _read_series(local.read_text("utf-8"), f"rates/{name}.csv"):
+            rows[r.effective] = r
+    return [rows[k] for k in sorted(rows)]
+
+
+def rate_on(rows: list[RateRow], name: str, day: dt.date, column: str = "rate") -> RateRow:
+    found = None
+    for row in rows:
+        if row.effective <= day:
+            found = row
+    if found is None or found.status == "missing" or found.values.get(column) is None:
+        last = [r for r in rows if r.status != "missing" and r.values.get(column) is not None]
+        known = f"the last known rate is of {last[-1].effective.isoformat()}" if last else "it has no rate"
+        why = f" ({found.source}: {found.note})" if found is not None and found.status == "missing" else ""
+        err = RateMissingError(
+            f"no {name} rate ({column}) is known for {day.isoformat()}: {known}{why}",
+            hint=f"Add a row to rates/{name}.csv in the case folder (or to recouvre_docs/data/rates/{name}.csv): "
+            "effective date, rate, status (confirmed), official source — or compute as of an earlier date (--as-of).",
+        )
+        err.series, err.day = name, day
+        raise err
+    return found
+
+
+# ----------------------------------------------------------------------------------------------
+# Rules
+
+
+@lru_cache(maxsize=1)
+def _rules() -> dict[str, Any]:
+    return tomllib.loads(data_path("interest.toml").read_text("utf-8"))
+
+
+@dataclass(frozen=True)
+class Rule:
+    key: str  # "FR.business"…
+    data: dict[str, Any]
+
+    def __getitem__(self, name: str) -> Any:
+        return self.data[name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.data.get(name, default)
+
+
+def rule_for(case: Case) -> Rule:
+    country = case.creditor.country or "FR"
+    debtor = "consumer" if case.debtor.consumer else "business"
+    rules = _rules()
+    for key in (f"{country}.{debtor}", f"{country}.any"):
+        top, sub = key.split(".")
+        if top in rules and sub in rules[top]:
+            return Rule(key, rules[top][sub])
+    if country in EU_STATES and debtor == "business":
+        return Rule("EU.business", rules["EU"]["business"])
+    raise CaseFileError(
+        f"no late-payment interest rule for a creditor in {country} and a {debtor} debtor",
+        hint="recouvre-docs computes French, German, English, Swiss and (business) EU claims; set [interest] rate "
+        "to apply a contractual rate, or compute this claim by hand.",
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# The statement
+
+
+@dataclass
+class Line:
+    invoice: str
+    start: dt.date
+    end: dt.date
+    days: int
+    base: Decimal
+    rate: Decimal
+    interest: Decimal
+    source: str
+
+
+@dataclass
+class Imputation:
+    date: dt.date
+    amount: Decimal
+    invoice: str | None  # the invoice case.toml names, if any
+    parts: list[dict[str, Any]] = field(default_factory=list)  # {invoice, costs, interest, principal}
+    unused: Decimal = Decimal(0)
+
+
+@dataclass
+class InvoiceState:
+    number: str
+    issued: dt.date
+    due: dt.date
+    amount: Decimal
+    start: dt.date | None
+    balance: Decimal
+    fixed: Decimal = Decimal(0)
+    fixed_paid: Decimal = Decimal(0)
+    interest: Decimal = Decimal(0)  # accrued, rounded line by line
+    interest_paid: Decimal = Decimal(0)
+    accrued_to: dt.date | None = None  # last day already in a line
+    paid_principal: Decimal = Decimal(0)
+    lines: list[Line] = field(default_factory=list)
+
+
+@dataclass
+class Statement:
+    currency: str
+    as_of: dt.date
+    rule: str
+    source: str
+    imputation_source: str
+    fixed_source: str | None
+    invoices: list[InvoiceState]
+    payments: list[Imputation]
+    unconfirmed: list[RateRow]
+    notes: list[str]
+
+    @property
+    def lines(self) -> list[Line]:
+        return [line for inv in self.invoices for line in inv.lines]
+
+    @property
+    def principal(self) -> Decimal:
+        return sum((i.amount for i in self.invoices), Decimal(0))
+
+    @property
+    def paid(self) -> Decimal:
+        return sum((p.amount - p.unused for p in self.payments), Decimal(0))
+
+    @property
+    def interest(self) -> Decimal:
+        return sum((i.interest for i in self.invoices), Decimal(0))
+
+    @property
+    def fixed_compensation(self) -> Decimal:
+        return sum((i.fixed for i in self.invoices), Decimal(0))
+
+    @property
+    def principal_outstanding(self) -> Decimal:
+        return sum((i.balance for i in self.invoices), Decimal(0))
+
+    @property
+    def interest_outstanding(self) -> Decimal:
+        return sum((i.interest - i.interest_paid for i in self.invoices), Decimal(0))
+
+    @property
+    def fixed_outstanding(self) -> Decimal:
+        return sum((i.fixed - i.fixed_paid for i in self.invoices), Decimal(0))
+
+    @property
+    def total(self) -> Decimal:
+        return self.principal_outstanding + self.interest_outstanding + self.fixed_outstanding
+
+    def to_json(self) -> dict[str, Any]:
+        s = lambda d: f"{d:.2f}"  # noqa: E731
+        return {
+            "currency": self.currency,
+            "as_of": self.as_of.isoformat(),
+            "principal": s(self.principal),
+            "paid": s(self.paid),
+            "interest": s(self.interest),
+            "fixed_compensation": s(self.fixed_compensation),
+            "total": s(self.total),
+            "outstanding": {"principal": s(self.principal_outstanding), "interest": s(self.interest_outstanding),
+                            "fixed_compensation": s(self.fixed_outstanding)},
+            "rule": {"key": self.rule, "source": self.source, "imputation": self.imputation_source,
+                     "fixed_compensation": self.fixed_source},
+            "lines": [
+                {"invoice": ln.invoice, "from": ln.start.isoformat(), "to": ln.end.isoformat(), "days": ln.days,
+                 "base": s(ln.base), "rate": f"{ln.rate:.2f}", "interest": s(ln.interest), "source": ln.source}
+                for ln in self.lines
+            ],
+            "invoices": [
+                {"invoice": i.number, "amount": s(i.amount), "due": i.due.isoformat(),
+                 "interest_from": i.start.isoformat() if i.start else None, "interest": s(i.interest),
+                 "fixed_compensation": s(i.fixed), "principal_outstanding": s(i.balance),
+                 "interest_outstanding": s(i.interest - i.interest_paid)}
+                for i in self.invoices
+            ],
+            "payments": [
+                {"date": p.date.isoformat(), "amount": s(p.amount), "invoice": p.invoice,
+                 "imputed": [{k: (s(v) if isinstance(v, Decimal) else v) for k, v in part.items()} for part in p.parts],
+                 "unused": s(p.unused)}
+                for p in self.payments
+            ],
+            "unconfirmed_rates": [{"series": r.file, "effective": r.effective.isoformat(), "source": r.source}
+                                  for r in self.unconfirmed],
+            "notes": self.notes,
+        }
+
+
+def _half_start(day: dt.date) -> dt.date:
+    return dt.date(day.year, 1 if day.month <= 6 else 7, 1)
+
+
+def _next_half(day: dt.date) -> dt.date:
+    return dt.date(day.year, 7, 1) if day.month <= 6 else dt.date(day.year + 1, 1, 1)
+
+
+def _notice_start(case: Case, after: dt.date) -> dt.date | None:
+    """The day after receipt of the first formal notice sent after ``after`` (its date without receipt)."""
+    notices = sorted((e for e in case.event if e.kind == "formal-notice" and e.date > after), key=lambda e: e.date)
+    if not notices:
+        return None
+    return (notices[0].received or notices[0].date) + dt.timedelta(days=1)
+
+
+def interest_start(case: Case, rule: Rule, due: dt.date) -> dt.date | None:
+    how = rule["start"]
+    terms = case.interest
+    if terms is not None and "from_" in terms.model_fields_set:  # [interest] from = "due" | "formal-notice"
+        how = "due" if terms.from_ == "due" else "notice"
+    if how == "due":
+        return due + dt.timedelta(days=1)
+    if how == "notice":
+        return _notice_start(case, due)
+    if how == "de-default":
+        candidates = [d for d in (_notice_start(case, due),) if d]
+        if not case.debtor.consumer:
+            candidates.append(due + dt.timedelta(days=31))  # § 286 Abs. 3 BGB: at the latest 30 days after maturity
+        return min(candidates) if candidates else None
+    raise ValueError(how)
+
+
+class _Rates:
+    """The rate of a day under a rule: statutory (series + margin), fixed, or contractual with its floor."""
+
+    def __init__(self, case: Case, rule: Rule, case_root: Path | None):
+        self.rule, self.case = rule, case
+        self.contract = case.interest.rate if case.interest is not None else None
+        self.rows = series(rule["series"], case_root) if rule.get("series") else []
+        self.column = rule.get("column", "rate")
+        if self.column == "creditor":
+            self.column = "particuliers" if getattr(case.creditor, "private", False) else "autres"
+        floor = rule.get("floor")
+        self.floor_rows = series(floor["series"], case_root) if floor else []
+        self.used: dict[tuple[str, dt.date], RateRow] = {}
+
+    def _row(self, rows: list[RateRow], name: str, day: dt.date, column: str) -> RateRow:
+        row = rate_on(rows, name, day, column)
+        if row.status != "confirmed":
+            self.used[(row.file, row.effective)] = row
+        return row
+
+    def splits(self) -> bool:
+        return self.rule["pick"] == "half-year" and (self.contract is None or bool(self.rule.get("floor")))
+
+    def rate(self, day: dt.date, start: dt.date) -> tuple[Decimal, str]:
+        rule = self.rule
+        if self.contract is not None:
+            floor = rule.get("floor")
+            if floor:
+                f = self._row(self.floor_rows, floor["series"], _half_start(day), floor["column"])
+                minimum = Decimal(floor["times"]) * f.values[floor["column"]]
+                if self.contract < minimum:
+                    return minimum, f"{floor['source']} (3 × taux légal: the contractual {self.contract} % is below)"
+            if rule["pick"] == "fixed" and self.contract < Decimal(rule["rate"]):
+                return Decimal(rule["rate"]), rule["source"]
+            return self.contract, "[interest] rate (contract)"
+        if rule["pick"] == "fixed":
+            return Decimal(rule["rate"]), rule["source"]
+        ref = _half_start(start) if rule["pick"] == "fixed-at-start" else _half_start(day)
+        row = self._row(self.rows, rule["series"], ref, self.column)
+        return row.values[self.column] + Decimal(rule["margin"]), rule["source"]
+
+
+def _year_days(day: dt.date, day_count: str) -> int:
+    if day_count == "actual/actual":
+        y = day.year
+        return 366 if (y % 4 == 0 and y % 100 != 0) or y % 400 == 0 else 365
+    return 365
+
+
+def _accrue(inv: InvoiceState, until: dt.date, rates: _Rates, day_count: str) -> None:
+    """Add the lines of ``inv`` from its last accrued day to ``until`` (both included)."""
+    if inv.start is None or until < inv.start or inv.balance <= 0:
+        if inv.start is not None and until >= inv.start:
+            inv.accrued_to = until
+        return
+    day = max(inv.start, inv.accrued_to + dt.timedelta(days=1)) if inv.accrued_to else inv.start
+    while day <= until:
+        end = until
+        if rates.splits():
+            end = min(end, _next_half(day) - dt.timedelta(days=1))
+        if day_count == "actual/actual":
+            end = min(end, dt.date(day.year, 12, 31))
+        rate, source = rates.rate(day, inv.start)
+        days = (end - day).days + 1
+        amount = (inv.balance * rate / 100 * days / _year_days(day, day_count)).quantize(CENT, rounding=ROUND_HALF_UP)
+        inv.lines.append(Line(inv.number, day, end, days, inv.balance, rate, amount, source))
+        inv.interest += amount
+        day = end + dt.timedelta(days=1)
+    inv.accrued_to = until
+
+
+def _fixed(rule: Rule, amount: Decimal) -> Decimal:
+    fixed = rule.get("fixed")
+    if not fixed:
+        return Decimal(0)
+    if "bands" in fixed:
+        for band in fixed["bands"]:
+            if "below" not in band or amount < Decimal(band["below"]):
+                return Decimal(band["amount"])
+    return Decimal(fixed["amount"])
+
+
+def _apply(inv: InvoiceState, money: Decimal, order: str, on: dt.date) -> tuple[dict[str, Any], Decimal]:
+    """Impute ``money`` to ``inv`` in the order of the law; return the part and what is left."""
+    part = {"invoice": inv.number, "costs": Decimal(0), "interest": Decimal(0), "principal": Decimal(0)}
+    costs_due = inv.fixed - inv.fixed_paid if inv.start is not None and on >= inv.start else Decimal(0)
+    buckets = {
+        "costs-interest-principal": ("costs", "interest", "principal"),
+        "interest-first": ("interest", "principal", "costs"),
+        "principal": ("principal", "interest", "costs"),
+    }[order]
+    for bucket in buckets:
+        if money <= 0:
+            break
+        due = {"costs": costs_due, "interest": inv.interest - inv.interest_paid, "principal": inv.balance}[bucket]
+        take = min(money, due)
+        if take <= 0:
+            continue
+        part[bucket] += take
+        money -= take
+        if bucket == "costs":
+            inv.fixed_paid += take
+        elif bucket == "interest":
+            inv.interest_paid += take
+        else:
+            inv.balance -= take
+            inv.paid_principal += take
+    return part, money
+
+
+def compute(case: Case, as_of: dt.date, case_root: Path | None = None) -> Statement:
+    """The statement of account of ``case`` on ``as_of``."""
+    currencies = sorted({inv.currency for inv in case.invoice})
+    if len(currencies) > 1:
+        raise CaseFileError(
+            f"the invoices are in several currencies ({', '.join(currencies)}): one statement per currency is not supported yet",
+            hint="Split the case, one case folder per currency.",
+        )
+    rule = rule_for(case)
+    rates = _Rates(case, rule, case_root)
+    day_count = case.interest.day_count if case.interest is not None else "actual/365"
+    order = rule["imputation"]
+    invoices = [
+        InvoiceState(number=i.number, issued=i.issued, due=i.due, amount=i.amount,
+                     start=interest_start(case, rule, i.due), balance=i.amount)
+        for i in sorted(case.invoice, key=lambda i: (i.due, i.issued, i.number))
+    ]
+    by_number = {i.number: i for i in invoices}
+    notes: list[str] = []
+    for inv in invoices:
+        if inv.start is None:
+            notes.append(f"{inv.number}: no interest (no formal notice received after the due date)")
+    # Fixed compensation: per invoice still unpaid when interest starts (computed after payments below).
+    payments: list[Imputation] = []
+    for pay in sorted(case.payment, key=lambda p: p.date):
+        imp = Imputation(date=pay.date, amount=pay.amount, invoice=pay.invoice)
+        money = pay.amount
+        targets = ([by_number[pay.invoice]] if pay.invoice in by_number else []) + [
+            i for i in invoices if i.number != pay.invoice]
+        for inv in targets:
+            if money <= 0:
+                break
+            _accrue(inv, min(pay.date, as_of), rates, day_count)  # the payment day ends the invoice's line
+            if inv.start is not None and pay.date >= inv.start and inv.fixed == 0:
+                inv.fixed = _fixed(rule, inv.amount)
+            part, money = _apply(inv, money, order, pay.date)
+            if any(part[k] for k in ("costs", "interest", "principal")):
+                imp.parts.append(part)
+        imp.unused = money
+        payments.append(imp)
+    for inv in invoices:
+        _accrue(inv, as_of, rates, day_count)
+        late = inv.start is not None and inv.start <= as_of and (inv.balance > 0 or inv.lines)
+        if late and inv.fixed == 0:
+            inv.fixed = _fixed(rule, inv.amount)
+    fixed = rule.get("fixed")
+    return Statement(
+        currency=currencies[0] if currencies else "EUR",
+        as_of=as_of,
+        rule=rule.key,
+        source=rule["source"],
+        imputation_source=rule["imputation_source"],
+        fixed_source=fixed["source"] if fixed else None,
+        invoices=invoices,
+        payments=payments,
+        unconfirmed=sorted(rates.used.values(), key=lambda r: (r.file, r.effective)),
+        notes=notes,
+    )
