@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from pathlib import Path
 
-from . import __version__, bundle, casefolder, check, i18n
+from . import __version__, bundle, casefolder, check, claim, i18n
+from .claim import render as claim_render
 from .check import procedures
 from .errors import CaseFileError, CheckFailedError, OutputError
 from .evidence import Cache, ingest
@@ -140,26 +141,37 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
                 )
             findings_on_cover = [f"{f.message} ({f.source})" for f in report.sorted() if f.severity in ("error", "warning")]
 
+    # The statement of account (claim): needs invoices; a missing rate stops the build (exit 3).
+    statement = claim.compute(case, as_of, folder.root) if case.invoice else None
+
     work = Path(tempfile.mkdtemp(prefix=".work-", dir=out))
     try:
         progress.stage("Assembling the case file", 4)
         cover_pdf, index_pdf = work / "cover.pdf", work / "index.pdf"
         exhibit_pages = sum(ex.pages for ex in exhibits)
+        # The generated documents come after the cover, then the statement of account, then the
+        # index (DESIGN.md §5). Their length does not depend on page numbers: rendered once.
+        documents: list[tuple[str, Path]] = []
+        doc_pages = 0
+        if statement is not None:
+            statement_pdf = work / "statement.pdf"
+            doc_pages += claim_render.to_pdf(statement, case, lang, statement_pdf, folder.root)
+            documents.append((i18n.text(lang, "claim.title"), statement_pdf))
         # The cover states the page count, and the index the page of every exhibit: both depend on
         # the index's own length (and on the cover's). Start from an estimate, render each document
         # only when what it states has changed, and stop when the lengths no longer move.
         cover_pages, index_pages = 1, _estimate_index_pages(exhibits)
         cover_total = index_start = None
         for _attempt in range(6):
-            total = cover_pages + index_pages + exhibit_pages
+            total = cover_pages + doc_pages + index_pages + exhibit_pages
             if cover_total != total:
                 cover_ctx = frontmatter.cover_context(case, lang=lang, procedure=procedure, as_of=as_of,
                                                       exhibits=len(exhibits), pages=total,
-                                                      findings=findings_on_cover)
+                                                      findings=findings_on_cover, claim=statement)
                 new_cover = frontmatter.render_to_pdf("cover.html", cover_ctx, cover_pdf, lang=lang,
                                                       case_root=folder.root)
                 cover_total = total
-            p = bundle.plan(exhibits, new_cover + index_pages, lang)
+            p = bundle.plan(exhibits, new_cover + doc_pages + index_pages, lang)
             if index_start != (new_cover + index_pages, p.total):
                 index_ctx = frontmatter.index_context(case, p.entries, as_of=as_of, link_scheme=bundle.LINK_SCHEME,
                                                       total_pages=p.total)
@@ -173,7 +185,7 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
             raise RuntimeError("the cover and index lengths do not settle; check the templates")
         progress.advance()
 
-        p = bundle.plan(exhibits, cover_pages + index_pages, lang)
+        p = bundle.plan(exhibits, cover_pages + doc_pages + index_pages, lang)
         meta = {
             "tool": f"recouvre-docs {__version__}",
             "case": case.case.reference,
@@ -189,6 +201,7 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
         assembly = bundle.Assembly(
             cover=cover_pdf,
             index=index_pdf,
+            documents=documents,
             lang=lang,
             reference=case.case.reference,
             title=f"{case.case.reference} — {i18n.text(lang, 'cover.title')}",

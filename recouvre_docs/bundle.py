@@ -98,6 +98,7 @@ class Assembly:
     subject: str
     as_of: dt.date
     attachments: list[tuple[str, bytes, str, str]] = field(default_factory=list)  # name, data, mime, description
+    documents: list[tuple[str, Path]] = field(default_factory=list)  # generated documents after the cover: title, PDF
 
 
 def qpdf_path() -> str:
@@ -135,7 +136,7 @@ def _pdf_date(day: dt.date) -> str:
 def assemble(p: Plan, a: Assembly, target: Path, work: Path, progress: Callable[[int], None] | None = None) -> None:
     """Merge and finish the case file into ``target`` (a temporary path the caller publishes)."""
     merged = work / "merged.pdf"
-    concatenate([a.cover, a.index, *[e.pdf for e in p.entries]], merged, work)
+    concatenate([a.cover, *[pdf for _, pdf in a.documents], a.index, *[e.pdf for e in p.entries]], merged, work)
     owners = p.entry_of_page()
     exhibit_first: dict[str, int] = {e.key: e.first - 1 for e in p.entries}
     with pikepdf.open(merged) as pdf:
@@ -147,7 +148,7 @@ def assemble(p: Plan, a: Assembly, target: Path, work: Path, progress: Callable[
             stamp.install_fonts(page, fonts)
             stamp.stamp_page(pdf, page, left=entry.label if entry else "", center=a.reference, right=f"{i + 1} / {p.total}")
         _link_index(pdf, p, exhibit_first)
-        _outline(pdf, p, a)
+        _outline(pdf, p, a, _document_starts(a))
         pdf.Root.PageLabels = Dictionary(Nums=Array([0, Dictionary(S=Name.D, St=1)]))
         pdf.Root.PageMode = Name.UseOutlines
         pdf.Root.Lang = pikepdf.String(a.lang)
@@ -199,10 +200,28 @@ def _link_index(pdf: pikepdf.Pdf, p: Plan, exhibit_first: dict[str, int]) -> Non
             annot.Dest = Array([pdf.pages[exhibit_first[key]].obj, Name.XYZ, None, None, None])
 
 
-def _outline(pdf: pikepdf.Pdf, p: Plan, a: Assembly) -> None:
+def _document_starts(a: Assembly) -> tuple[list[tuple[str, int]], int]:
+    """(title, first page index) of each generated document, and the index's first page index."""
+    page = _pages(a.cover)
+    starts = []
+    for title, pdf in a.documents:
+        starts.append((title, page))
+        page += _pages(pdf)
+    return starts, page
+
+
+def _pages(path: Path) -> int:
+    with pikepdf.open(path) as pdf:
+        return len(pdf.pages)
+
+
+def _outline(pdf: pikepdf.Pdf, p: Plan, a: Assembly, starts: tuple[list[tuple[str, int]], int]) -> None:
+    documents, index_page = starts
     with pdf.open_outline() as outline:
         outline.root.clear()
-        outline.root.append(pikepdf.OutlineItem(i18n.text(a.lang, "index.title"), 1))
+        for title, page in documents:
+            outline.root.append(pikepdf.OutlineItem(title, page))
+        outline.root.append(pikepdf.OutlineItem(i18n.text(a.lang, "index.title"), index_page))
         parent = None
         for e in p.entries:
             item = pikepdf.OutlineItem(f"{e.label} — {e.title}", e.first - 1)

@@ -182,3 +182,29 @@ def procedures_command(ctx: click.Context, procedure_id: str | None, lang: str) 
     from .check import describe
 
     click.echo(describe.listing(lang) if procedure_id is None else describe.requirements(procedure_id, lang), nl=False)
+
+
+@main.command("claim")
+@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--lang", type=click.Choice(LANGUAGES), help="Language of the statement (default: [case] language).")
+@click.option("--as-of", "as_of", callback=_as_of, metavar="YYYY-MM-DD", help="Date of the statement (default: [case] as_of, else today).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="text for a person, json for a script (amounts as decimal strings).")
+@click.pass_context
+def claim_command(ctx: click.Context, case_dir: Path, lang, as_of, fmt) -> None:
+    """Statement of account: principal, interest by period and rate, fixed compensation, payments."""
+    import json
+
+    from . import casefolder, claim
+    from .claim import render
+
+    def run():
+        folder = casefolder.load_case(case_dir)
+        day = as_of or folder.case.case.as_of or dt.date.today()
+        return folder, claim.compute(folder.case, day, folder.root)
+
+    folder, statement = _run(ctx, run)
+    if fmt == "json":
+        click.echo(json.dumps(statement.to_json(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(render.to_text(statement, folder.case, lang or folder.case.language), nl=False)

@@ -86,5 +86,6 @@ def run(
     rules.required_events(ctx)
     for name, params in proc.checks.items():
         rules.CHECKS[name](ctx, params)
+    rules.claim_rates(ctx, folder.root)
     progress.done()
     return Report(case=case.case.reference, procedure=proc.id, as_of=as_of, language=lang, findings=ctx.findings)

@@ -704,3 +704,29 @@ def check_currency(ctx: Context, params: dict[str, Any]) -> None:
         if inv.currency != wanted:
             ctx.add("wrong-currency", "warning", inv.number, "wrong-currency", params["source"], number=inv.number,
                     currency=inv.currency, wanted=wanted)
+
+
+# ----------------------------------------------------------------------------------------------
+# The claim's rates (LEGAL.md: a 🟡 rate is used and named in a warning; a ❌ one stops the claim)
+
+
+def claim_rates(ctx: Context, case_root: Path | None) -> None:
+    from .. import claim
+
+    if not ctx.case.invoice:
+        return
+    try:
+        statement = claim.compute(ctx.case, ctx.as_of, case_root)
+    except claim.RateMissingError as err:
+        ctx.add("missing-rate", "error", err.series, "missing-rate", f"recouvre_docs/data/rates/{err.series}.csv",
+                series=i18n.text(ctx.lang, f"series.{err.series}"), date=ctx.d(err.day), file=f"rates/{err.series}.csv")
+        return
+    except Exception as err:  # noqa: BLE001 - any other reason the claim cannot be computed is reported too
+        if not hasattr(err, "message"):
+            raise
+        ctx.add("missing-rate", "error", "claim", "missing-rate.other", "case.toml", error=err.message, hint=err.hint or "")
+        return
+    for row in statement.unconfirmed:
+        name = row.file.rsplit("/", 1)[-1].removesuffix(".csv")
+        ctx.add("unconfirmed-rule", "warning", f"{name}@{row.effective.isoformat()}", "unconfirmed-rule.rate", row.source,
+                series=i18n.text(ctx.lang, f"series.{name}"), date=ctx.d(row.effective), ref=row.source)

@@ -44,7 +44,7 @@ def amounts(case: Case) -> dict[str, dict[str, Decimal]]:
 
 
 def cover_context(case: Case, *, lang: str, procedure: str | None, as_of: dt.date, exhibits: int, pages: int,
-                  findings: list[str]) -> dict[str, Any]:
+                  findings: list[str], claim: Any = None) -> dict[str, Any]:
     rep = case.representative
     prepared_by = (f"{rep.name}, {rep.firm}" if rep.firm else rep.name) if rep else case.creditor.name
     return {
@@ -60,6 +60,10 @@ def cover_context(case: Case, *, lang: str, procedure: str | None, as_of: dt.dat
         "page_count": pages,
         "prepared_by": prepared_by,
         "findings": findings,
+        "claim": None if claim is None else {
+            "currency": claim.currency, "as_of": claim.as_of, "principal": claim.principal_outstanding,
+            "interest": claim.interest_outstanding, "fixed": claim.fixed_outstanding, "total": claim.total,
+        },
     }
 
 
