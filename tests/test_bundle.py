@@ -40,8 +40,9 @@ def test_pages_are_cover_index_and_exhibits(built):
     _, pdf_path = built
     manifest = json.loads((pdf_path.parent / "manifest.json").read_text())
     with pikepdf.open(pdf_path) as pdf:
-        assert len(pdf.pages) == 2 + 3 + 1 + 1 + 1 == manifest["pages"]
-    assert manifest["front_pages"] == 2
+        # cover, statement of account (the case has an invoice), index, then the exhibits
+        assert len(pdf.pages) == 3 + 3 + 1 + 1 + 1 == manifest["pages"]
+    assert manifest["front_pages"] == 3
     assert [e["file"] for e in manifest["exhibits"]] == [
         "evidence/contrat-cadre.pdf", "evidence/commandes/BC-12.pdf", "evidence/factures/F1.pdf", "evidence/AR-2026-06-03.pdf",
     ]  # by date (the invoice, then the receipt dated by its name); the undated contract and order before them
@@ -67,7 +68,7 @@ def test_stamp_never_covers_the_page(built):
     _, pdf_path = built
     a4, letter, band = (595.28, 841.89), (612, 792), stamp.BAND
     expected = [  # (original width, height, /Rotate) of every page, in bundle order
-        (*a4, 0), (*a4, 0),  # cover, index
+        (*a4, 0), (*a4, 0), (*a4, 0),  # cover, statement, index
         (*a4, 0), (*a4, 0), (a4[1], a4[0], 0),  # the contract with its landscape annex
         (*a4, 90),  # the purchase order, stored portrait with /Rotate 90
         (*letter, 0),  # F1, US Letter
@@ -81,9 +82,9 @@ def test_stamp_never_covers_the_page(built):
             grown = {0: [0, -band, w, h], 90: [0, 0, w + band, h]}[rotate]
             assert box == pytest.approx(grown, abs=0.01)
     reader = PdfReader(str(pdf_path))
-    for i in range(2, len(reader.pages)):
+    for i in range(3, len(reader.pages)):
         text = reader.pages[i].extract_text(orientations=(0, 90, 180, 270))
-        if i != 7:  # the qpdf test file (the last page) has no such text
+        if i != 8:  # the qpdf test file (the last page) has no such text
             assert "bottom-edge-" in text  # the content nearest the edge is still there
 
 
@@ -109,11 +110,11 @@ def test_stamp_reads_upright_on_rotated_pages(built):
     """On a /Rotate 90 page the stamp is drawn turned 90° in page space (so upright once the viewer
     turns the page), while the page's own text is not: pypdf filters text by that orientation."""
     _, pdf_path = built
-    page = PdfReader(str(pdf_path)).pages[5]
+    page = PdfReader(str(pdf_path)).pages[6]
     assert page.get("/Rotate") == 90
     turned = page.extract_text(orientations=(90,))
     straight = page.extract_text(orientations=(0,))
-    assert "Pièce n° 2" in turned and "6 / 8" in turned
+    assert "Pièce n° 2" in turned and "7 / 9" in turned
     assert "Pièce n° 2" not in straight and "Bon tourne" in straight
 
 
@@ -124,8 +125,9 @@ def test_bookmarks_one_per_exhibit(built):
         with pdf.open_outline() as outline:
             items = list(outline.root)
             titles = [i.title for i in items]
-            assert titles[0] == "Bordereau de pièces"
-            exhibit_items = items[1:]
+            assert titles[:2] == ["Décompte des sommes dues", "Bordereau de pièces"]
+            assert [pikepdf.Page(i.destination[0]).index for i in items[:2]] == [1, 2]
+            exhibit_items = items[2:]
             assert len(exhibit_items) == len(manifest["exhibits"])
             for item, ex in zip(exhibit_items, manifest["exhibits"]):
                 assert item.title == f"{ex['label']} — {ex['title']}"
@@ -139,7 +141,7 @@ def test_index_links_land_on_first_pages(built):
     firsts = {ex["pages"][0] - 1 for ex in manifest["exhibits"]}
     with pikepdf.open(pdf_path) as pdf:
         targets = []
-        for annot in pdf.pages[1].obj.get("/Annots", []):
+        for annot in pdf.pages[2].obj.get("/Annots", []):
             assert "/A" not in annot  # no URI left
             targets.append(pikepdf.Page(annot.Dest[0]).index)
         assert set(targets) == firsts

@@ -42,7 +42,7 @@ def test_pages_are_cover_index_and_every_exhibit_page(sample):
         exhibit_pages += _source_pages(case, item)
         for att in item["attachments"]:
             exhibit_pages += att["pages"][1] - att["pages"][0] + 1
-    assert manifest["front_pages"] == 2  # a cover and a one-page index
+    assert manifest["front_pages"] == 3  # a cover, the statement of account and a one-page index
     assert len(reader.pages) == manifest["front_pages"] + exhibit_pages == manifest["pages"]
 
 
@@ -96,9 +96,9 @@ def test_every_index_link_lands_on_its_exhibits_first_page(sample):
     firsts = {ex["pages"][0] - 1 for ex in manifest["exhibits"]}
     firsts |= {a["pages"][0] - 1 for ex in manifest["exhibits"] for a in ex["attachments"]}
     with pikepdf.open(sample["pdf"]) as pdf:
-        targets = {pikepdf.Page(a.Dest[0]).index for a in pdf.pages[1].obj.Annots}
+        targets = {pikepdf.Page(a.Dest[0]).index for a in pdf.pages[2].obj.Annots}
     assert targets == firsts
-    index_text = sample["reader"].pages[1].extract_text()
+    index_text = sample["reader"].pages[2].extract_text()
     assert "Bordereau de pièces" in index_text and "Facture n° F2026-0117" in index_text
 
 
@@ -106,7 +106,9 @@ def test_cover_states_parties_and_principal(sample):
     text = sample["reader"].pages[0].extract_text()
     assert "CASE-42" in text and "Requête en injonction de payer" in text
     assert "Atelier Dupont SAS" in text and "Boulangeries Martin & Fils SARL" in text
-    assert "20\u202f686,00\u00a0€" in text  # 18 450 + 7 236 - 5 000, as Babel writes it in French
+    # the claim of the statement of account (see test_claim.py), as Babel writes it in French
+    assert "Total dû au 23 novembre 2026" in text and "22\u202f432,68\u00a0€" in text
+    assert "20\u202f956,23\u00a0€" in text  # principal after the payment paid the interest first
     assert "Maître Sophie Lambert" in text
 
 
