@@ -139,7 +139,10 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
                     report=report, text=report.to_text(proc.title[lang]),
                     hint="Fix them and build again, or build anyway with --force: the findings are then listed on the cover.",
                 )
-            findings_on_cover = [f"{f.message} ({f.source})" for f in report.sorted() if f.severity in ("error", "warning")]
+            shown = [f for f in report.sorted() if f.severity in ("error", "warning")]
+            findings_on_cover = [f"{f.message} ({f.source})" for f in shown[:12]]
+            if len(shown) > 12:  # the cover stays one page: the rest is in report.json
+                findings_on_cover.append(i18n.text(lang, "report.more", n=len(shown) - 12, code="…"))
 
     # The statement of account (claim): needs invoices; a missing rate stops the build (exit 3).
     statement = claim.compute(case, as_of, folder.root) if case.invoice else None
@@ -153,6 +156,16 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
         # index (DESIGN.md §5). Their length does not depend on page numbers: rendered once.
         documents: list[tuple[str, Path]] = []
         doc_pages = 0
+        generated = []
+        if procedure:
+            from .documents import generate as doc_generate
+
+            generated = doc_generate.generate(folder, procedure=procedure, lang=lang, as_of=as_of, out=out,
+                                              exhibits=exhibits, statement=statement, work=work / "documents")
+            for g in generated:
+                if g.name not in doc_generate.NOT_IN_BUNDLE:
+                    documents.append((g.title, g.pdf))
+                    doc_pages += g.pages
         if statement is not None:
             statement_pdf = work / "statement.pdf"
             doc_pages += claim_render.to_pdf(statement, case, lang, statement_pdf, folder.root)
@@ -227,6 +240,10 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
         final_bundle, final_manifest = out / bundle_tmp.name, out / "manifest.json"
         final_report = out / "report.json" if report is not None else None
         try:
+            if generated:
+                from .documents import generate as doc_generate
+
+                doc_generate.publish(generated, out)
             if final_report is not None:
                 os.replace(report_tmp, final_report)
             os.replace(manifest_tmp, final_manifest)

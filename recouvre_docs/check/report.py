@@ -44,6 +44,7 @@ class Report:
     as_of: dt.date
     language: str
     findings: list[Finding] = field(default_factory=list)
+    REPEAT = 5  # in the text report, findings of one code shown before the rest are counted (JSON has all)
 
     @property
     def ok(self) -> bool:
@@ -79,9 +80,17 @@ class Report:
             if not group:
                 continue
             lines += ["", t(f"report.{severity}", n=len(group))]
+            shown: dict[str, int] = {}
             for f in group:
+                # a finding repeated for many files (400 unclassified scans): the first ones, then a count
+                shown[f.code] = shown.get(f.code, 0) + 1
+                if shown[f.code] > self.REPEAT:
+                    continue
                 lines.append(f"  • {f.message}")
                 lines.append(f"    {t('report.source')} : {f.source}" if lang == "fr" else f"    {t('report.source')}: {f.source}")
                 lines.append(f"    → {f.fix}")
+            for code, n in shown.items():
+                if n > self.REPEAT:
+                    lines.append(f"  • {t('report.more', n=n - self.REPEAT, code=code)}")
         lines += ["", t("report.ok") if self.ok else t("report.blocked", n=self.count("error"))]
         return "\n".join(lines) + "\n"
