@@ -208,3 +208,22 @@ def claim_command(ctx: click.Context, case_dir: Path, lang, as_of, fmt) -> None:
         click.echo(json.dumps(statement.to_json(), ensure_ascii=False, indent=2))
     else:
         click.echo(render.to_text(statement, folder.case, lang or folder.case.language), nl=False)
+
+
+@main.command("generate")
+@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--procedure", type=click.Choice(PROCEDURES), help="Procedure (default: [case] procedure in case.toml).")
+@click.option("--lang", type=click.Choice(LANGUAGES), help="Language of the documents (default: [case] language).")
+@click.option("--as-of", "as_of", callback=_as_of, metavar="YYYY-MM-DD", help="Date of the documents (default: [case] as_of, else today).")
+@click.option("--only", metavar="NAME", help="One document (e.g. formal-notice); `recouvre-docs procedures ID` lists them.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Output folder (default: CASE_DIR/out).")
+@click.pass_context
+def generate_command(ctx: click.Context, case_dir: Path, procedure, lang, as_of, only, output) -> None:
+    """Write the procedure's documents as PDF and DOCX into CASE_DIR/out/documents/."""
+    from .documents import generate
+
+    docs = _run(ctx, lambda: generate.run(case_dir, procedure=procedure, lang=lang, as_of=as_of, output=output, only=only))
+    for d in docs:
+        click.echo(f"{d.pdf}\n{d.docx}")
+    if not ctx.obj.get("quiet") and not docs:
+        click.echo("No document of this procedure exists in this language yet.", err=True)
