@@ -288,3 +288,14 @@ def test_the_statement_is_in_the_bundle_after_the_cover(sample):
     assert "Décompte des sommes dues" in page and "CASE-42 — arrêté au 23 novembre 2026" in page
     assert "1\u202f666,68\u00a0€" in page and "22\u202f432,68\u00a0€" in page
     assert "Bordereau de pièces" in reader.pages[2].extract_text()
+
+
+def test_an_english_consumer_debt_bears_no_statutory_interest_but_a_contractual_rate_applies():
+    invoices = [("I", "2025-01-01", "2025-01-31", "1000.00", "GBP")]
+    none = claim.compute(case("GB", invoices, consumer=True), dt.date(2025, 3, 31))
+    assert none.lines == [] and none.fixed_compensation == 0 and none.total == D("1000.00")
+    assert "1998" in none.notes[0]
+    agreed = claim.compute(case("GB", invoices, consumer=True, extra="[interest]\nrate = 8.0\n"), dt.date(2025, 3, 31))
+    assert lines(agreed) == [("2025-02-01", "2025-03-31", 59, "8.0", "12.93")]
+    elsewhere = claim.compute(case("US", invoices, extra="[interest]\nrate = 8.0\n"), dt.date(2025, 3, 31))
+    assert elsewhere.rule == "contract" and elsewhere.interest == D("12.93")

@@ -127,6 +127,9 @@ def rule_for(case: Case) -> Rule:
             return Rule(key, rules[top][sub])
     if country in EU_STATES and debtor == "business":
         return Rule("EU.business", rules["EU"]["business"])
+    if case.interest is not None and case.interest.rate is not None:  # a contractual rate needs no statutory rule
+        return Rule("contract", {"pick": "none", "start": "due", "source": "[interest] rate (contract)",
+                                 "imputation": "principal", "imputation_source": "no rule in LEGAL.md: principal"})
     raise CaseFileError(
         f"no late-payment interest rule for a creditor in {country} and a {debtor} debtor",
         hint="recouvre-docs computes French, German, English, Swiss and (business) EU claims; set [interest] rate "
@@ -280,6 +283,8 @@ def _notice_start(case: Case, after: dt.date) -> dt.date | None:
 
 
 def interest_start(case: Case, rule: Rule, due: dt.date) -> dt.date | None:
+    if rule["pick"] == "none" and (case.interest is None or case.interest.rate is None):
+        return None  # no statutory interest for this debt, and no contractual rate
     how = rule["start"]
     terms = case.interest
     if terms is not None and "from_" in terms.model_fields_set:  # [interest] from = "due" | "formal-notice"
@@ -427,7 +432,8 @@ def compute(case: Case, as_of: dt.date, case_root: Path | None = None) -> Statem
     notes: list[str] = []
     for inv in invoices:
         if inv.start is None:
-            notes.append(f"{inv.number}: no interest (no formal notice received after the due date)")
+            notes.append(f"{inv.number}: no interest ({rule['source']})" if rule["pick"] == "none"
+                         else f"{inv.number}: no interest (no formal notice received after the due date)")
     # Fixed compensation: per invoice still unpaid when interest starts (computed after payments below).
     payments: list[Imputation] = []
     for pay in sorted(case.payment, key=lambda p: p.date):

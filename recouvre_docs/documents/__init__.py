@@ -129,7 +129,14 @@ def load(name: str, lang: str, ctx: dict[str, Any], case_root: Path | None = Non
         if kind == "recipient" or "lines" in raw:
             for line in raw.get("lines", []):
                 if line.startswith("@"):  # a list of the context: the address lines
-                    block.lines += [str(x) for x in values[line[1:]]]
+                    items = values[line[1:]]
+                    if not items and not raw.get("optional_lines"):
+                        raise MissingValue(
+                            f"{where} needs {{{line[1:]}}}, which case.toml does not give",
+                            hint=f"Fill in the field behind {line[1:]} in case.toml (debtor_address_lines is "
+                            "[debtor] address = [\"street\", \"postcode city\"]).",
+                        )
+                    block.lines += [str(x) for x in items]
                 else:
                     try:
                         block.lines.append(_fill(line, values))

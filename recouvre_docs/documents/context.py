@@ -166,6 +166,14 @@ def build(case: Case, statement: Statement | None, exhibits: list[dict[str, Any]
             "interest_rate_words": _rate_words(statement, lang),
             "interest_from": d(min((i.start for i in statement.invoices if i.start), default=None)),
             "invoice_numbers": i18n.join([i.number for i in case.invoice], lang, "and"),
+            # the law of the claim (interest.toml): wording that cites a country's articles is guarded by these
+            "law_fr": statement.rule.startswith("FR."),
+            "law_fr_business": statement.rule == "FR.business",
+            "law_fr_consumer": statement.rule == "FR.consumer",
+            "law_de": statement.rule.startswith("DE."),
+            "law_gb": statement.rule.startswith("GB."),
+            "law_ch": statement.rule.startswith("CH."),
+            "law_other": not statement.rule.startswith(("FR.", "DE.", "GB.", "CH.")),
             "invoice_count": str(len(case.invoice)),
         })
         ctx["table_invoices"] = [
