@@ -284,10 +284,12 @@ def test_the_statement_is_in_the_bundle_after_the_cover(sample):
     result = CliRunner().invoke(main, ["build", str(sample)])
     assert result.exit_code == 0, result.stderr
     reader = PdfReader(str(sample / "out" / "CASE-42.pdf"))
-    page = reader.pages[1].extract_text()
-    assert "Décompte des sommes dues" in page and "CASE-42 — arrêté au 23 novembre 2026" in page
+    texts = [reader.pages[i].extract_text() for i in range(6)]
+    at = next(i for i, text in enumerate(texts) if "Décompte des sommes dues" in text and "Jours" in text)
+    page = texts[at]
+    assert "CASE-42 — arrêté au 23 novembre 2026" in page
     assert "1\u202f666,68\u00a0€" in page and "22\u202f432,68\u00a0€" in page
-    assert "Bordereau de pièces" in reader.pages[2].extract_text()
+    assert "Bordereau de pièces" in texts[at + 1]  # after the documents and the statement comes the index
 
 
 def test_an_english_consumer_debt_bears_no_statutory_interest_but_a_contractual_rate_applies():

@@ -42,7 +42,11 @@ def test_pages_are_cover_index_and_every_exhibit_page(sample):
         exhibit_pages += _source_pages(case, item)
         for att in item["attachments"]:
             exhibit_pages += att["pages"][1] - att["pages"][0] + 1
-    assert manifest["front_pages"] == 3  # a cover, the statement of account and a one-page index
+    # the cover, the request (injonction de payer, its own page count), the statement of account, a one-page index
+    request = manifest["front_pages"] - 3
+    assert request >= 1 and "Requête en injonction de payer" in reader.pages[1].extract_text()
+    assert "Décompte des sommes dues" in reader.pages[1 + request].extract_text()
+    assert "Bordereau de pièces" in reader.pages[2 + request].extract_text()
     assert len(reader.pages) == manifest["front_pages"] + exhibit_pages == manifest["pages"]
 
 
@@ -96,9 +100,10 @@ def test_every_index_link_lands_on_its_exhibits_first_page(sample):
     firsts = {ex["pages"][0] - 1 for ex in manifest["exhibits"]}
     firsts |= {a["pages"][0] - 1 for ex in manifest["exhibits"] for a in ex["attachments"]}
     with pikepdf.open(sample["pdf"]) as pdf:
-        targets = {pikepdf.Page(a.Dest[0]).index for a in pdf.pages[2].obj.Annots}
+        index_page = manifest["front_pages"] - 1  # the index is the last page before the exhibits
+        targets = {pikepdf.Page(a.Dest[0]).index for a in pdf.pages[index_page].obj.Annots}
     assert targets == firsts
-    index_text = sample["reader"].pages[2].extract_text()
+    index_text = sample["reader"].pages[index_page].extract_text()
     assert "Bordereau de pièces" in index_text and "Facture n° F2026-0117" in index_text
 
 
