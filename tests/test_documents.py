@@ -159,3 +159,18 @@ def test_the_same_case_gives_the_same_documents(tmp_path):
         docs = generate.run(root, procedure="fr-mise-en-demeure", lang="fr", as_of=None)
         digests.append([(d.pdf.read_bytes(), d.docx.read_bytes()) for d in docs])
     assert digests[0] == digests[1]
+
+
+def test_a_firm_overrides_the_wording_and_the_layout(tmp_path):
+    root = tmp_path / "case-42"
+    shutil.copytree(SAMPLE, root, ignore=shutil.ignore_patterns("out"))
+    (root / "templates" / "fr" / "documents").mkdir(parents=True)
+    (root / "templates" / "fr" / "documents" / "formal-notice.toml").write_text(
+        'title = "Mise en demeure"\n[[block]]\ntype = "paragraph"\ntext = "Wording of the firm for {debtor_name}: {total}."\n', "utf-8")
+    layout = (generate.templates_root() / "shared" / "document.html").read_text("utf-8")
+    (root / "templates" / "document.html").write_text(layout.replace('<div class="letterhead">', '<div class="letterhead">FIRM LETTERHEAD'), "utf-8")
+    docs = generate.run(root, procedure="fr-mise-en-demeure", lang="fr", as_of=None)
+    text = pdf_text(docs[0].pdf)
+    assert "Wording of the firm for Boulangeries Martin & Fils SARL: 22 432,68 €." in text
+    assert "FIRM LETTERHEAD" in text
+    assert "Wording of the firm" in docx_text(docs[0].docx)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import casefolder, claim, i18n
+from ..resources import templates_root  # noqa: F401 - tests and firms locate the packaged layout from here
 from ..check import procedures
 from ..errors import CaseFileError, OutputError
 from . import Generated, available, context, load, render_docx, render_pdf
