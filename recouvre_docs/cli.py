@@ -151,6 +151,8 @@ def build(ctx: click.Context, case_dir: Path, procedure, lang, as_of, output, fo
         click.echo(f"Check: {counts} (in {result.report.name}; `recouvre-docs check` prints them)", err=True)
     elif result.check is None:
         click.echo("Note: no procedure chosen, so the case was not checked (--procedure or [case] procedure).", err=True)
+    if result.check is not None:
+        _note_unavailable(result.check.procedure, result.check.language, case_dir)
 
 
 @main.command("check")
@@ -210,6 +212,17 @@ def claim_command(ctx: click.Context, case_dir: Path, lang, as_of, fmt) -> None:
         click.echo(render.to_text(statement, folder.case, lang or folder.case.language), nl=False)
 
 
+def _note_unavailable(procedure: str | None, lang: str, case_dir: Path, only: str | None = None) -> None:
+    from .documents import generate
+
+    if not procedure:
+        return
+    missing = [n for n in generate.unavailable(procedure, lang, Path(case_dir)) if only in (None, n)]
+    if missing:
+        click.echo(f"Note: no {lang} wording for {', '.join(missing)} (written in another language with --lang, "
+                   f"or add templates/{lang}/documents/<name>.toml to the case folder).", err=True)
+
+
 @main.command("generate")
 @click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--procedure", type=click.Choice(PROCEDURES), help="Procedure (default: [case] procedure in case.toml).")
@@ -225,5 +238,10 @@ def generate_command(ctx: click.Context, case_dir: Path, procedure, lang, as_of,
     docs = _run(ctx, lambda: generate.run(case_dir, procedure=procedure, lang=lang, as_of=as_of, output=output, only=only))
     for d in docs:
         click.echo(f"{d.pdf}\n{d.docx}")
+    if not ctx.obj.get("quiet"):
+        from . import casefolder
+
+        folder = casefolder.load_case(case_dir)
+        _note_unavailable(procedure or folder.case.case.procedure, lang or folder.case.language, case_dir, only)
     if not ctx.obj.get("quiet") and not docs:
         click.echo("No document of this procedure exists in this language yet.", err=True)

@@ -19,6 +19,12 @@ from . import Generated, available, context, load, render_docx, render_pdf
 NOT_IN_BUNDLE = ("translation-request", "exhibit-list")
 
 
+def unavailable(procedure_id: str, lang: str, case_root: Path | None = None) -> list[str]:
+    """The procedure's documents that have no wording in ``lang`` (neither packaged nor in the case folder)."""
+    return [n for n in procedures.load(procedure_id).documents
+            if not available(n, lang) and not (case_root and (case_root / "templates" / lang / "documents" / f"{n}.toml").is_file())]
+
+
 def exhibit_rows(exhibits: list, lang: str) -> list[dict[str, Any]]:
     rows = []
     for ex in exhibits:
