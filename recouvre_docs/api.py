@@ -265,7 +265,8 @@ def _originals(exhibits: list[Exhibit]) -> list[tuple[str, bytes, str, str]]:
     for ex in exhibits:
         label = f"{ex.number:03d}"
         if "email" in ex.facts:
-            out.append((f"{label}-{Path(ex.piece.rel).name}", ex.piece.path.read_bytes(), "message/rfc822",
+            mime = "application/vnd.ms-outlook" if ex.piece.path.suffix.lower() == ".msg" else "message/rfc822"
+            out.append((f"{label}-{Path(ex.piece.rel).name}", ex.piece.path.read_bytes(), mime,
                         f"Original e-mail of exhibit {ex.number}"))
         einv = ex.facts.get("einvoice") or {}
         if einv.get("xml"):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.server
 import io
+import json
 import threading
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -288,3 +289,39 @@ def test_cache_converts_once(make_case):
     make_pdf(case_dir / "evidence" / "contrat.pdf", 4)
     third = ingest_one(case_dir, "evidence/contrat.pdf")
     assert third.main.pdf != first.main.pdf and third.main.pages == 4
+
+
+# ----------------------------------------------------------------------------------------------
+# Outlook .msg (extract-msg): the same pipeline as .eml
+
+
+def test_outlook_messages_become_exhibits_with_their_attachments(make_case, cli, tmp_path):
+    from pypdf import PdfReader
+
+    names = ["attachment_test_msg.msg", "example_received_regular.msg", "HTMLBodyBinary_CP1251.msg", "keywords.msg"]
+    case_dir = make_case(files={f"evidence/{n}": RESOURCES / n for n in names})
+    result = cli("build", case_dir)
+    assert result.exit_code == 0, result.stderr
+    manifest = json.loads((case_dir / "out" / "manifest.json").read_text())
+    by_file = {e["file"]: e for e in manifest["exhibits"]}
+    assert {by_file[f"evidence/{n}"]["kind"] for n in names} == {"correspondence"}
+    assert by_file["evidence/attachment_test_msg.msg"]["title"] == "test pièce jointe 1"
+    assert by_file["evidence/keywords.msg"]["title"] == "Test Keywords"
+    received = by_file["evidence/example_received_regular.msg"]
+    assert [a["name"] for a in received["attachments"]] and received["attachments"][0]["exhibit"].endswith(".1")
+    reader = PdfReader(str(case_dir / "out" / "T-100.pdf"))
+    first = by_file["evidence/attachment_test_msg.msg"]["pages"][0]
+    text = reader.pages[first - 1].extract_text()
+    assert "test pièce jointe 1" in text and "test-unicode.doc" in text and "pj1.txt" in text
+    cp1251 = reader.pages[by_file["evidence/HTMLBodyBinary_CP1251.msg"]["pages"][0] - 1].extract_text()
+    assert "Subject öäü Subject" in cp1251
+    with pikepdf.open(case_dir / "out" / "T-100.pdf") as pdf:
+        attached = sorted(pdf.attachments)
+    assert any(name.endswith("attachment_test_msg.msg") for name in attached)
+
+
+def test_a_broken_outlook_message_is_exit_4_with_its_name(make_case, cli):
+    case_dir = make_case(files={"evidence/courrier.msg": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600})
+    result = cli("build", case_dir)
+    assert result.exit_code == 4
+    assert "evidence/courrier.msg" in result.stderr and "Outlook" in result.stderr

@@ -35,10 +35,15 @@ class Ingested:
     facts: dict[str, Any] = field(default_factory=dict)
 
 
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Outlook .msg (and old Office files)
+
+
 def sniff(path: Path, head: bytes) -> str:
-    """'pdf' | 'image' | 'email' | 'unsupported', from the content first, then the name."""
+    """'pdf' | 'image' | 'email' | 'msg' | 'unsupported', from the content first, then the name."""
     if b"%PDF-" in head[:1024]:
         return "pdf"
+    if head.startswith(OLE2_MAGIC) and path.suffix.lower() == ".msg":
+        return "msg"
     if head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*")):
         return "image"
     suffix = path.suffix.lower()
@@ -132,6 +137,9 @@ def _convert(piece: Piece, kind: str, key: str, cache: Cache, *, lang: str, case
         return {"pages": facts.pop("pages"), "facts": facts}
     if kind == "email":
         return _convert_email(piece.path.read_bytes(), target, cache, shown_as=piece.rel, lang=lang, case_root=case_root)
+    if kind == "msg":  # an Outlook message: turned into the RFC 822 message it stands for, then as an e-mail
+        eml = email_mod.msg_to_eml(piece.path.read_bytes(), shown_as=piece.rel)
+        return _convert_email(eml, target, cache, shown_as=piece.rel, lang=lang, case_root=case_root)
     raise EvidenceError(
         f"{piece.rel}: this kind of file ({piece.path.suffix or 'no extension'}) cannot be converted to PDF yet",
         path=piece.path,

@@ -220,3 +220,43 @@ def _size(n: int, lang: str) -> str:
         return f"{i18n.format_number(round(n / 1024), lang)} {unit}"
     unit = "Mo" if lang == "fr" else "MB"
     return f"{i18n.format_number(round(n / 1024 / 1024, 1), lang)} {unit}"
+
+
+
+def msg_to_eml(data: bytes, shown_as: str) -> bytes:
+    """An Outlook .msg as the RFC 822 message it stands for (extract-msg reads the OLE2 container:
+    headers, plain and HTML bodies, inline images, attachments, attached messages)."""
+    import logging
+
+    import extract_msg
+    from extract_msg.exceptions import ExMsgBaseException
+
+    logging.getLogger("extract_msg").setLevel(logging.ERROR)  # its guesses about encodings are not the user's concern
+
+    try:
+        msg = extract_msg.openMsg(data, delayAttachments=False)
+    except (ExMsgBaseException, OSError, ValueError, KeyError, TypeError) as err:
+        raise EvidenceError(
+            f"{shown_as}: this Outlook message cannot be read ({err.__class__.__name__}: {str(err)[:160]})",
+            hint="Open it in Outlook and save it again (File > Save As > Outlook Message Format - Unicode), "
+            "or export it as .eml.",
+        ) from err
+    try:
+        message = msg.asEmailMessage()
+        # The MAPI properties are the reference; the transport headers may be missing or empty, and MAPI
+        # strings may end with a NUL.
+        known = {"Subject": msg.subject, "From": msg.sender, "To": msg.to, "Cc": msg.cc,
+                 "Date": email.utils.format_datetime(msg.date) if msg.date else None}
+        for name, mapi in known.items():
+            value = str(mapi if mapi else message.get(name, "") or "").replace("\x00", "").strip()
+            del message[name]
+            if value:
+                message[name] = value
+        return message.as_bytes(policy=email.policy.SMTPUTF8)
+    except (ExMsgBaseException, ValueError, KeyError, TypeError, AttributeError) as err:
+        raise EvidenceError(
+            f"{shown_as}: this Outlook message cannot be converted ({err.__class__.__name__}: {str(err)[:160]})",
+            hint="Export it from Outlook as .eml and put the .eml in evidence/ instead.",
+        ) from err
+    finally:
+        msg.close()
