@@ -325,3 +325,46 @@ def test_a_broken_outlook_message_is_exit_4_with_its_name(make_case, cli):
     result = cli("build", case_dir)
     assert result.exit_code == 4
     assert "evidence/courrier.msg" in result.stderr and "Outlook" in result.stderr
+
+
+# ----------------------------------------------------------------------------------------------
+# Forms flattened, scripts dropped
+
+
+def test_a_filled_form_shows_its_values_and_stays_no_form(make_case, cli):
+    case_dir = make_case(files={"evidence/formulaire.pdf": RESOURCES / "libreoffice-form.pdf"})
+    result = cli("build", case_dir)
+    assert result.exit_code == 0, result.stderr
+    bundle = case_dir / "out" / "T-100.pdf"
+    manifest = json.loads((case_dir / "out" / "manifest.json").read_text())
+    first = manifest["exhibits"][0]["pages"][0]
+    # "Alice" was only a field value (NeedAppearances): it is now printed on the page
+    assert "Alice" in PdfReader(str(bundle)).pages[first - 1].extract_text()
+    with pikepdf.open(bundle) as pdf:
+        assert "/AcroForm" not in pdf.Root
+        widgets = [a for a in pdf.pages[first - 1].obj.get("/Annots", []) if a.get("/Subtype") == "/Widget"]
+        assert widgets == []
+
+
+def test_scripts_and_launch_actions_are_dropped(make_case, cli, tmp_path):
+    src = make_pdf(tmp_path / "src.pdf", 1, text="Contrat")
+    with pikepdf.open(src, allow_overwriting_input=True) as pdf:
+        js = pdf.make_indirect(pikepdf.Dictionary(S=pikepdf.Name.JavaScript, JS=pikepdf.String("app.alert('x')")))
+        pdf.Root.OpenAction = js
+        pdf.Root.Names = pikepdf.Dictionary(JavaScript=pikepdf.Dictionary(Names=pikepdf.Array([pikepdf.String("a"), js])))
+        pdf.pages[0].obj.AA = pikepdf.Dictionary(O=js)
+        launch = pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link, Rect=[0, 0, 10, 10],
+                                    A=pikepdf.Dictionary(S=pikepdf.Name.Launch, F=pikepdf.String("calc.exe")))
+        pdf.pages[0].obj.Annots = pdf.make_indirect(pikepdf.Array([pdf.make_indirect(launch)]))
+        pdf.save(src)
+    case_dir = make_case(files={"evidence/contrat.pdf": src})
+    result = cli("build", case_dir)
+    assert result.exit_code == 0, result.stderr
+    data = (case_dir / "out" / "T-100.pdf").read_bytes()
+    with pikepdf.open(case_dir / "out" / "T-100.pdf") as pdf:
+        assert "/OpenAction" not in pdf.Root and "/JavaScript" not in pdf.Root.get("/Names", {})
+        for page in pdf.pages:
+            assert "/AA" not in page.obj
+            for annot in page.obj.get("/Annots", []):
+                assert str(annot.get("/A", {}).get("/S", "")) not in ("/JavaScript", "/Launch")
+    assert b"app.alert" not in data and b"calc.exe" not in data

@@ -60,6 +60,13 @@ def normalize(src: Path | str, target: Path, *, shown_as: str, password: str | N
         title = str(pdf.docinfo.get("/Title", "")) if "/Title" in pdf.docinfo else ""
         if title.strip():
             facts["pdf_title"] = title.strip()
+        scripts = _drop_active_content(pdf)
+        if scripts:
+            facts["scripts_removed"] = scripts
+            log.info("%s: %d script(s) or action(s) removed", shown_as, scripts)
+        if "/AcroForm" in pdf.Root:
+            _flatten_form(pdf, shown_as)
+            facts["form_flattened"] = True
         tmp = target.with_suffix(".tmp")
         try:
             pdf.remove_unreferenced_resources()
@@ -85,3 +92,53 @@ def _short(err: Exception, src: Path | str) -> str:
     text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
     text = text.replace(f"{src}: ", "").replace(str(src), "the file")
     return text[:200]
+
+
+_ACTIVE = {"/JavaScript", "/Launch", "/SubmitForm", "/ImportData", "/ResetForm", "/Rendition", "/Sound", "/Movie"}
+
+
+def _is_active(action: Any) -> bool:
+    return isinstance(action, pikepdf.Dictionary) and str(action.get("/S", "")) in _ACTIVE
+
+
+def _drop_active_content(pdf: pikepdf.Pdf) -> int:
+    """Remove JavaScript and other actions a court bundle must not carry (ERVB: no active content);
+    return how many were removed. Navigation (go-to, URI links) is kept."""
+    removed = 0
+    root = pdf.Root
+    if _is_active(root.get("/OpenAction")):
+        del root["/OpenAction"]
+        removed += 1
+    if "/AA" in root:
+        del root["/AA"]
+        removed += 1
+    names = root.get("/Names")
+    if isinstance(names, pikepdf.Dictionary) and "/JavaScript" in names:
+        del names["/JavaScript"]
+        removed += 1
+    for page in pdf.pages:
+        if "/AA" in page.obj:
+            del page.obj["/AA"]
+            removed += 1
+        for annot in page.obj.get("/Annots", pikepdf.Array()):
+            if not isinstance(annot, pikepdf.Dictionary):
+                continue
+            if _is_active(annot.get("/A")):
+                del annot["/A"]
+                removed += 1
+            if "/AA" in annot:
+                del annot["/AA"]
+                removed += 1
+    return removed
+
+
+def _flatten_form(pdf: pikepdf.Pdf, shown_as: str) -> None:
+    """Print the form's values into the pages (their appearance generated when the form asked the
+    viewer to do it), so that what was filled in shows in every viewer and nothing stays editable."""
+    try:
+        pdf.generate_appearance_streams()
+    except (pikepdf.PdfError, RuntimeError) as err:  # a malformed form: flatten what has appearances
+        log.warning("%s: form appearances could not all be generated (%s)", shown_as, err)
+    pdf.flatten_annotations(mode="all")
+    if "/AcroForm" in pdf.Root:
+        del pdf.Root["/AcroForm"]
