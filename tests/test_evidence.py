@@ -368,3 +368,50 @@ def test_scripts_and_launch_actions_are_dropped(make_case, cli, tmp_path):
             for annot in page.obj.get("/Annots", []):
                 assert str(annot.get("/A", {}).get("/S", "")) not in ("/JavaScript", "/Launch")
     assert b"app.alert" not in data and b"calc.exe" not in data
+
+
+# ----------------------------------------------------------------------------------------------
+# XML-only e-invoices (XRechnung / CII, UBL)
+
+UBL = b"""<?xml version="1.0" encoding="UTF-8"?>
+<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+ xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+ xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+ <cbc:CustomizationID>urn:cen.eu:en16931:2017</cbc:CustomizationID>
+ <cbc:ID>UBL-2026-7</cbc:ID><cbc:IssueDate>2026-03-02</cbc:IssueDate><cbc:DueDate>2026-04-01</cbc:DueDate>
+ <cbc:InvoiceTypeCode>380</cbc:InvoiceTypeCode><cbc:DocumentCurrencyCode>EUR</cbc:DocumentCurrencyCode>
+ <cac:AccountingSupplierParty><cac:Party><cac:PartyLegalEntity><cbc:RegistrationName>Lieferant &amp; Co GmbH</cbc:RegistrationName></cac:PartyLegalEntity></cac:Party></cac:AccountingSupplierParty>
+ <cac:AccountingCustomerParty><cac:Party><cac:PartyLegalEntity><cbc:RegistrationName>Kunde AG</cbc:RegistrationName></cac:PartyLegalEntity></cac:Party></cac:AccountingCustomerParty>
+ <cac:LegalMonetaryTotal><cbc:TaxExclusiveAmount currencyID="EUR">100.00</cbc:TaxExclusiveAmount>
+ <cbc:TaxInclusiveAmount currencyID="EUR">119.00</cbc:TaxInclusiveAmount><cbc:PayableAmount currencyID="EUR">119.00</cbc:PayableAmount></cac:LegalMonetaryTotal>
+ <cac:InvoiceLine><cbc:ID>1</cbc:ID><cbc:InvoicedQuantity unitCode="C62">2</cbc:InvoicedQuantity>
+ <cbc:LineExtensionAmount currencyID="EUR">100.00</cbc:LineExtensionAmount><cac:Item><cbc:Name>Schrauben</cbc:Name></cac:Item>
+ <cac:Price><cbc:PriceAmount currencyID="EUR">50.00</cbc:PriceAmount></cac:Price></cac:InvoiceLine>
+</Invoice>
+"""
+
+
+def test_xml_only_einvoices_become_readable_invoice_pages(make_case, cli):
+    case_dir = make_case(files={"evidence/xrechnung.xml": RESOURCES / "xrechnung-cii.xml", "evidence/rechnung-ubl.xml": UBL},
+                         lang="de")
+    result = cli("build", case_dir)
+    assert result.exit_code == 0, result.stderr
+    manifest = json.loads((case_dir / "out" / "manifest.json").read_text())
+    by_file = {e["file"]: e for e in manifest["exhibits"]}
+    assert by_file["evidence/xrechnung.xml"]["kind"] == by_file["evidence/rechnung-ubl.xml"]["kind"] == "invoice"
+    reader = PdfReader(str(case_dir / "out" / "T-100.pdf"))
+    cii = reader.pages[by_file["evidence/xrechnung.xml"]["pages"][0] - 1].extract_text()
+    assert "E-Rechnung 123" in cii and "Test company" in cii and "22. Dezember 2020" in cii and "DE12500105170648489890" in cii
+    ubl = reader.pages[by_file["evidence/rechnung-ubl.xml"]["pages"][0] - 1].extract_text()
+    assert "UBL-2026-7" in ubl and "Lieferant & Co GmbH" in ubl and "Schrauben" in ubl and "119.00 EUR" in ubl
+    assert "1. April 2026" in ubl
+    with pikepdf.open(case_dir / "out" / "T-100.pdf") as pdf:
+        names = sorted(pdf.attachments)
+    assert any(n.endswith("xrechnung.xml") for n in names) and any(n.endswith("rechnung-ubl.xml") for n in names)
+
+
+def test_an_xml_file_that_is_not_an_invoice_is_named(make_case, cli):
+    case_dir = make_case(files={"evidence/export.xml": b'<?xml version="1.0"?><rsm:CrossIndustryInvoice xmlns:rsm="x">'})
+    result = cli("build", case_dir)
+    assert result.exit_code == 4
+    assert "evidence/export.xml" in result.stderr

@@ -18,6 +18,7 @@ from typing import Any
 from .. import i18n
 from ..errors import EvidenceError
 from ..models import Part, Piece
+from . import einvoice_xml
 from . import email as email_mod
 from . import image, pdf
 
@@ -44,6 +45,11 @@ def sniff(path: Path, head: bytes) -> str:
         return "pdf"
     if head.startswith(OLE2_MAGIC) and path.suffix.lower() == ".msg":
         return "msg"
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") and (
+            b"CrossIndustryInvoice" in head or b"CrossIndustryDocument" in head
+            or b"urn:oasis:names:specification:ubl:schema:xsd:Invoice" in head
+            or b"urn:oasis:names:specification:ubl:schema:xsd:CreditNote" in head):
+        return "einvoice-xml"
     if head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*")):
         return "image"
     suffix = path.suffix.lower()
@@ -137,6 +143,10 @@ def _convert(piece: Piece, kind: str, key: str, cache: Cache, *, lang: str, case
         return {"pages": facts.pop("pages"), "facts": facts}
     if kind == "email":
         return _convert_email(piece.path.read_bytes(), target, cache, shown_as=piece.rel, lang=lang, case_root=case_root)
+    if kind == "einvoice-xml":  # an XML-only e-invoice (XRechnung, UBL, CII): rendered to a readable page
+        facts = einvoice_xml.render(piece.path.read_bytes(), target, shown_as=piece.rel, name=piece.path.name,
+                                    lang=lang, case_root=case_root)
+        return {"pages": facts.pop("pages"), "facts": facts}
     if kind == "msg":  # an Outlook message: turned into the RFC 822 message it stands for, then as an e-mail
         eml = email_mod.msg_to_eml(piece.path.read_bytes(), shown_as=piece.rel)
         return _convert_email(eml, target, cache, shown_as=piece.rel, lang=lang, case_root=case_root)

@@ -46,6 +46,11 @@ def _first(root, xpath: str) -> str | None:
 
 
 def _date(value: str | None) -> str | None:
+    if value and len(value) >= 10 and value[4] == "-" and value[7] == "-":  # UBL: 2024-05-01
+        try:
+            return dt.date.fromisoformat(value[:10]).isoformat()
+        except ValueError:
+            return None
     if value and len(value) >= 8 and value[:8].isdigit():
         try:
             return dt.date(int(value[:4]), int(value[4:6]), int(value[6:8])).isoformat()
@@ -61,6 +66,8 @@ def read_xml(data: bytes) -> dict[str, Any]:
     except etree.XMLSyntaxError as err:
         return {"error": f"embedded XML is not well-formed: {err}"}
     ln = "local-name()"
+    if etree.QName(root).localname in ("Invoice", "CreditNote"):
+        return _read_ubl(root)
     facts: dict[str, Any] = {
         "number": _first(root, f"//*[{ln}='ExchangedDocument' or {ln}='HeaderExchangedDocument']/*[{ln}='ID']"),
         "type_code": _first(root, f"//*[{ln}='ExchangedDocument' or {ln}='HeaderExchangedDocument']/*[{ln}='TypeCode']"),
@@ -77,7 +84,63 @@ def read_xml(data: bytes) -> dict[str, Any]:
         "buyer_vat": _first(root, f"//*[{ln}='BuyerTradeParty']/*[{ln}='SpecifiedTaxRegistration']/*[{ln}='ID']"),
         "payment_terms": _first(root, f"//*[{ln}='SpecifiedTradePaymentTerms']/*[{ln}='Description']"),
     }
+    lines = []
+    for item in root.xpath(f"//*[{ln}='IncludedSupplyChainTradeLineItem']"):
+        lines.append({
+            "name": _first(item, f".//*[{ln}='SpecifiedTradeProduct']/*[{ln}='Name']"),
+            "quantity": _first(item, f".//*[{ln}='BilledQuantity']"),
+            "price": _first(item, f".//*[{ln}='NetPriceProductTradePrice']/*[{ln}='ChargeAmount']"),
+            "total": _first(item, f".//*[{ln}='LineTotalAmount']"),
+        })
+    if lines:
+        facts["lines"] = lines
+    for key, xpath in (("tax_total", f"//*[{ln}='SpecifiedTradeSettlementHeaderMonetarySummation']/*[{ln}='TaxTotalAmount']"),
+                       ("net_total", f"//*[{ln}='SpecifiedTradeSettlementHeaderMonetarySummation']/*[{ln}='TaxBasisTotalAmount']"),
+                       ("seller_address", f"//*[{ln}='SellerTradeParty']/*[{ln}='PostalTradeAddress']"),
+                       ("buyer_address", f"//*[{ln}='BuyerTradeParty']/*[{ln}='PostalTradeAddress']"),
+                       ("iban", f"//*[{ln}='PayeePartyCreditorFinancialAccount']/*[{ln}='IBANID']")):
+        found = root.xpath(xpath)
+        if found:
+            text = " ".join(t.strip() for t in found[0].itertext() if t.strip())
+            if text:
+                facts[key] = text
     notes = [n.text.strip() for n in root.xpath(f"//*[{ln}='IncludedNote']/*[{ln}='Content']") if n.text and n.text.strip()]
     if notes:
         facts["notes"] = "\n".join(notes)
+    return {k: v for k, v in facts.items() if v}
+
+
+def _read_ubl(root) -> dict[str, Any]:
+    """Key facts of a UBL 2.1 invoice or credit note (XRechnung UBL, Peppol BIS)."""
+    ln = "local-name()"
+    f = lambda xpath: _first(root, xpath)  # noqa: E731
+    facts: dict[str, Any] = {
+        "number": f(f"/*/*[{ln}='ID']"),
+        "type_code": f(f"/*/*[{ln}='InvoiceTypeCode' or {ln}='CreditNoteTypeCode']"),
+        "date": _date(f(f"/*/*[{ln}='IssueDate']")),
+        "due": _date(f(f"/*/*[{ln}='DueDate']") or f(f"//*[{ln}='PaymentMeans']/*[{ln}='PaymentDueDate']")),
+        "currency": f(f"/*/*[{ln}='DocumentCurrencyCode']"),
+        "total": f(f"//*[{ln}='LegalMonetaryTotal']/*[{ln}='TaxInclusiveAmount']"),
+        "due_payable": f(f"//*[{ln}='LegalMonetaryTotal']/*[{ln}='PayableAmount']"),
+        "net_total": f(f"//*[{ln}='LegalMonetaryTotal']/*[{ln}='TaxExclusiveAmount']"),
+        "seller": f(f"//*[{ln}='AccountingSupplierParty']//*[{ln}='PartyLegalEntity']/*[{ln}='RegistrationName']")
+        or f(f"//*[{ln}='AccountingSupplierParty']//*[{ln}='PartyName']/*[{ln}='Name']"),
+        "buyer": f(f"//*[{ln}='AccountingCustomerParty']//*[{ln}='PartyLegalEntity']/*[{ln}='RegistrationName']")
+        or f(f"//*[{ln}='AccountingCustomerParty']//*[{ln}='PartyName']/*[{ln}='Name']"),
+        "seller_vat": f(f"//*[{ln}='AccountingSupplierParty']//*[{ln}='PartyTaxScheme']/*[{ln}='CompanyID']"),
+        "buyer_vat": f(f"//*[{ln}='AccountingCustomerParty']//*[{ln}='PartyTaxScheme']/*[{ln}='CompanyID']"),
+        "order": f(f"/*/*[{ln}='OrderReference']/*[{ln}='ID']"),
+        "iban": f(f"//*[{ln}='PayeeFinancialAccount']/*[{ln}='ID']"),
+        "profile": f(f"/*/*[{ln}='CustomizationID']"),
+    }
+    lines = []
+    for item in root.xpath(f"/*/*[{ln}='InvoiceLine' or {ln}='CreditNoteLine']"):
+        lines.append({
+            "name": _first(item, f".//*[{ln}='Item']/*[{ln}='Name']"),
+            "quantity": _first(item, f"./*[{ln}='InvoicedQuantity' or {ln}='CreditedQuantity']"),
+            "price": _first(item, f".//*[{ln}='Price']/*[{ln}='PriceAmount']"),
+            "total": _first(item, f"./*[{ln}='LineExtensionAmount']"),
+        })
+    if lines:
+        facts["lines"] = lines
     return {k: v for k, v in facts.items() if v}
