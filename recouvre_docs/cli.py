@@ -245,3 +245,19 @@ def generate_command(ctx: click.Context, case_dir: Path, procedure, lang, as_of,
         _note_unavailable(procedure or folder.case.case.procedure, lang or folder.case.language, case_dir, only)
     if not ctx.obj.get("quiet") and not docs:
         click.echo("No document of this procedure exists in this language yet.", err=True)
+
+
+@main.command("init")
+@click.argument("case_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--from-invoices", "from_invoices", type=click.Path(path_type=Path, exists=True, file_okay=False),
+              help="A folder of e-invoices (Factur-X/ZUGFeRD PDF, XRechnung/UBL/CII XML): copied into evidence/ and drafted as [[invoice]].")
+@click.option("--lang", type=click.Choice(LANGUAGES), default="fr", show_default=True, help="Language of the case.")
+@click.option("--reference", help="Case reference (default: the folder's name).")
+@click.pass_context
+def init_command(ctx: click.Context, case_dir: Path, from_invoices, lang, reference) -> None:
+    """Create CASE_DIR with evidence/ and a commented case.toml (drafted from e-invoices if given)."""
+    from . import init
+
+    toml = _run(ctx, lambda: init.run(case_dir, from_invoices=from_invoices, language=lang, reference=reference))
+    if not ctx.obj.get("quiet"):
+        click.echo(f"Wrote {toml}: complete every TO COMPLETE, check every TO CHECK, then run recouvre-docs check.", err=True)

@@ -1,0 +1,158 @@
+"""`recouvre-docs init`: a new case folder with a commented case.toml, drafted from e-invoices if given.
+
+With --from-invoices DIR, every e-invoice of DIR (a Factur-X / ZUGFeRD PDF or an XRechnung / UBL /
+CII XML file) is read with the same reader as the evidence (einvoice.py), copied into
+CASE_DIR/evidence/factures/ (the originals are never touched), and becomes an [[invoice]] whose number,
+dates, amount and currency are those of its XML; the seller and buyer become the creditor and the
+debtor. What the XML does not give is left for the user, marked "TO COMPLETE" or "TO CHECK".
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import pikepdf
+
+from . import casefolder
+from .errors import CaseFileError, OutputError
+from .evidence import einvoice, sniff
+
+
+# UNTDID 1001 document codes of credit notes (EN 16931): 381 credit note, 261 self-billed credit note,
+# 396 factored credit note, 532 forwarder's credit note.
+CREDIT_NOTES = {"381", "261", "396", "532"}
+
+
+def _toml_str(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+
+
+def read_invoices(folder: Path) -> list[tuple[Path, dict[str, Any]]]:
+    found = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        head = path.read_bytes()[:2048]
+        kind = sniff(path, head)
+        facts = None
+        if kind == "pdf":
+            try:
+                with pikepdf.open(path) as pdf:
+                    facts = einvoice.read_from_pdf(pdf)
+            except pikepdf.PdfError:
+                facts = None
+        elif kind == "einvoice-xml":
+            facts = einvoice.read_xml(path.read_bytes())
+        if facts and facts.get("number") and not facts.get("error"):
+            found.append((path, facts))
+    return found
+
+
+def _amount(facts: dict[str, Any]) -> Decimal | None:
+    for key in ("due_payable", "total"):
+        try:
+            return Decimal(facts[key]).quantize(Decimal("0.01"))
+        except (KeyError, InvalidOperation, TypeError):
+            continue
+    return None
+
+
+def draft(case_dir: Path, invoices: list[tuple[Path, dict[str, Any]]], *, reference: str, language: str) -> str:
+    sellers = Counter(f.get("seller") for _, f in invoices if f.get("seller"))
+    buyers = Counter(f.get("buyer") for _, f in invoices if f.get("buyer"))
+    seller = sellers.most_common(1)[0][0] if sellers else None
+    buyer = buyers.most_common(1)[0][0] if buyers else None
+    seller_vat = next((f.get("seller_vat") for _, f in invoices if f.get("seller") == seller and f.get("seller_vat")), None)
+    buyer_vat = next((f.get("buyer_vat") for _, f in invoices if f.get("buyer") == buyer and f.get("buyer_vat")), None)
+    lines = [
+        "# Case file drafted by recouvre-docs init. Complete every TO COMPLETE, check every TO CHECK,",
+        "# then run: recouvre-docs check . (see the README for every key).",
+        "schema = 1",
+        "",
+        "[case]",
+        f"reference = {_toml_str(reference)}",
+        '# procedure = "fr-injonction-de-payer"   # recouvre-docs procedures lists them',
+        f"language = {_toml_str(language)}",
+        "",
+        "[creditor]",
+        f"name = {_toml_str(seller or 'TO COMPLETE: the creditor (seller)')}",
+        'address = ["TO COMPLETE: street", "TO COMPLETE: postcode and city"]',
+        *( [f"vat = {_toml_str(seller_vat)}"] if seller_vat else []),
+        "",
+        "[debtor]",
+        f"name = {_toml_str(buyer or 'TO COMPLETE: the debtor (buyer)')}",
+        'address = ["TO COMPLETE: street", "TO COMPLETE: postcode and city"]',
+        *( [f"vat = {_toml_str(buyer_vat)}"] if buyer_vat else []),
+        "consumer = false",
+    ]
+    if len(sellers) > 1 or len(buyers) > 1:
+        lines.insert(3, "# TO CHECK: the invoices name several sellers or buyers; the most frequent are used below.")
+    seen: set[str] = set()
+    for target, facts in invoices:
+        rel = target.relative_to(case_dir).as_posix()
+        amount = _amount(facts)
+        if str(facts.get("type_code")) in CREDIT_NOTES or (amount is not None and amount <= 0):
+            lines += ["", f"# TO CHECK: {rel} is a credit note ({facts['number']}, {amount} {facts.get('currency', '')}):",
+                      "# not drafted as an invoice; deduct it as a [[payment]] if it reduces the debt."]
+            continue
+        if facts["number"] in seen:
+            lines += ["", f"# TO CHECK: {rel} repeats invoice number {facts['number']}: not drafted twice."]
+            continue
+        seen.add(facts["number"])
+        issued = facts.get("date")
+        due = facts.get("due")
+        lines += ["", "[[invoice]]", f"number = {_toml_str(facts['number'])}"]
+        lines.append(f"issued = {issued}" if issued else "issued = 1970-01-01  # TO COMPLETE: the e-invoice gives no issue date")
+        lines.append(f"due = {due}" if due else f"due = {issued or '1970-01-01'}  # TO CHECK: the e-invoice gives no due date")
+        lines.append(f"amount = {amount}" if amount is not None else "amount = 0.00  # TO COMPLETE: the e-invoice gives no total")
+        lines.append(f"currency = {_toml_str(facts.get('currency') or 'EUR')}")
+        lines.append(f"file = {_toml_str(rel)}")
+    return "\n".join(lines) + "\n"
+
+
+def run(case_dir: Path | str, *, from_invoices: Path | None = None, language: str = "fr",
+        reference: str | None = None) -> Path:
+    case_dir = Path(case_dir)
+    toml = case_dir / casefolder.CASE_FILE
+    if toml.exists():
+        raise OutputError(f"{toml} already exists: init never overwrites a case file",
+                          hint="Choose a new folder, or edit the existing case.toml.")
+    invoices: list[tuple[Path, dict[str, Any]]] = []
+    if from_invoices is not None:
+        found = read_invoices(Path(from_invoices))
+        if not found:
+            raise CaseFileError(f"no e-invoice (Factur-X, ZUGFeRD, XRechnung, UBL) found in {from_invoices}",
+                                hint="Point --from-invoices at the folder of the invoices' PDF or XML files.")
+        target_dir = case_dir / casefolder.EVIDENCE_DIR / "factures"
+        target_dir.mkdir(parents=True, exist_ok=True)
+        used: set[str] = set()
+        for path, facts in found:
+            name = path.name
+            stem, n = path.stem, 2
+            while name in used:
+                name, n = f"{stem}-{n}{path.suffix}", n + 1
+            used.add(name)
+            shutil.copyfile(path, target_dir / name)  # the originals are read, never moved or changed
+            invoices.append((target_dir / name, facts))
+        invoices.sort(key=lambda item: (item[1].get("date") or "", item[1]["number"]))
+    else:
+        (case_dir / casefolder.EVIDENCE_DIR).mkdir(parents=True, exist_ok=True)
+    text = draft(case_dir, invoices, reference=reference or _reference(case_dir), language=language)
+    tmp = toml.with_suffix(".toml.tmp")
+    tmp.write_text(text, "utf-8")
+    tmp.replace(toml)
+    casefolder.load_case(case_dir)  # the draft is a valid case file (a bug otherwise: exit 3 says where)
+    return toml
+
+
+def _reference(case_dir: Path) -> str:
+    import re
+
+    name = re.sub(r"[^A-Za-z0-9._ -]+", "-", case_dir.resolve().name).strip("-. ") or "CASE"
+    return name[:80]
+
+
+__all__ = ["run", "draft", "read_invoices"]
