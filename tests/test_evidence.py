@@ -415,3 +415,55 @@ def test_an_xml_file_that_is_not_an_invoice_is_named(make_case, cli):
     result = cli("build", case_dir)
     assert result.exit_code == 4
     assert "evidence/export.xml" in result.stderr
+
+
+# ----------------------------------------------------------------------------------------------
+# Office files with LibreOffice (installed by make test)
+
+
+def _docx(path, lines):
+    import docx
+
+    document = docx.Document()
+    for line in lines:
+        document.add_paragraph(line)
+    document.save(path)
+    return path
+
+
+def test_office_files_become_searchable_pages(make_case, cli, tmp_path):
+    docx_path = _docx(tmp_path / "pv.docx", ["Procès-verbal de réception", "Travaux réceptionnés sans réserve le 18 mars 2026."])
+    files = {
+        "evidence/PV-reception-2026-03-18.docx": docx_path,
+        "evidence/releve.txt": "Relevé de compte client\nSolde dû : 25 686,00 EUR\n".encode("utf-8"),
+        "evidence/echeancier.csv": "Facture;Échéance;Montant\nF2026-0117;2026-04-01;18450,00\n".encode("utf-8"),
+    }
+    case_dir = make_case(files=files)
+    result = cli("build", case_dir)
+    assert result.exit_code == 0, result.stderr
+    manifest = json.loads((case_dir / "out" / "manifest.json").read_text())
+    by_file = {e["file"]: e for e in manifest["exhibits"]}
+    assert by_file["evidence/PV-reception-2026-03-18.docx"]["kind"] == "acceptance-report"
+    reader = PdfReader(str(case_dir / "out" / "T-100.pdf"))
+    page = lambda rel: reader.pages[by_file[rel]["pages"][0] - 1].extract_text()  # noqa: E731
+    assert "Travaux réceptionnés sans réserve" in page("evidence/PV-reception-2026-03-18.docx")
+    assert "Solde dû : 25 686,00 EUR" in page("evidence/releve.txt")
+    assert "F2026-0117" in page("evidence/echeancier.csv")
+
+
+def test_a_damaged_office_file_is_exit_4_with_its_name(make_case, cli):
+    case_dir = make_case(files={"evidence/contrat.docx": b"PK\x03\x04 not really a zip"})
+    result = cli("build", case_dir)
+    assert result.exit_code == 4
+    assert "evidence/contrat.docx" in result.stderr and "LibreOffice" in result.stderr
+
+
+def test_office_conversion_runs_without_network_where_linux_allows_it():
+    import shutil as sh
+    import subprocess as sp
+
+    from recouvre_docs.evidence import office
+
+    unshare = sh.which("unshare")
+    if unshare and sp.run([unshare, "-rn", "true"], capture_output=True).returncode == 0:
+        assert office._isolation() == [unshare, "-rn"]

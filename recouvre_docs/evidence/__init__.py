@@ -20,7 +20,7 @@ from ..errors import EvidenceError
 from ..models import Part, Piece
 from . import einvoice_xml
 from . import email as email_mod
-from . import image, pdf
+from . import image, office, pdf
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,8 @@ def sniff(path: Path, head: bytes) -> str:
         return "email"
     if suffix in image.IMAGE_SUFFIXES:
         return "image"
+    if suffix in office.OFFICE_SUFFIXES:
+        return "office"
     if suffix == ".pdf":
         return "pdf"  # not a PDF inside: pikepdf says why, and the user is told the file is damaged
     return "unsupported"
@@ -143,6 +145,10 @@ def _convert(piece: Piece, kind: str, key: str, cache: Cache, *, lang: str, case
         return {"pages": facts.pop("pages"), "facts": facts}
     if kind == "email":
         return _convert_email(piece.path.read_bytes(), target, cache, shown_as=piece.rel, lang=lang, case_root=case_root)
+    if kind == "office":
+        facts = office.to_pdf(piece.path, target, shown_as=piece.rel)
+        note = "repaired" if facts.pop("repaired", False) else None
+        return {"pages": facts.pop("pages"), "facts": facts, "note": note}
     if kind == "einvoice-xml":  # an XML-only e-invoice (XRechnung, UBL, CII): rendered to a readable page
         facts = einvoice_xml.render(piece.path.read_bytes(), target, shown_as=piece.rel, name=piece.path.name,
                                     lang=lang, case_root=case_root)
@@ -154,7 +160,8 @@ def _convert(piece: Piece, kind: str, key: str, cache: Cache, *, lang: str, case
         f"{piece.rel}: this kind of file ({piece.path.suffix or 'no extension'}) cannot be converted to PDF yet",
         path=piece.path,
         hint="Print it to PDF and put the PDF in evidence/ instead, or move the file out of evidence/. "
-        "PDF, JPEG, PNG, TIFF and .eml files are converted.",
+        "PDF, JPEG, PNG, TIFF, e-mails (.eml, .msg), XML e-invoices and office files (Word, Excel, PowerPoint, "
+        "OpenDocument, RTF, text; with LibreOffice) are converted.",
     )
 
 
