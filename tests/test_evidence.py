@@ -90,10 +90,10 @@ def test_facturx_is_read(make_case):
 
 
 def test_unsupported_file_is_exit_4_with_advice(make_case):
-    case_dir = make_case(files={"evidence/tableau.xlsx": b"PK\x03\x04 not really"})
+    case_dir = make_case(files={"evidence/plan.dwg": b"AC1032 not a document"})
     with pytest.raises(EvidenceError) as info:
-        ingest_one(case_dir, "evidence/tableau.xlsx")
-    assert "evidence/tableau.xlsx: this kind of file (.xlsx) cannot be converted" in info.value.message
+        ingest_one(case_dir, "evidence/plan.dwg")
+    assert "evidence/plan.dwg: this kind of file (.dwg) cannot be converted" in info.value.message
     assert "Print it to PDF" in info.value.hint
 
 
@@ -103,7 +103,8 @@ def test_sniff_by_content_first():
     assert sniff(Path("a.txt"), b"%PDF-1.7") == "pdf"
     assert sniff(Path("a.pdf"), b"\xff\xd8\xff\xe0") == "image"
     assert sniff(Path("mail"), b"Received: from x\r\nFrom: a") == "email"
-    assert sniff(Path("a.docx"), b"PK\x03\x04") == "unsupported"
+    assert sniff(Path("a.docx"), b"PK\x03\x04") == "office"  # LibreOffice converts it
+    assert sniff(Path("a.dwg"), b"AC1032") == "unsupported"
 
 
 # --- images ----------------------------------------------------------------------------------
