@@ -19,7 +19,7 @@ from pathlib import Path
 from . import __version__, bundle, casefolder, check, claim, i18n
 from .claim import render as claim_render
 from .check import procedures
-from .errors import CaseFileError, CheckFailedError, OutputError
+from .errors import CaseFileError, CheckFailedError, EvidenceError, OutputError
 from .evidence import Cache, ingest
 from .models import Exhibit, Piece
 from .progress import NullProgress, Progress
@@ -82,8 +82,13 @@ def _output_dir(folder: casefolder.CaseFolder, options: BuildOptions) -> Path:
     return out
 
 
-def prepare_exhibits(folder: casefolder.CaseFolder, cache: Cache, lang: str, progress: Progress) -> list[Exhibit]:
-    """Discover, convert (cached), classify and number every piece of evidence."""
+def prepare_exhibits(folder: casefolder.CaseFolder, cache: Cache, lang: str, progress: Progress,
+                     skipped: list[str] | None = None) -> list[Exhibit]:
+    """Discover, convert (cached), classify and number every piece of evidence.
+
+    A piece that cannot be read stops everything (exit 4), unless ``skipped`` is given: it is then
+    left out and its path added there (build --force; the check names it with its reason).
+    """
     pieces = casefolder.discover(folder)
     if not pieces:
         raise CaseFileError(
@@ -94,7 +99,14 @@ def prepare_exhibits(folder: casefolder.CaseFolder, cache: Cache, lang: str, pro
     progress.stage("Converting evidence", len(pieces))
     converted: dict[Path, tuple[Piece, object]] = {}
     for piece in pieces:
-        result = ingest(piece, cache, lang=lang, case_root=folder.root)
+        try:
+            result = ingest(piece, cache, lang=lang, case_root=folder.root)
+        except EvidenceError:
+            if skipped is None:
+                raise
+            skipped.append(piece.rel)
+            progress.advance()
+            continue
         final = casefolder.refine(piece, result.facts, lang)
         converted[final.path] = (final, result)
         progress.advance()
@@ -123,7 +135,11 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
     bundle.qpdf_path()  # fail early (exit 5) rather than after the slow work
     out = _output_dir(folder, options)
     cache = Cache(out / ".cache")
-    exhibits = prepare_exhibits(folder, cache, lang, progress)
+    skipped: list[str] = []
+    exhibits = prepare_exhibits(folder, cache, lang, progress, skipped if options.force else None)
+    if not exhibits:
+        raise CaseFileError("no evidence could be read", path=folder.root / casefolder.EVIDENCE_DIR,
+                            hint="recouvre-docs check names each file and why it cannot be read.")
 
     # The check runs after the conversion (an unreadable piece stops build with exit 4 first) and
     # reuses its cache. Without a procedure there is nothing to check against.
@@ -157,7 +173,7 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
         documents: list[tuple[str, Path]] = []
         doc_pages = 0
         generated = []
-        if procedure:
+        if procedure and statement is not None:  # every document is about a claim: none without invoices
             from .documents import generate as doc_generate
 
             generated = doc_generate.generate(folder, procedure=procedure, lang=lang, as_of=as_of, out=out,

@@ -119,7 +119,7 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
 @click.option("--lang", type=click.Choice(LANGUAGES), help="Language of the case file (default: [case] language).")
 @click.option("--as-of", "as_of", callback=_as_of, metavar="YYYY-MM-DD", help="Date of the case file (default: [case] as_of, else today).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Output folder (default: CASE_DIR/out).")
-@click.option("--force", is_flag=True, help="Build despite blocking findings of the check (they are listed on the cover).")
+@click.option("--force", is_flag=True, help="Build despite blocking findings of the check (listed on the cover); unreadable evidence is left out.")
 @click.pass_context
 def build(ctx: click.Context, case_dir: Path, procedure, lang, as_of, output, force) -> None:
     """Check the case, then build the indexed, stamped case file CASE_DIR/out/<reference>.pdf.

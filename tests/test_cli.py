@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 import sys
 
@@ -92,3 +93,20 @@ def test_python_dash_m_and_help():
     assert "Check the case, then build the indexed, stamped case file" in proc.stdout
     assert "--procedure [agency-handover|ch-poursuite|de-mahnverfahren|" in proc.stdout
     assert "--force" in proc.stdout
+
+
+def test_build_force_leaves_unreadable_evidence_out_and_names_it(make_case, cli):
+    files = {
+        "evidence/contrat.pdf": 2,
+        "evidence/avenant.pdf": RESOURCES / "encrypted-rc4.pdf",
+        "evidence/casse.pdf": RESOURCES / "damaged-unrepairable.pdf",
+    }
+    case_dir = make_case("", files=files)
+    assert cli("build", case_dir).exit_code == 4  # without --force: the first unreadable file stops the build
+    result = cli("build", case_dir, "--procedure", "agency-handover", "--force")
+    assert result.exit_code == 0, result.stderr
+    manifest = json.loads((case_dir / "out" / "manifest.json").read_text())
+    assert [e["file"] for e in manifest["exhibits"]] == ["evidence/contrat.pdf"]
+    report = json.loads((case_dir / "out" / "report.json").read_text())
+    named = {f["subject"] for f in report["findings"] if f["code"] == "unreadable-evidence"}
+    assert named == {"evidence/avenant.pdf", "evidence/casse.pdf"}

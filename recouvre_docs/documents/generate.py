@@ -134,6 +134,11 @@ def run(case_dir: Path | str, *, procedure: str | None, lang: str | None, as_of:
 
     folder = casefolder.load_case(case_dir)
     procedure = default_procedure(folder, procedure)
+    if not folder.case.invoice:
+        raise CaseFileError("the documents state a claim, and case.toml has no [[invoice]]",
+                            path=folder.root / casefolder.CASE_FILE,
+                            hint="Add the unpaid invoices to case.toml ([[invoice]] number, issued, due, amount), "
+                            "or draft them with recouvre-docs init --from-invoices.")
     lang = lang or folder.case.language
     as_of = as_of or folder.case.case.as_of or dt.date.today()
     out = api._output_dir(folder, api.BuildOptions(output=output))

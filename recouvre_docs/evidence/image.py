@@ -8,10 +8,14 @@ page in its orientation. An alpha channel is flattened on white (lossless for th
 
 from __future__ import annotations
 
+import logging
+
 import io
 from pathlib import Path
 
 import img2pdf
+
+logging.getLogger("img2pdf").setLevel(logging.ERROR)  # its notes (alpha channel…) are not the user's concern
 import pikepdf
 from PIL import Image, UnidentifiedImageError
 

@@ -71,6 +71,15 @@ def normalize(src: Path | str, target: Path, *, shown_as: str, password: str | N
         try:
             pdf.remove_unreferenced_resources()
             pdf.save(tmp, deterministic_id=True, encryption=False, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+            if not _reads_back(tmp, pages):
+                # a damaged source can carry broken cross-reference settings into the copy: write it again
+                # with a classic cross-reference table, and give up only if that fails too
+                if "/ID" in pdf.trailer:
+                    del pdf.trailer["/ID"]
+                pdf.save(tmp, deterministic_id=True, encryption=False, object_stream_mode=pikepdf.ObjectStreamMode.disable,
+                         fix_metadata_version=False)
+                if not _reads_back(tmp, pages):
+                    raise pikepdf.PdfError("the repaired copy cannot be read back")
         except (pikepdf.PdfError, RuntimeError) as err:
             tmp.unlink(missing_ok=True)
             raise EvidenceError(
@@ -142,3 +151,12 @@ def _flatten_form(pdf: pikepdf.Pdf, shown_as: str) -> None:
     pdf.flatten_annotations(mode="all")
     if "/AcroForm" in pdf.Root:
         del pdf.Root["/AcroForm"]
+
+
+def _reads_back(path: Path, pages: int) -> bool:
+    """The copy opens without qpdf having to repair it, with all its pages (what the merge will need)."""
+    try:
+        with pikepdf.open(path) as check:
+            return len(check.pages) == pages and not check.get_warnings()
+    except pikepdf.PdfError:
+        return False
