@@ -10,7 +10,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 APT_PACKAGES := qpdf poppler-utils libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fontconfig \
-	libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui
+	libreoffice-writer-nogui libreoffice-calc-nogui libreoffice-impress-nogui \
+	tesseract-ocr tesseract-ocr-fra tesseract-ocr-deu tesseract-ocr-eng
 
 .PHONY: demo test system-deps venv clean
 

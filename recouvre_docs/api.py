@@ -46,6 +46,7 @@ class BuildOptions:
     as_of: dt.date | None = None
     output: Path | None = None  # default: CASE_DIR/out
     force: bool = False  # build despite blocking findings (they are then listed on the cover)
+    ocr: bool = False  # recognise the text of scanned pages (OCRmyPDF, Tesseract)
 
 
 @dataclass
@@ -83,7 +84,7 @@ def _output_dir(folder: casefolder.CaseFolder, options: BuildOptions) -> Path:
 
 
 def prepare_exhibits(folder: casefolder.CaseFolder, cache: Cache, lang: str, progress: Progress,
-                     skipped: list[str] | None = None) -> list[Exhibit]:
+                     skipped: list[str] | None = None, ocr: bool = False) -> list[Exhibit]:
     """Discover, convert (cached), classify and number every piece of evidence.
 
     A piece that cannot be read stops everything (exit 4), unless ``skipped`` is given: it is then
@@ -108,6 +109,12 @@ def prepare_exhibits(folder: casefolder.CaseFolder, cache: Cache, lang: str, pro
             progress.advance()
             continue
         final = casefolder.refine(piece, result.facts, lang)
+        if ocr:
+            from .evidence import ocr as ocr_mod
+
+            languages = [final.language, folder.case.language]
+            result.main = ocr_mod.apply(result.main, languages)
+            result.children = [ocr_mod.apply(child, languages) for child in result.children]
         converted[final.path] = (final, result)
         progress.advance()
     exhibits = []
@@ -136,7 +143,11 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
     out = _output_dir(folder, options)
     cache = Cache(out / ".cache")
     skipped: list[str] = []
-    exhibits = prepare_exhibits(folder, cache, lang, progress, skipped if options.force else None)
+    if options.ocr:
+        from .evidence import ocr as ocr_mod
+
+        ocr_mod.check_tools()  # exit 5 before any slow work
+    exhibits = prepare_exhibits(folder, cache, lang, progress, skipped if options.force else None, ocr=options.ocr)
     if not exhibits:
         raise CaseFileError("no evidence could be read", path=folder.root / casefolder.EVIDENCE_DIR,
                             hint="recouvre-docs check names each file and why it cannot be read.")

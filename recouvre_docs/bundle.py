@@ -44,6 +44,7 @@ class Entry:
     level: int  # 0 exhibit, 1 attachment
     source: str
     pdf: Path
+    ocr: tuple[int, ...] = ()  # pages (1-based, in this entry) whose text OCR recognised
 
     @property
     def last(self) -> int:
@@ -72,12 +73,12 @@ def plan(exhibits: list[Exhibit], front: int, lang: str) -> Plan:
     for ex in exhibits:
         key = str(ex.number)
         entries.append(Entry(key, i18n.exhibit_label(lang, key), ex.piece.title, ex.piece.date, ex.piece.kind,
-                             page, ex.main.pages, 0, ex.piece.rel, ex.main.pdf))
+                             page, ex.main.pages, 0, ex.piece.rel, ex.main.pdf, tuple(ex.main.ocr_pages)))
         page += ex.main.pages
         for k, child in enumerate(ex.children, start=1):
             ckey = f"{ex.number}.{k}"
             entries.append(Entry(ckey, i18n.exhibit_label(lang, ckey), child.title, None, "attachment",
-                                 page, child.pages, 1, child.source, child.pdf))
+                                 page, child.pages, 1, child.source, child.pdf, tuple(child.ocr_pages)))
             page += child.pages
     return Plan(front=front, total=page - 1, entries=entries)
 
@@ -250,6 +251,7 @@ def manifest(p: Plan, exhibits: list[Exhibit], case_meta: dict[str, Any]) -> dic
                 "sha256": ex.piece.sha256,
                 "size": ex.piece.size,
                 "pages": [e.first, e.last],
+                "ocr_pages": [e.first + n - 1 for n in ex.main.ocr_pages],  # bundle pages whose text OCR read
                 "attachments": [
                     {
                         "exhibit": f"{ex.number}.{k}",
@@ -257,9 +259,11 @@ def manifest(p: Plan, exhibits: list[Exhibit], case_meta: dict[str, Any]) -> dic
                         "sha256": child.sha256,
                         "size": child.size,
                         "pages": [by_key[f"{ex.number}.{k}"].first, by_key[f"{ex.number}.{k}"].last],
+                        "ocr_pages": [by_key[f"{ex.number}.{k}"].first + n - 1 for n in child.ocr_pages],
                     }
                     for k, child in enumerate(ex.children, start=1)
                 ],
             }
         )
-    return {**case_meta, "pages": p.total, "front_pages": p.front, "exhibits": items}
+    ocr = sorted(n for item in items for n in item["ocr_pages"] + [m for a in item["attachments"] for m in a["ocr_pages"]])
+    return {**case_meta, "pages": p.total, "front_pages": p.front, "ocr_pages": ocr, "exhibits": items}

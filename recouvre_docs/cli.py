@@ -120,15 +120,16 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
 @click.option("--as-of", "as_of", callback=_as_of, metavar="YYYY-MM-DD", help="Date of the case file (default: [case] as_of, else today).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Output folder (default: CASE_DIR/out).")
 @click.option("--force", is_flag=True, help="Build despite blocking findings of the check (listed on the cover); unreadable evidence is left out.")
+@click.option("--ocr", is_flag=True, help="Recognise the text of scanned pages (OCRmyPDF with Tesseract, in the case's languages).")
 @click.pass_context
-def build(ctx: click.Context, case_dir: Path, procedure, lang, as_of, output, force) -> None:
+def build(ctx: click.Context, case_dir: Path, procedure, lang, as_of, output, force, ocr) -> None:
     """Check the case, then build the indexed, stamped case file CASE_DIR/out/<reference>.pdf.
 
     Without a procedure (--procedure or [case] procedure) the case is built without a check.
     """
     quiet = ctx.obj.get("quiet", False)
     progress = ClickProgress(enabled=sys.stderr.isatty() and not quiet)
-    options = api.BuildOptions(procedure=procedure, lang=lang, as_of=as_of, output=output, force=force)
+    options = api.BuildOptions(procedure=procedure, lang=lang, as_of=as_of, output=output, force=force, ocr=ocr)
 
     def run():
         try:

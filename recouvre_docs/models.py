@@ -320,6 +320,7 @@ class Part(BaseModel):
     sha256: str  # of the original bytes
     size: int
     note: str | None = None  # e.g. "repaired by qpdf"
+    ocr_pages: list[int] = Field(default_factory=list)  # pages (1-based, in this part) whose text OCR recognised
 
 
 class Exhibit(BaseModel):

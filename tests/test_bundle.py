@@ -228,3 +228,31 @@ def test_a_long_index_points_at_the_right_pages_whatever_its_first_estimate(make
         assert (f"p. {first}–{last}" if last > first else f"p. {first}") in index_text
         assert first in targets
         assert f"Pièce n° {ex['exhibit']}" in reader.pages[first - 1].extract_text()
+
+
+def test_ocr_makes_the_scans_searchable_and_the_index_says_so(tmp_path):
+    from conftest import SAMPLE
+
+    case = tmp_path / "case-42"
+    shutil.copytree(SAMPLE, case, ignore=shutil.ignore_patterns("out"))
+    result = CliRunner().invoke(main, ["build", str(case), "--ocr"])
+    assert result.exit_code == 0, result.stderr
+    manifest = json.loads((case / "out" / "manifest.json").read_text())
+    note = next(e for e in manifest["exhibits"] if e["kind"] == "delivery-note")
+    assert note["ocr_pages"] == [note["pages"][0]] and note["pages"][0] in manifest["ocr_pages"]
+    reader = PdfReader(str(case / "out" / "CASE-42.pdf"))
+    assert "BON DE LIVRAISON" in reader.pages[note["pages"][0] - 1].extract_text()  # the scan now has a text layer
+    index = reader.pages[manifest["front_pages"] - 1].extract_text()
+    assert "reconnu par OCR" in index and str(note["pages"][0]) in index
+    typed = next(e for e in manifest["exhibits"] if e["kind"] == "contract")
+    assert typed["ocr_pages"] == []  # born-digital pages are left alone
+
+
+def test_ocr_without_tesseract_is_exit_5(tmp_path, make_case):
+    case = make_case(files={"evidence/scan.pdf": 1})
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "qpdf").symlink_to(shutil.which("qpdf"))
+    result = CliRunner(env={"PATH": str(bin_dir)}).invoke(main, ["build", str(case), "--ocr"])
+    assert result.exit_code == 5
+    assert "Tesseract" in result.stderr and "apt-get install tesseract-ocr" in result.stderr

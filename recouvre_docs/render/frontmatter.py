@@ -91,4 +91,5 @@ def index_context(case: Case, entries: list[Any], *, as_of: dt.date, link_scheme
         "exhibit_count": sum(1 for e in entries if e.level == 0),
         "exhibit_pages": sum(e.pages for e in entries),
         "total_pages": total_pages,
+        "ocr_pages": ", ".join(str(e.first + n - 1) for e in entries for n in getattr(e, "ocr", ())),
     }

@@ -1,0 +1,68 @@
+"""--ocr: make scanned pages searchable with OCRmyPDF (Tesseract), in the case's languages.
+
+Only pages without a text layer are recognised (skip_text); the result is cached beside the
+converted PDF under a key that names the languages, so a rebuild does not recognise again. Which pages
+were recognised is recorded (Part.ocr_pages): the manifest and the index say so, because a court or a
+reader must know that the text of those pages is machine-read.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from pathlib import Path
+
+from pypdf import PdfReader
+
+from ..errors import EvidenceError, ToolMissingError
+from ..models import Part
+
+log = logging.getLogger(__name__)
+
+TESSERACT = {"fr": "fra", "en": "eng", "de": "deu"}
+
+
+def check_tools() -> None:
+    try:
+        import ocrmypdf  # noqa: F401
+    except ImportError as err:
+        raise ToolMissingError("--ocr needs OCRmyPDF, which is not installed",
+                               hint="pip install 'recouvre-docs[ocr]' (or make test, which installs it).") from err
+    if shutil.which("tesseract") is None:
+        raise ToolMissingError(
+            "--ocr needs the Tesseract OCR engine, which is not installed",
+            hint="Install it: 'apt-get install tesseract-ocr tesseract-ocr-fra tesseract-ocr-deu tesseract-ocr-eng' "
+            "(Debian/Ubuntu), 'brew install tesseract tesseract-lang' (macOS).",
+        )
+
+
+def _textless(path: Path) -> list[int]:
+    return [i + 1 for i, page in enumerate(PdfReader(str(path)).pages) if len((page.extract_text() or "").strip()) < 20]
+
+
+def apply(part: Part, languages: list[str]) -> Part:
+    """The part with its text-less pages recognised (cached); unchanged when every page has text."""
+    codes = sorted({TESSERACT[lang] for lang in languages if lang in TESSERACT}) or ["eng"]
+    target = part.pdf.with_name(f"{part.pdf.stem}-ocr-{'+'.join(codes)}.pdf")
+    meta = target.with_suffix(".json")
+    if target.is_file() and meta.is_file():
+        return part.model_copy(update={"pdf": target, "ocr_pages": json.loads(meta.read_text())["ocr_pages"]})
+    pages = _textless(part.pdf)
+    if not pages:
+        return part
+    import ocrmypdf
+
+    tmp = target.with_suffix(".tmp.pdf")
+    logging.getLogger("ocrmypdf").setLevel(logging.ERROR)
+    try:
+        ocrmypdf.ocr(part.pdf, tmp, language=codes, output_type="pdf", skip_text=True, optimize=0,
+                     progress_bar=False, deskew=False, rotate_pages=False)
+    except ocrmypdf.exceptions.ExitCodeException as err:
+        tmp.unlink(missing_ok=True)
+        raise EvidenceError(f"{part.source}: OCR failed ({err.__class__.__name__}: {str(err)[:160]})",
+                            hint="Build without --ocr, or replace the scan with a cleaner copy.") from err
+    recognised = [n for n in pages if n not in _textless(tmp)]
+    tmp.replace(target)
+    meta.write_text(json.dumps({"ocr_pages": recognised}), "utf-8")
+    return part.model_copy(update={"pdf": target, "ocr_pages": recognised})
