@@ -468,3 +468,32 @@ def test_office_conversion_runs_without_network_where_linux_allows_it():
     unshare = sh.which("unshare")
     if unshare and sp.run([unshare, "-rn", "true"], capture_output=True).returncode == 0:
         assert office._isolation() == [unshare, "-rn"]
+
+
+def test_a_hostile_email_builds_offline_and_writes_nothing_outside_out(make_case, tmp_path, http_server, cli):
+    base, hits = http_server
+    msg = EmailMessage()
+    msg["From"] = "x@example.com"
+    msg["To"] = "y@example.com"
+    msg["Date"] = "Tue, 05 May 2026 09:12:00 +0200"
+    msg["Subject"] = "Relance"
+    msg.set_content("Texte")
+    msg.add_alternative(
+        f"""<html><head><link rel="stylesheet" href="{base}/a.css"><style>@import url({base}/b.css);</style></head>
+        <body style="background-image: url({base}/c.png)"><img src="file:///etc/passwd"><img src="{base}/d.gif">
+        <a href="file:///etc/shadow">ici</a><iframe src="{base}/e.html"></iframe><p>Bonjour</p></body></html>""",
+        subtype="html")
+    msg.add_attachment(make_pdf(tmp_path / "a.pdf", 1, text="Piece jointe").read_bytes(), maintype="application",
+                       subtype="pdf", filename="../../evil.pdf")
+    case_dir = make_case(files={"evidence/relance.eml": msg.as_bytes()})
+    outside_before = sorted(p for p in tmp_path.rglob("*") if "out" not in p.relative_to(tmp_path).parts)
+    result = cli("build", case_dir)
+    assert result.exit_code == 0, result.stderr
+    assert hits == []  # no stylesheet, import, background, image or frame was fetched
+    outside_after = sorted(p for p in tmp_path.rglob("*") if "out" not in p.relative_to(tmp_path).parts)
+    assert outside_after == outside_before  # nothing written outside out/ ("../../evil.pdf" is only a name)
+    manifest = json.loads((case_dir / "out" / "manifest.json").read_text())
+    [email] = manifest["exhibits"]
+    assert [a["name"] for a in email["attachments"]] == ["../../evil.pdf"]
+    text = PdfReader(str(case_dir / "out" / "T-100.pdf")).pages[email["pages"][0] - 1].extract_text()
+    assert "Bonjour" in text and "root:" not in text
