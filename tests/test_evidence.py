@@ -497,3 +497,17 @@ def test_a_hostile_email_builds_offline_and_writes_nothing_outside_out(make_case
     assert [a["name"] for a in email["attachments"]] == ["../../evil.pdf"]
     text = PdfReader(str(case_dir / "out" / "T-100.pdf")).pages[email["pages"][0] - 1].extract_text()
     assert "Bonjour" in text and "root:" not in text
+
+
+def test_an_html_file_is_laid_out_offline(make_case, cli, http_server):
+    base, hits = http_server
+    page = f"""<html><head><script>document.write('x')</script><link rel="stylesheet" href="{base}/s.css"></head>
+    <body><h1>Relevé de compte</h1><p>Solde dû : <b>25 686,00 €</b></p><img src="{base}/logo.png">
+    <img src="file:///etc/hostname"></body></html>"""
+    case_dir = make_case(files={"evidence/releve-2026-05-05.html": page.encode("utf-8")})
+    result = cli("build", case_dir)
+    assert result.exit_code == 0, result.stderr
+    assert hits == []
+    text = PdfReader(str(case_dir / "out" / "T-100.pdf")).pages[2].extract_text()
+    assert "Relevé de compte" in text and "Solde dû : 25 686,00 €" in text
+    assert "Les contenus distants de cette page n'ont pas été chargés." in text

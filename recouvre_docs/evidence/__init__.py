@@ -20,7 +20,7 @@ from ..errors import EvidenceError
 from ..models import Part, Piece
 from . import einvoice_xml
 from . import email as email_mod
-from . import image, office, pdf
+from . import htmlpage, image, office, pdf
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,8 @@ def sniff(path: Path, head: bytes) -> str:
         return "image"
     if suffix in office.OFFICE_SUFFIXES:
         return "office"
+    if suffix in (".html", ".htm"):
+        return "html"
     if suffix == ".pdf":
         return "pdf"  # not a PDF inside: pikepdf says why, and the user is told the file is damaged
     return "unsupported"
@@ -145,6 +147,9 @@ def _convert(piece: Piece, kind: str, key: str, cache: Cache, *, lang: str, case
         return {"pages": facts.pop("pages"), "facts": facts}
     if kind == "email":
         return _convert_email(piece.path.read_bytes(), target, cache, shown_as=piece.rel, lang=lang, case_root=case_root)
+    if kind == "html":  # sanitised like an e-mail body and laid out offline
+        facts = htmlpage.to_pdf(piece.path.read_bytes(), target, name=piece.path.name, lang=lang, case_root=case_root)
+        return {"pages": facts.pop("pages"), "facts": facts}
     if kind == "office":
         facts = office.to_pdf(piece.path, target, shown_as=piece.rel)
         note = "repaired" if facts.pop("repaired", False) else None
