@@ -511,3 +511,26 @@ def test_an_html_file_is_laid_out_offline(make_case, cli, http_server):
     text = PdfReader(str(case_dir / "out" / "T-100.pdf")).pages[2].extract_text()
     assert "Relevé de compte" in text and "Solde dû : 25 686,00 €" in text
     assert "Les contenus distants de cette page n'ont pas été chargés." in text
+
+
+def test_a_heic_phone_photo_comes_out_upright(make_case, cli):
+    import pillow_heif
+    from PIL import ImageDraw
+
+    pillow_heif.register_heif_opener()
+    photo = Image.new("RGB", (600, 400), "white")  # stored landscape, taken portrait: EXIF orientation 6
+    ImageDraw.Draw(photo).rectangle([0, 0, 599, 60], fill="black")
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    data = io.BytesIO()
+    photo.save(data, format="HEIF", exif=exif.tobytes())
+    case_dir = make_case(files={"evidence/bons-de-livraison/BL-photo.heic": data.getvalue()})
+    result = cli("build", case_dir)
+    assert result.exit_code == 0, result.stderr
+    manifest = json.loads((case_dir / "out" / "manifest.json").read_text())
+    [ex] = manifest["exhibits"]
+    assert ex["kind"] == "delivery-note"
+    with pikepdf.open(case_dir / "out" / "T-100.pdf") as pdf:
+        page = pdf.pages[ex["pages"][0] - 1]
+        x0, y0, x1, y1 = (float(v) for v in page.mediabox)
+        assert (y1 - y0) > (x1 - x0) and int(page.obj.get("/Rotate", 0)) == 0  # portrait, as the photo was taken

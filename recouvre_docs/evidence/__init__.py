@@ -50,7 +50,7 @@ def sniff(path: Path, head: bytes) -> str:
             or b"urn:oasis:names:specification:ubl:schema:xsd:Invoice" in head
             or b"urn:oasis:names:specification:ubl:schema:xsd:CreditNote" in head):
         return "einvoice-xml"
-    if head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*")):
+    if head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*")) or image.is_heif(head):
         return "image"
     suffix = path.suffix.lower()
     if suffix in EMAIL_SUFFIXES or head.lstrip().lower().startswith(_HEADER_START):

@@ -25,7 +25,27 @@ A4 = (img2pdf.mm_to_pt(210), img2pdf.mm_to_pt(297))
 _MAX_SIDE_PT = img2pdf.mm_to_pt(430)  # a bit over A3: larger is a photo with a wrong resolution
 _MIN_SIDE_PT = img2pdf.mm_to_pt(70)
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff"}
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".heic", ".heif"}
+HEIF_BRANDS = (b"ftypheic", b"ftypheix", b"ftyphevc", b"ftypmif1", b"ftypmsf1")  # bytes 4-12 of an HEIF file
+
+
+def is_heif(data: bytes) -> bool:
+    return data[4:12] in HEIF_BRANDS
+
+
+def _heif_to_png(data: bytes) -> bytes:
+    """A phone photo in HEIF/HEIC (pillow-heif reads it), turned upright by its EXIF orientation and
+    kept lossless as PNG, since img2pdf cannot embed HEIF."""
+    import pillow_heif
+    from PIL import ImageOps
+
+    pillow_heif.register_heif_opener()
+    with Image.open(io.BytesIO(data)) as im:
+        upright = ImageOps.exif_transpose(im).convert("RGB")
+        dpi = im.info.get("dpi")
+    out = io.BytesIO()
+    upright.save(out, format="PNG", **({"dpi": dpi} if dpi else {}))
+    return out.getvalue()
 
 
 def _layout(data: bytes):
@@ -59,6 +79,14 @@ def _flatten(data: bytes) -> bytes:
 
 
 def to_pdf(data: bytes, target: Path, *, shown_as: str) -> dict:
+    if is_heif(data):
+        try:
+            data = _heif_to_png(data)
+        except Exception as err:  # noqa: BLE001 - any failure of the HEIF decoder is an unreadable photo
+            raise EvidenceError(
+                f"{shown_as}: this HEIF/HEIC photo cannot be read ({err})",
+                hint="Export it from the phone or photo application as JPEG and put the JPEG in evidence/.",
+            ) from err
     try:
         layout = _layout(data)
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as err:
