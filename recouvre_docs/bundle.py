@@ -252,6 +252,7 @@ def manifest(p: Plan, exhibits: list[Exhibit], case_meta: dict[str, Any]) -> dic
                 "size": ex.piece.size,
                 "pages": [e.first, e.last],
                 "ocr_pages": [e.first + n - 1 for n in ex.main.ocr_pages],  # bundle pages whose text OCR read
+                "repaired": ex.main.note == "repaired",  # a damaged PDF qpdf repaired (the original is unchanged)
                 "attachments": [
                     {
                         "exhibit": f"{ex.number}.{k}",

@@ -534,3 +534,12 @@ def test_a_heic_phone_photo_comes_out_upright(make_case, cli):
         page = pdf.pages[ex["pages"][0] - 1]
         x0, y0, x1, y1 = (float(v) for v in page.mediabox)
         assert (y1 - y0) > (x1 - x0) and int(page.obj.get("/Rotate", 0)) == 0  # portrait, as the photo was taken
+
+
+def test_a_repaired_pdf_is_said_so_in_the_manifest(make_case, cli):
+    case_dir = make_case(files={"evidence/broken.pdf": RESOURCES / "damaged-repairable.pdf", "evidence/ok.pdf": 1})
+    result = cli("build", case_dir)
+    assert result.exit_code == 0, result.stderr
+    assert "repaired" in result.stderr and "evidence/broken.pdf" in result.stderr
+    manifest = json.loads((case_dir / "out" / "manifest.json").read_text())
+    assert {e["file"]: e["repaired"] for e in manifest["exhibits"]} == {"evidence/broken.pdf": True, "evidence/ok.pdf": False}
