@@ -233,10 +233,10 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
             "language": lang,
             "as_of": as_of.isoformat(),
         }
+        if statement is not None:  # the rate tables the claim used, by content: a changed table shows here
+            meta["rates"] = claim.tables_used(statement, folder.root)
         manifest = bundle.manifest(p, exhibits, meta)
-        manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=False).encode("utf-8") + b"\n"
-        attachments = [("manifest.json", manifest_bytes, "application/json", "Integrity manifest (SHA-256 of every original)")]
-        attachments += _originals(exhibits)
+        attachments = _originals(exhibits)  # manifest.json is attached by assemble, with the pages' hashes
         rep = case.representative
         assembly = bundle.Assembly(
             cover=cover_pdf,
@@ -249,6 +249,7 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
             subject=procedures.load(procedure).title[lang] if procedure else i18n.text(lang, "cover.title"),
             as_of=as_of,
             attachments=attachments,
+            manifest=manifest,
         )
         bundle_tmp = work / f"{case.case.reference}.pdf"
         bundle.assemble(p, assembly, bundle_tmp, work)

@@ -10,6 +10,8 @@ memory does not grow with the bundle.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
 import resource
 import shutil
@@ -100,6 +102,7 @@ class Assembly:
     as_of: dt.date
     attachments: list[tuple[str, bytes, str, str]] = field(default_factory=list)  # name, data, mime, description
     documents: list[tuple[str, Path]] = field(default_factory=list)  # generated documents after the cover: title, PDF
+    manifest: dict[str, Any] | None = None  # completed with each page's hash, then attached as manifest.json
 
 
 def qpdf_path() -> str:
@@ -167,7 +170,13 @@ def assemble(p: Plan, a: Assembly, target: Path, work: Path, progress: Callable[
                 ModDate=pikepdf.String(date),
             )
         )
-        for name, data, mime, description in a.attachments:
+        attachments = list(a.attachments)
+        if a.manifest is not None:
+            a.manifest["page_sha256"] = [page_digest(page) for page in pdf.pages]
+            data = json.dumps(a.manifest, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
+            attachments.insert(0, ("manifest.json", data, "application/json",
+                                   "Integrity manifest: SHA-256 of every original and of every page as bundled"))
+        for name, data, mime, description in attachments:
             pdf.attachments[name] = pikepdf.AttachedFileSpec(
                 pdf, data, description=description, filename=name, mime_type=mime, creation_date=date, mod_date=date
             )
@@ -181,6 +190,18 @@ def assemble(p: Plan, a: Assembly, target: Path, work: Path, progress: Callable[
             progress=progress,
         )
     merged.unlink(missing_ok=True)
+
+
+def page_digest(page: pikepdf.Page) -> str:
+    """SHA-256 of what a page shows: its boxes, rotation and decoded content streams (stamp included).
+    Independent of how the file is saved, so verify can recompute it from the bundle alone."""
+    h = hashlib.sha256()
+    h.update(repr([round(float(v), 3) for v in page.mediabox]).encode())
+    h.update(str(int(page.obj.get("/Rotate", 0))).encode())
+    for stream in page.obj.Contents if isinstance(page.obj.get("/Contents"), pikepdf.Array) else [page.obj.Contents]:
+        h.update(stream.read_bytes())
+        h.update(b"\x00")
+    return h.hexdigest()
 
 
 def _link_index(pdf: pikepdf.Pdf, p: Plan, exhibit_first: dict[str, int]) -> None:

@@ -262,3 +262,19 @@ def init_command(ctx: click.Context, case_dir: Path, from_invoices, lang, refere
     toml = _run(ctx, lambda: init.run(case_dir, from_invoices=from_invoices, language=lang, reference=reference))
     if not ctx.obj.get("quiet"):
         click.echo(f"Wrote {toml}: complete every TO COMPLETE, check every TO CHECK, then run recouvre-docs check.", err=True)
+
+
+@main.command("verify")
+@click.argument("bundle_pdf", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.argument("case_dir", required=False, type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.pass_context
+def verify_command(ctx: click.Context, bundle_pdf: Path, case_dir: Path | None) -> None:
+    """Check a bundle against its manifest, and the case folder's originals if given. Exit 1 if anything changed."""
+    from . import verify
+
+    result = _run(ctx, lambda: verify.verify(bundle_pdf, case_dir))
+    for problem in result.problems:
+        click.echo(f"CHANGED  {problem}")
+    if result.ok:
+        click.echo(f"Intact: {'; '.join(result.checked)}.")
+    sys.exit(int(ExitCode.OK if result.ok else ExitCode.CHECK_FAILED))

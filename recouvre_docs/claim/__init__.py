@@ -470,3 +470,21 @@ def compute(case: Case, as_of: dt.date, case_root: Path | None = None) -> Statem
         unconfirmed=sorted(rates.used.values(), key=lambda r: (r.file, r.effective)),
         notes=notes,
     )
+
+
+def tables_used(statement: "Statement", case_root: Path | None = None) -> dict[str, str]:
+    """SHA-256 of each rate table (packaged, and the case folder's own) the statement's rule reads."""
+    import hashlib
+
+    rule = _rules()
+    top, sub = statement.rule.split(".") if "." in statement.rule else (None, None)
+    data = rule.get(top, {}).get(sub, {}) if top else {}
+    names = [n for n in (data.get("series"), (data.get("floor") or {}).get("series")) if n]
+    out = {}
+    for name in names:
+        for path, label in ((data_path("rates") / f"{name}.csv", f"data/rates/{name}.csv"),
+                            ((case_root / "rates" / f"{name}.csv") if case_root else None, f"case:rates/{name}.csv")):
+            if path is not None and path.is_file():
+                out[label] = hashlib.sha256(path.read_bytes()).hexdigest()
+    out["data/interest.toml"] = hashlib.sha256(data_path("interest.toml").read_bytes()).hexdigest()
+    return out
