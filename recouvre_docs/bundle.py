@@ -178,8 +178,10 @@ def assemble(p: Plan, a: Assembly, target: Path, work: Path, progress: Callable[
                                    "Integrity manifest: SHA-256 of every original and of every page as bundled"))
         for name, data, mime, description in attachments:
             pdf.attachments[name] = pikepdf.AttachedFileSpec(
-                pdf, data, description=description, filename=name, mime_type=mime, creation_date=date, mod_date=date
+                pdf, data, description=description, filename=name, mime_type=mime, creation_date=date, mod_date=date,
+                relationship=Name.Source if name != "manifest.json" else Name.Supplement,
             )
+        _pdfa(pdf, a)
         if "/ID" in pdf.trailer:  # qpdf keeps the first half of an existing /ID: derive it all from content
             del pdf.trailer["/ID"]
         pdf.save(
@@ -190,6 +192,38 @@ def assemble(p: Plan, a: Assembly, target: Path, work: Path, progress: Callable[
             progress=progress,
         )
     merged.unlink(missing_ok=True)
+
+
+def srgb_profile() -> bytes:
+    """An sRGB ICC profile (LittleCMS through Pillow), its creation date and ID zeroed so that the same
+    bundle always carries the same bytes (a zero ID means 'not computed', which ICC allows)."""
+    from PIL import ImageCms
+
+    icc = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    icc[24:36] = bytes(12)  # dateTimeNumber
+    icc[84:100] = bytes(16)  # profile ID
+    return bytes(icc)
+
+
+def _pdfa(pdf: pikepdf.Pdf, a: Assembly) -> None:
+    """PDF/A-3b (ISO 19005-3; -3 because the originals are attached): an sRGB output intent, XMP metadata
+    that repeats the document information with the conformance claim, the attachments listed in the
+    catalog's /AF with their relationship. Fonts, encryption and scripts are handled upstream (stamp
+    fonts are embedded subsets, nothing is encrypted, evidence loses its JavaScript)."""
+    profile = pdf.make_stream(srgb_profile())
+    profile.N = 3
+    intent = pdf.make_indirect(Dictionary(
+        Type=Name.OutputIntent, S=Name.GTS_PDFA1, OutputConditionIdentifier=pikepdf.String("sRGB IEC61966-2.1"),
+        Info=pikepdf.String("sRGB IEC61966-2.1"), DestOutputProfile=profile))
+    pdf.Root.OutputIntents = Array([intent])
+    names = pdf.Root.Names.EmbeddedFiles.Names if "/Names" in pdf.Root and "/EmbeddedFiles" in pdf.Root.Names else Array()
+    pdf.Root.AF = Array([names[i + 1] for i in range(0, len(names), 2)])
+    with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
+        meta.load_from_docinfo(pdf.docinfo, delete_missing=True)
+        meta["pdfaid:part"] = "3"
+        meta["pdfaid:conformance"] = "B"
+        stamp = f"{a.as_of.isoformat()}T00:00:00Z"
+        meta["xmp:MetadataDate"] = stamp
 
 
 def page_digest(page: pikepdf.Page) -> str:

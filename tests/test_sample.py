@@ -164,3 +164,26 @@ def test_two_builds_are_byte_identical(sample, tmp_path):
     assert fresh.exit_code == 0
     assert hashlib.sha256((tmp_path / "o" / "CASE-42.pdf").read_bytes()).hexdigest() == first
     assert tree_digest(sample["case"]) == sample["before"]
+
+
+def test_pdfa_properties_of_the_bundle(sample):
+    """PDF/A-3b as far as the properties go (no validator is installed here): conformance claim and
+    metadata in XMP equal to the document information, an sRGB output intent, attachments declared
+    with their relationship, nothing encrypted, no JavaScript, every font embedded (test above)."""
+    info = subprocess.run(["pdfinfo", str(sample["pdf"])], capture_output=True, text=True, check=True).stdout
+    assert "Encrypted:       no" in info and "JavaScript:      no" in info and "Metadata Stream: yes" in info
+    with pikepdf.open(sample["pdf"]) as pdf:
+        meta = pdf.open_metadata()
+        assert (meta["pdfaid:part"], meta["pdfaid:conformance"]) == ("3", "B")
+        assert meta["dc:title"] == str(pdf.docinfo["/Title"])
+        assert meta["pdf:Producer"] == str(pdf.docinfo["/Producer"])
+        assert meta["xmp:CreateDate"].startswith("2026-11-23T00:00:00")
+        [intent] = pdf.Root.OutputIntents
+        assert intent.S == "/GTS_PDFA1" and "sRGB" in str(intent.OutputConditionIdentifier)
+        icc = intent.DestOutputProfile.read_bytes()
+        assert intent.DestOutputProfile.N == 3 and icc[36:40] == b"acsp" and icc[16:20] == b"RGB "
+        assert "/Encrypt" not in pdf.trailer
+        specs = list(pdf.Root.AF)
+        assert len(specs) == len(pdf.attachments) == 3
+        assert {str(s.AFRelationship) for s in specs} == {"/Source", "/Supplement"}
+        assert all("/Subtype" in s.EF.F for s in specs)  # each embedded file says its MIME type
