@@ -47,6 +47,7 @@ class BuildOptions:
     output: Path | None = None  # default: CASE_DIR/out
     force: bool = False  # build despite blocking findings (they are then listed on the cover)
     ocr: bool = False  # recognise the text of scanned pages (OCRmyPDF, Tesseract)
+    sign: Path | None = None  # a PKCS#12 certificate: PAdES signature (password in RECOUVRE_SIGN_PASSWORD)
 
 
 @dataclass
@@ -253,6 +254,12 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
         )
         bundle_tmp = work / f"{case.case.reference}.pdf"
         bundle.assemble(p, assembly, bundle_tmp, work)
+        if options.sign is not None:
+            from . import sign as sign_mod
+
+            where = rep.address[-1] if rep and rep.address else (case.creditor.address[-1] if case.creditor.address else None)
+            sign_mod.sign(bundle_tmp, Path(options.sign), reason=f"{case.case.reference} — {i18n.text(lang, 'cover.title')}",
+                          location=where)
         progress.advance(2)
 
         manifest_tmp = work / "manifest.json"

@@ -121,15 +121,17 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Output folder (default: CASE_DIR/out).")
 @click.option("--force", is_flag=True, help="Build despite blocking findings of the check (listed on the cover); unreadable evidence is left out.")
 @click.option("--ocr", is_flag=True, help="Recognise the text of scanned pages (OCRmyPDF with Tesseract, in the case's languages).")
+@click.option("--sign", "sign_p12", type=click.Path(path_type=Path, dir_okay=False, exists=True), metavar="CERT.p12",
+              help="Sign the bundle (PAdES, pyHanko); the certificate's password in RECOUVRE_SIGN_PASSWORD.")
 @click.pass_context
-def build(ctx: click.Context, case_dir: Path, procedure, lang, as_of, output, force, ocr) -> None:
+def build(ctx: click.Context, case_dir: Path, procedure, lang, as_of, output, force, ocr, sign_p12) -> None:
     """Check the case, then build the indexed, stamped case file CASE_DIR/out/<reference>.pdf.
 
     Without a procedure (--procedure or [case] procedure) the case is built without a check.
     """
     quiet = ctx.obj.get("quiet", False)
     progress = ClickProgress(enabled=sys.stderr.isatty() and not quiet)
-    options = api.BuildOptions(procedure=procedure, lang=lang, as_of=as_of, output=output, force=force, ocr=ocr)
+    options = api.BuildOptions(procedure=procedure, lang=lang, as_of=as_of, output=output, force=force, ocr=ocr, sign=sign_p12)
 
     def run():
         try:
@@ -273,6 +275,13 @@ def verify_command(ctx: click.Context, bundle_pdf: Path, case_dir: Path | None) 
     from . import verify
 
     result = _run(ctx, lambda: verify.verify(bundle_pdf, case_dir))
+    from . import sign as sign_mod
+
+    for sig in sign_mod.signatures(bundle_pdf):
+        state = "intact, covers the whole file" if sig["intact"] and sig["whole_file"] else "BROKEN or partial"
+        click.echo(f"Signed by {sig['signer']}: {state}" + ("" if sig["trusted"] else " (the signer's certificate is not checked against a trust list)"))
+        if not (sig["intact"] and sig["whole_file"]):
+            result.problems.append(f"the signature of {sig['signer']} does not hold")
     for problem in result.problems:
         click.echo(f"CHANGED  {problem}")
     if result.ok:

@@ -69,3 +69,57 @@ def test_a_page_edited_and_resaved_without_the_manifest_beside(built, tmp_path):
     result = run(alone)
     assert result.exit_code == 1
     assert "pages edited after the build: 11" in result.stdout
+
+
+def make_p12(path, password: bytes):
+    """A self-signed signing certificate and its key, made for the test (cryptography)."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import pkcs12
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Maître Sophie Lambert"),
+                      x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Lambert Avocats")])
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(42).not_valid_before(now).not_valid_after(now + dt.timedelta(days=3650))
+            .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=True, key_encipherment=False,
+                                         data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                                         crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+            .sign(key, hashes.SHA256()))
+    path.write_bytes(pkcs12.serialize_key_and_certificates(
+        b"signer", key, cert, None, serialization.BestAvailableEncryption(password)))
+    return path
+
+
+def test_a_signed_bundle_verifies_and_a_change_breaks_it(built, tmp_path, monkeypatch):
+    case, _ = copy_case(built, tmp_path)
+    p12 = make_p12(tmp_path / "signer.p12", b"secret")
+    monkeypatch.setenv("RECOUVRE_SIGN_PASSWORD", "secret")
+    result = CliRunner().invoke(main, ["build", str(case), "--sign", str(p12)])
+    assert result.exit_code == 0, result.stderr
+    pdf = case / "out" / "CASE-42.pdf"
+    checked = run(pdf, case)
+    assert checked.exit_code == 0, checked.stdout
+    assert "Signed by" in checked.stdout and "Maître Sophie Lambert" in checked.stdout and "intact, covers the whole file" in checked.stdout
+    with pikepdf.open(pdf) as doc:  # still PDF/A-3b content under the signature
+        assert doc.open_metadata()["pdfaid:part"] == "3"
+    # an edit appended after the signature: the signature no longer covers the whole file
+    with pikepdf.open(pdf) as doc:
+        doc.pages[3].contents_add(doc.make_stream(b"BT /F1 40 Tf 100 400 Td (PAYE) Tj ET"))
+        doc.save(tmp_path / "edited.pdf")
+    edited = run(tmp_path / "edited.pdf")
+    assert edited.exit_code == 1
+
+
+def test_a_wrong_signing_password_is_exit_3(built, tmp_path, monkeypatch):
+    case, _ = copy_case(built, tmp_path)
+    p12 = make_p12(tmp_path / "signer.p12", b"secret")
+    monkeypatch.setenv("RECOUVRE_SIGN_PASSWORD", "wrong")
+    result = CliRunner().invoke(main, ["build", str(case), "--sign", str(p12)])
+    assert result.exit_code == 3
+    assert "signer.p12" in result.stderr and "RECOUVRE_SIGN_PASSWORD" in result.stderr
