@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import math
 import os
 import shutil
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from pathlib import Path
 
-from . import __version__, bundle, casefolder, check, claim, i18n
+from . import __version__, bundle, casefolder, check, claim, i18n, volumes
 from .claim import render as claim_render
 from .check import procedures
 from .errors import CaseFileError, CheckFailedError, EvidenceError, OutputError
@@ -25,6 +26,8 @@ from .models import Exhibit, Piece
 from .progress import NullProgress, Progress
 from .render import frontmatter
 
+
+log = logging.getLogger(__name__)
 
 # Index rows that fit on its first and on its next pages when every title holds on one line, and
 # the characters of a title line (measured on the shipped style.css; only a first guess, see below).
@@ -48,6 +51,8 @@ class BuildOptions:
     force: bool = False  # build despite blocking findings (they are then listed on the cover)
     ocr: bool = False  # recognise the text of scanned pages (OCRmyPDF, Tesseract)
     sign: Path | None = None  # a PKCS#12 certificate: PAdES signature (password in RECOUVRE_SIGN_PASSWORD)
+    profile: str | None = None  # a filing channel of data/profiles.toml: split into volumes over its size limit
+    max_bytes: int | None = None  # or an explicit limit
 
 
 @dataclass
@@ -58,6 +63,7 @@ class BuildResult:
     exhibits: list[Exhibit]
     warnings: list[str] = field(default_factory=list)
     report: Path | None = None  # report.json, when a procedure was checked
+    volumes: list[Path] = field(default_factory=list)  # the volumes, when a size limit split the bundle
     check: Any = None  # the check.Report
 
 
@@ -254,8 +260,24 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
         )
         bundle_tmp = work / f"{case.case.reference}.pdf"
         bundle.assemble(p, assembly, bundle_tmp, work)
+        volumes_made: list[tuple[Path, tuple[int, int]]] = []
+        limit = options.max_bytes or (volumes.profile(options.profile).max_bytes if options.profile else None)
+        if limit:
+            volumes_made = volumes.split(bundle_tmp, p, manifest, limit, lang=lang, reference=case.case.reference,
+                                         title=assembly.title)
+            for vol, (first, last) in volumes_made:
+                if vol.stat().st_size > limit:
+                    log.warning("%s is %s bytes, over the limit of %s: the exhibit on its pages %d-%d exceeds it alone "
+                                "(reduce that document, or file it separately)", vol.name, f"{vol.stat().st_size:,}",
+                                f"{limit:,}", first, last)
+            if options.profile and volumes.profile(options.profile).status != "confirmed":
+                log.warning("the size limit of the %s profile is not confirmed (%s)", options.profile,
+                            volumes.profile(options.profile).source)
         if options.sign is not None:
             from . import sign as sign_mod
+
+            for vol, _pages in volumes_made:
+                sign_mod.sign(vol, Path(options.sign), reason=case.case.reference, location=None)
 
             where = rep.address[-1] if rep and rep.address else (case.creditor.address[-1] if case.creditor.address else None)
             sign_mod.sign(bundle_tmp, Path(options.sign), reason=f"{case.case.reference} — {i18n.text(lang, 'cover.title')}",
@@ -265,6 +287,9 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
         manifest_tmp = work / "manifest.json"
         full_manifest = dict(manifest)
         full_manifest["bundle"] = {"file": bundle_tmp.name, "sha256": casefolder._sha256(bundle_tmp), "size": bundle_tmp.stat().st_size}
+        if volumes_made:
+            full_manifest["volumes"] = [{"file": v.name, "sha256": casefolder._sha256(v), "size": v.stat().st_size,
+                                         "pages": list(pages)} for v, pages in volumes_made]
         manifest_tmp.write_text(json.dumps(full_manifest, ensure_ascii=False, indent=2) + "\n", "utf-8")
 
         report_tmp = work / "report.json"
@@ -282,6 +307,10 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
             if final_report is not None:
                 os.replace(report_tmp, final_report)
             os.replace(manifest_tmp, final_manifest)
+            for old_volume in out.glob(f"{case.case.reference}-{volumes.WORD.get(lang, 'volume')}-*.pdf"):
+                old_volume.unlink()  # a previous split must not linger beside the new one
+            for vol, _pages in volumes_made:
+                os.replace(vol, out / vol.name)
             os.replace(bundle_tmp, final_bundle)
         except OSError as err:
             raise OutputError(f"cannot write {out}: {err.strerror or err}", path=out,
@@ -291,7 +320,7 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
         shutil.rmtree(work, ignore_errors=True)
         progress.done()
     return BuildResult(bundle=final_bundle, manifest=final_manifest, pages=p.total, exhibits=exhibits,
-                       report=final_report, check=report)
+                       report=final_report, check=report, volumes=[out / v.name for v, _ in volumes_made])
 
 
 def _originals(exhibits: list[Exhibit]) -> list[tuple[str, bytes, str, str]]:

@@ -123,15 +123,18 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
 @click.option("--ocr", is_flag=True, help="Recognise the text of scanned pages (OCRmyPDF with Tesseract, in the case's languages).")
 @click.option("--sign", "sign_p12", type=click.Path(path_type=Path, dir_okay=False, exists=True), metavar="CERT.p12",
               help="Sign the bundle (PAdES, pyHanko); the certificate's password in RECOUVRE_SIGN_PASSWORD.")
+@click.option("--profile", type=click.Choice(["rpva", "bea", "uk-email"]), help="Filing channel: split into volumes over its size limit.")
+@click.option("--max-mb", type=float, help="Split into volumes of at most this many megabytes (10^6 bytes).")
 @click.pass_context
-def build(ctx: click.Context, case_dir: Path, procedure, lang, as_of, output, force, ocr, sign_p12) -> None:
+def build(ctx: click.Context, case_dir: Path, procedure, lang, as_of, output, force, ocr, sign_p12, profile, max_mb) -> None:
     """Check the case, then build the indexed, stamped case file CASE_DIR/out/<reference>.pdf.
 
     Without a procedure (--procedure or [case] procedure) the case is built without a check.
     """
     quiet = ctx.obj.get("quiet", False)
     progress = ClickProgress(enabled=sys.stderr.isatty() and not quiet)
-    options = api.BuildOptions(procedure=procedure, lang=lang, as_of=as_of, output=output, force=force, ocr=ocr, sign=sign_p12)
+    options = api.BuildOptions(procedure=procedure, lang=lang, as_of=as_of, output=output, force=force, ocr=ocr, sign=sign_p12,
+                               profile=profile, max_bytes=int(max_mb * 1_000_000) if max_mb else None)
 
     def run():
         try:
@@ -149,6 +152,8 @@ def build(ctx: click.Context, case_dir: Path, procedure, lang, as_of, output, fo
         + (f", {result.report.name}" if result.report else ""),
         err=True,
     )
+    if result.volumes:
+        click.echo(f"Split into {len(result.volumes)} volumes: {', '.join(v.name for v in result.volumes)}", err=True)
     if result.check is not None and result.check.findings:
         counts = ", ".join(f"{result.check.count(s)} {s}" for s in ("error", "warning", "info") if result.check.count(s))
         click.echo(f"Check: {counts} (in {result.report.name}; `recouvre-docs check` prints them)", err=True)

@@ -44,11 +44,13 @@ def verify(bundle_path: Path | str, case_dir: Path | str | None = None) -> Verif
     beside = path.with_name("manifest.json")
     if beside.is_file():
         written = json.loads(beside.read_text("utf-8"))
-        if (written.get("bundle") or {}).get("file") == path.name:
-            if written["bundle"]["sha256"] != _sha256(path):
+        built = [written.get("bundle") or {}] + list(written.get("volumes") or [])
+        mine = next((b for b in built if b.get("file") == path.name), None)
+        if mine is not None:
+            if mine["sha256"] != _sha256(path):
                 v.problems.append(f"{path.name}: the file differs from the one built (SHA-256 in {beside.name}): "
                                   "it was edited or re-saved after the build")
-            v.checked.append(f"the bundle's SHA-256 against {beside.name}")
+            v.checked.append(f"the file's SHA-256 against {beside.name}")
     try:
         pdf = pikepdf.open(path)
     except (pikepdf.PdfError, OSError) as err:
@@ -60,9 +62,11 @@ def verify(bundle_path: Path | str, case_dir: Path | str | None = None) -> Verif
             return v
         manifest = json.loads(pdf.attachments["manifest.json"].get_file().read_bytes())
         expected = manifest.get("page_sha256", [])
-        if len(pdf.pages) != manifest.get("pages"):
-            v.problems.append(f"{path.name}: {len(pdf.pages)} pages, but {manifest.get('pages')} were bundled")
-        changed = [n + 1 for n, page in enumerate(pdf.pages) if n < len(expected) and bundle.page_digest(page) != expected[n]]
+        first, last = (manifest.get("volume") or {}).get("pages", [1, manifest.get("pages")])
+        expected = expected[first - 1:last]  # a volume holds a range of the bundle's pages
+        if len(pdf.pages) != last - first + 1:
+            v.problems.append(f"{path.name}: {len(pdf.pages)} pages, but {last - first + 1} were bundled")
+        changed = [first + n for n, page in enumerate(pdf.pages) if n < len(expected) and bundle.page_digest(page) != expected[n]]
         if changed:
             v.problems.append(f"{path.name}: pages edited after the build: {', '.join(map(str, changed[:20]))}"
                               + (" …" if len(changed) > 20 else ""))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pikepdf
 import pytest
 from click.testing import CliRunner
+from pypdf import PdfReader
 
 from conftest import SAMPLE
 from recouvre_docs.cli import main
@@ -123,3 +125,30 @@ def test_a_wrong_signing_password_is_exit_3(built, tmp_path, monkeypatch):
     result = CliRunner().invoke(main, ["build", str(case), "--sign", str(p12)])
     assert result.exit_code == 3
     assert "signer.p12" in result.stderr and "RECOUVRE_SIGN_PASSWORD" in result.stderr
+
+
+def test_volumes_keep_whole_exhibits_continuous_numbers_and_verify_alone(built, tmp_path):
+    case, _ = copy_case(built, tmp_path)
+    limit = 300_000
+    result = CliRunner().invoke(main, ["build", str(case), "--max-mb", "0.3"])
+    assert result.exit_code == 0, result.stderr
+    manifest = json.loads((case / "out" / "manifest.json").read_text())
+    vols = manifest["volumes"]
+    assert len(vols) >= 2 and vols[0]["file"] == "CASE-42-tome-1.pdf"
+    # consecutive page ranges covering the whole bundle, each exhibit in exactly one volume
+    assert vols[0]["pages"][0] == 1 and vols[-1]["pages"][1] == manifest["pages"]
+    assert all(b["pages"][0] == a["pages"][1] + 1 for a, b in zip(vols, vols[1:]))
+    for ex in manifest["exhibits"]:
+        [holder] = [v for v in vols if v["pages"][0] <= ex["pages"][0] and ex["pages"][1] <= v["pages"][1]]
+        if holder["size"] > limit:  # over the limit only when one exhibit alone is
+            assert sum(1 for e in manifest["exhibits"] if holder["pages"][0] <= e["pages"][0] <= holder["pages"][1]) == 1
+    for v in vols:
+        path = case / "out" / v["file"]
+        reader = PdfReader(str(path))
+        first = v["pages"][0]
+        assert len(reader.pages) == v["pages"][1] - first + 1
+        assert f"{first} / {manifest['pages']}" in reader.pages[0].extract_text()  # the bundle's numbers, continued
+        assert reader.page_labels[0] == str(first)
+        assert run(path).exit_code == 0  # each volume verifies on its own
+    with pikepdf.open(case / "out" / vols[1]["file"]) as pdf:
+        assert "Tome 2 sur" in str(pdf.docinfo["/Title"])
