@@ -308,6 +308,7 @@ def manifest(p: Plan, exhibits: list[Exhibit], case_meta: dict[str, Any]) -> dic
                 "pages": [e.first, e.last],
                 "ocr_pages": [e.first + n - 1 for n in ex.main.ocr_pages],  # bundle pages whose text OCR read
                 "repaired": ex.main.note == "repaired",  # a damaged PDF qpdf repaired (the original is unchanged)
+                "fonts_not_embedded": ex.facts.get("fonts_not_embedded", []),  # breaks PDF/A: to normalise
                 "attachments": [
                     {
                         "exhibit": f"{ex.number}.{k}",

@@ -543,3 +543,14 @@ def test_a_repaired_pdf_is_said_so_in_the_manifest(make_case, cli):
     assert "repaired" in result.stderr and "evidence/broken.pdf" in result.stderr
     manifest = json.loads((case_dir / "out" / "manifest.json").read_text())
     assert {e["file"]: e["repaired"] for e in manifest["exhibits"]} == {"evidence/broken.pdf": True, "evidence/ok.pdf": False}
+
+
+def test_fonts_not_embedded_are_named_for_pdfa(make_case, cli):
+    case_dir = make_case(files={"evidence/contrat.pdf": 1})  # make_pdf draws with Helvetica, not embedded
+    result = cli("check", case_dir, "--procedure", "agency-handover", "--format", "json")
+    findings = [f for f in json.loads(result.stdout)["findings"] if f["code"] == "fonts-not-embedded"]
+    assert [(f["subject"], f["severity"]) for f in findings] == [("evidence/contrat.pdf", "info")]
+    assert "Helvetica" in findings[0]["message"] and "PDF/A" in findings[0]["message"]
+    assert cli("build", case_dir).exit_code == 0
+    manifest = json.loads((case_dir / "out" / "manifest.json").read_text())
+    assert manifest["exhibits"][0]["fonts_not_embedded"] == ["Helvetica"]

@@ -19,7 +19,7 @@ CODES = (
     # added by recouvre-docs (see the README's list of finding codes)
     "overpaid", "unconfirmed-rule", "collective-proceedings", "deadline-near",
     "missing-mention", "missing-clause", "jurisdiction-clause", "unverified-mentions", "no-reminder",
-    "escalation-due", "promise-pending", "disputed", "wrong-currency", "missing-rate",
+    "escalation-due", "promise-pending", "disputed", "wrong-currency", "missing-rate", "fonts-not-embedded",
 )
 
 

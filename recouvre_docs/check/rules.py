@@ -579,6 +579,11 @@ def evidence_hygiene(ctx: Context) -> None:
             ctx.add("duplicate-evidence", "warning", rels[0], "duplicate-evidence", "SHA-256",
                     files=ctx.both(rels), first=rels[0])
     for info in ctx.pieces:
+        missing = info.facts.get("fonts_not_embedded")
+        if info.error is None and missing:
+            ctx.add("fonts-not-embedded", "info", info.piece.rel, "fonts-not-embedded", "ISO 19005 (PDF/A) 6.2.11.4",
+                    file=info.piece.rel, fonts=", ".join(missing[:6]))
+    for info in ctx.pieces:
         if info.error is None and info.piece.kind == "other":
             ctx.add("unclassified-evidence", "info", info.piece.rel, "unclassified-evidence", "DESIGN.md §3",
                     file=info.piece.rel)

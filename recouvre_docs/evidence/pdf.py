@@ -92,6 +92,10 @@ def normalize(src: Path | str, target: Path, *, shown_as: str, password: str | N
         facts["repaired"] = True
         log.warning("%s: damaged PDF repaired by qpdf (%d warnings, first: %s)", shown_as, len(warnings), warnings[0])
     tmp.replace(target)
+    with pikepdf.open(target) as check:
+        missing = unembedded_fonts(check)
+    if missing:  # PDF/A forbids them; said in the manifest and by the check (not yet normalised)
+        facts["fonts_not_embedded"] = missing
     facts["pages"] = pages
     return facts
 
@@ -160,3 +164,49 @@ def _reads_back(path: Path, pages: int) -> bool:
             return len(check.pages) == pages and not check.get_warnings()
     except pikepdf.PdfError:
         return False
+
+
+def _font_embedded(font: Any) -> bool:
+    if not isinstance(font, pikepdf.Dictionary):
+        return True
+    subtype = str(font.get("/Subtype", ""))
+    if subtype == "/Type3":
+        return True  # drawn by the PDF's own procedures
+    if subtype == "/Type0":
+        descendants = font.get("/DescendantFonts") or []
+        return all(_font_embedded(d) for d in descendants)
+    descriptor = font.get("/FontDescriptor")
+    return isinstance(descriptor, pikepdf.Dictionary) and any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+
+
+def unembedded_fonts(pdf: pikepdf.Pdf) -> list[str]:
+    """Names of the fonts a PDF uses without carrying them (pages, form XObjects, annotation
+    appearances): PDF/A forbids them, and a reader's substitute may not show the same glyphs."""
+    found: set[str] = set()
+    seen: set[tuple[int, int]] = set()
+
+    def visit(resources: Any, depth: int) -> None:
+        if not isinstance(resources, pikepdf.Dictionary) or depth > 8:
+            return
+        for font in (resources.get("/Font") or {}).values():
+            if not _font_embedded(font):
+                found.add(str(font.get("/BaseFont", "?")).lstrip("/"))
+        for xobj in (resources.get("/XObject") or {}).values():
+            if isinstance(xobj, pikepdf.Stream) and xobj.get("/Subtype") == "/Form":
+                key = xobj.objgen
+                if key != (0, 0) and key in seen:
+                    continue
+                seen.add(key)
+                visit(xobj.get("/Resources"), depth + 1)
+
+    for page in pdf.pages:
+        visit(page.obj.get("/Resources"), 0)
+        for annot in page.obj.get("/Annots") or []:
+            ap = annot.get("/AP") if isinstance(annot, pikepdf.Dictionary) else None
+            for state in (ap.values() if isinstance(ap, pikepdf.Dictionary) else []):
+                streams = [state] if isinstance(state, pikepdf.Stream) else list(state.values()) if isinstance(state, pikepdf.Dictionary) else []
+                for stream in streams:
+                    if isinstance(stream, pikepdf.Stream):
+                        visit(stream.get("/Resources"), 1)
+    return sorted(found)
+
