@@ -155,7 +155,9 @@ def build(ctx: click.Context, case_dir: Path, procedure, lang, as_of, output, fo
     if result.volumes:
         click.echo(f"Split into {len(result.volumes)} volumes: {', '.join(v.name for v in result.volumes)}", err=True)
     if result.check is not None and result.check.findings:
-        counts = ", ".join(f"{result.check.count(s)} {s}" for s in ("error", "warning", "info") if result.check.count(s))
+        plural = {"error": "errors", "warning": "warnings", "info": "info"}
+        counts = ", ".join(f"{n} {s if n == 1 else plural[s]}"
+                           for s in ("error", "warning", "info") if (n := result.check.count(s)))
         click.echo(f"Check: {counts} (in {result.report.name}; `recouvre-docs check` prints them)", err=True)
     elif result.check is None:
         click.echo("Note: no procedure chosen, so the case was not checked (--procedure or [case] procedure).", err=True)

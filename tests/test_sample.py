@@ -50,6 +50,15 @@ def test_pages_are_cover_index_and_every_exhibit_page(sample):
     assert len(reader.pages) == manifest["front_pages"] + exhibit_pages == manifest["pages"]
 
 
+def test_the_build_summary_counts_the_findings_of_report_json(sample):
+    report = json.loads((sample["pdf"].parent / "report.json").read_text("utf-8"))
+    severities = [f["severity"] for f in report["findings"]]
+    words = {"error": ("error", "errors"), "warning": ("warning", "warnings"), "info": ("info", "info")}
+    expected = ", ".join(f"{severities.count(s)} {words[s][severities.count(s) != 1]}"
+                         for s in ("error", "warning", "info") if severities.count(s))
+    assert severities and f"Check: {expected} (in report.json" in sample["result"].stderr
+
+
 def test_the_pieces_are_classified_and_ordered(sample):
     got = [(e["exhibit"], e["kind"], e["file"]) for e in sample["manifest"]["exhibits"]]
     assert got == [
