@@ -13,6 +13,8 @@ import math
 import os
 import shutil
 import tempfile
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from pathlib import Path
@@ -32,6 +34,16 @@ log = logging.getLogger(__name__)
 # Index rows that fit on its first and on its next pages when every title holds on one line, and
 # the characters of a title line (measured on the shipped style.css; only a first guess, see below).
 _ROWS_FIRST_PAGE, _ROWS_PER_PAGE, _TITLE_CHARS = 24, 29, 42
+
+
+@contextmanager
+def timed(stage: str):
+    """Log how long a stage took (debug level: ``-v``). bench/run reads these lines."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        log.debug("timing %s: %.3f s", stage, time.perf_counter() - start)
 
 
 def _estimate_index_pages(exhibits: list) -> int:
@@ -154,7 +166,8 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
         from .evidence import ocr as ocr_mod
 
         ocr_mod.check_tools()  # exit 5 before any slow work
-    exhibits = prepare_exhibits(folder, cache, lang, progress, skipped if options.force else None, ocr=options.ocr)
+    with timed("evidence"):
+        exhibits = prepare_exhibits(folder, cache, lang, progress, skipped if options.force else None, ocr=options.ocr)
     if not exhibits:
         raise CaseFileError("no evidence could be read", path=folder.root / casefolder.EVIDENCE_DIR,
                             hint="recouvre-docs check names each file and why it cannot be read.")
@@ -165,7 +178,8 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
     findings_on_cover: list[str] = []
     if procedure:
         proc = procedures.load(procedure)
-        report = check.run(folder.root, procedure=procedure, lang=lang, as_of=as_of, folder=folder, cache=cache)
+        with timed("check"):
+            report = check.run(folder.root, procedure=procedure, lang=lang, as_of=as_of, folder=folder, cache=cache)
         if not report.ok:
             if not options.force:
                 raise CheckFailedError(
@@ -179,7 +193,8 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
                 findings_on_cover.append(i18n.text(lang, "report.more", n=len(shown) - 12, code="…"))
 
     # The statement of account (claim): needs invoices; a missing rate stops the build (exit 3).
-    statement = claim.compute(case, as_of, folder.root) if case.invoice else None
+    with timed("claim"):
+        statement = claim.compute(case, as_of, folder.root) if case.invoice else None
 
     work = Path(tempfile.mkdtemp(prefix=".work-", dir=out))
     try:
@@ -194,15 +209,17 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
         if procedure and statement is not None:  # every document is about a claim: none without invoices
             from .documents import generate as doc_generate
 
-            generated = doc_generate.generate(folder, procedure=procedure, lang=lang, as_of=as_of, out=out,
-                                              exhibits=exhibits, statement=statement, work=work / "documents")
+            with timed("documents"):
+                generated = doc_generate.generate(folder, procedure=procedure, lang=lang, as_of=as_of, out=out,
+                                                  exhibits=exhibits, statement=statement, work=work / "documents")
             for g in generated:
                 if g.name not in doc_generate.NOT_IN_BUNDLE:
                     documents.append((g.title, g.pdf))
                     doc_pages += g.pages
         if statement is not None:
             statement_pdf = work / "statement.pdf"
-            doc_pages += claim_render.to_pdf(statement, case, lang, statement_pdf, folder.root)
+            with timed("statement"):
+                doc_pages += claim_render.to_pdf(statement, case, lang, statement_pdf, folder.root)
             documents.append((i18n.text(lang, "claim.title"), statement_pdf))
         # The cover states the page count, and the index the page of every exhibit: both depend on
         # the index's own length (and on the cover's). Start from an estimate, render each document
@@ -215,15 +232,17 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
                 cover_ctx = frontmatter.cover_context(case, lang=lang, procedure=procedure, as_of=as_of,
                                                       exhibits=len(exhibits), pages=total,
                                                       findings=findings_on_cover, claim=statement)
-                new_cover = frontmatter.render_to_pdf("cover.html", cover_ctx, cover_pdf, lang=lang,
-                                                      case_root=folder.root)
+                with timed("cover"):
+                    new_cover = frontmatter.render_to_pdf("cover.html", cover_ctx, cover_pdf, lang=lang,
+                                                          case_root=folder.root)
                 cover_total = total
             p = bundle.plan(exhibits, new_cover + doc_pages + index_pages, lang)
             if index_start != (new_cover + index_pages, p.total):
                 index_ctx = frontmatter.index_context(case, p.entries, as_of=as_of, link_scheme=bundle.LINK_SCHEME,
                                                       total_pages=p.total)
-                new_index = frontmatter.render_to_pdf("index.html", index_ctx, index_pdf, lang=lang,
-                                                      case_root=folder.root)
+                with timed("index"):
+                    new_index = frontmatter.render_to_pdf("index.html", index_ctx, index_pdf, lang=lang,
+                                                          case_root=folder.root)
                 index_start = (new_cover + index_pages, p.total)
             if (new_cover, new_index) == (cover_pages, index_pages):
                 break
@@ -259,7 +278,8 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
             manifest=manifest,
         )
         bundle_tmp = work / f"{case.case.reference}.pdf"
-        bundle.assemble(p, assembly, bundle_tmp, work)
+        with timed("pdf"):
+            bundle.assemble(p, assembly, bundle_tmp, work)
         volumes_made: list[tuple[Path, tuple[int, int]]] = []
         limit = options.max_bytes or (volumes.profile(options.profile).max_bytes if options.profile else None)
         if limit:
