@@ -81,17 +81,17 @@ country = "FR"
 consumer = false
 {invoices}
 [[event]]
-date = 2026-05-05
+date = {reminder}
 kind = "reminder"
 channel = "email"
 
 [[event]]
-date = 2026-06-01
+date = {notice}
 kind = "formal-notice"
 channel = "registered-letter"
-file = "evidence/mise-en-demeure-2026-06-01.pdf"
-received = 2026-06-03
-{events}"""
+file = "evidence/mise-en-demeure-{notice}.pdf"
+received = {received}
+"""
 
 
 # ----------------------------------------------------------------------------------------------
@@ -219,7 +219,10 @@ def _page_counts(rng: random.Random, exhibits: int, pages: int) -> list[int]:
     return counts
 
 
-def make_case(root: Path, size: str, seed: int, reference: str | None = None, spec: dict | None = None) -> Path:
+def make_case(root: Path, size: str, seed: int, reference: str | None = None, spec: dict | None = None,
+              start: dt.date = dt.date(2026, 1, 5)) -> Path:
+    """A case folder whose invoices are issued from ``start`` on (spread over about four months at
+    most), reminded, then formally noticed 20 days after the last due date."""
     spec = spec or SIZES[size]
     rng = random.Random(f"{seed}-{size}-{reference}")
     reference = reference or f"BENCH-{size.upper()}"
@@ -229,16 +232,20 @@ def make_case(root: Path, size: str, seed: int, reference: str | None = None, sp
     scans = _scan_jpegs(rng, 6 if spec["pages"] > 100 else 3)
     counts = _page_counts(rng, spec["exhibits"], spec["pages"])
     scanned_budget = round(spec["pages"] * SCAN_SHARE)
-    start = dt.date(2026, 1, 5)
     n_invoices = spec["invoices"]
-    invoices, events = [], []
-    fixed = {0: ("contrat-cadre-2026-01-05.pdf", "Contrat-cadre"), 1: ("CGV-Atelier-Dupont-2026.pdf", "Conditions générales de vente"),
-             spec["exhibits"] - 2: ("mise-en-demeure-2026-06-01.pdf", "Mise en demeure"),
-             spec["exhibits"] - 1: ("AR-mise-en-demeure-2026-06-03.pdf", "Avis de réception")}
+    last_issue = min(start + dt.timedelta(days=115), dt.date(2026, 9, 15))
+    notice = last_issue + dt.timedelta(days=50)
+    reminder, received = notice - dt.timedelta(days=20), notice + dt.timedelta(days=2)
+    invoices = []
+    fixed = {0: (f"contrat-cadre-{start - dt.timedelta(days=3)}.pdf", "Contrat-cadre"),
+             1: ("CGV-Atelier-Dupont-2026.pdf", "Conditions générales de vente"),
+             spec["exhibits"] - 2: (f"mise-en-demeure-{notice}.pdf", "Mise en demeure"),
+             spec["exhibits"] - 1: (f"AR-mise-en-demeure-{received}.pdf", "Avis de réception")}
     middle = [i for i in range(spec["exhibits"]) if i not in fixed]
     invoice_slots = set(middle[1::max(1, len(middle) // n_invoices)][:n_invoices])
     day = start
-    inv_no = 0
+    step = max(1, round(spec["exhibits"] / 110))  # about one business day per few exhibits
+    inv_no = others = 0
     amounts = Decimal("0")
     for i, pages in enumerate(counts):
         scanned = False
@@ -248,7 +255,7 @@ def make_case(root: Path, size: str, seed: int, reference: str | None = None, sp
             if i >= spec["exhibits"] - 2:
                 pages = min(pages, 2)
         else:
-            day = min(day + dt.timedelta(days=rng.choice([0, 0, 1])), dt.date(2026, 4, 30))
+            day = min(day + dt.timedelta(days=rng.choice([0, 0, step])), last_issue)
             if i in invoice_slots:
                 inv_no += 1
                 number = f"F2026-{inv_no:04d}"
@@ -259,7 +266,9 @@ def make_case(root: Path, size: str, seed: int, reference: str | None = None, sp
                                 f'due = {(day + dt.timedelta(days=30)).isoformat()}\namount = {amount}\ncurrency = "EUR"\n'
                                 f'file = "evidence/{rel}"\n')
             else:
-                kind = rng.choice(["bons-de-livraison/BL", "commandes/BC", "correspondance/courrier", "releves/releve"])
+                others += 1  # every case has an order and a delivery note; then any kind of piece
+                kind = {1: "commandes/BC", 2: "bons-de-livraison/BL"}.get(others) or rng.choice(
+                    ["bons-de-livraison/BL", "commandes/BC", "correspondance/courrier", "releves/releve"])
                 rel = f"{kind}-{day:%Y-%m-%d}-{i:04d}.pdf"
                 title = kind.split("/")[-1]
                 scanned = kind.startswith("bons") and scanned_budget > 0
@@ -271,13 +280,15 @@ def make_case(root: Path, size: str, seed: int, reference: str | None = None, sp
     k = 0
     while scanned_budget > 0:
         pages = min(scanned_budget, rng.randint(2, 12))
-        write_exhibit(evidence / f"correspondance/scan-2026-04-{k % 28 + 1:02d}-{k:03d}.pdf", rng, title="Scan",
+        when = start + dt.timedelta(days=k % 100)
+        write_exhibit(evidence / f"correspondance/scan-{when}-{k:03d}.pdf", rng, title="Scan",
                       pages=pages, scans=scans, scanned=True, embedded_font=False)
         scanned_budget -= pages
         k += 1
     root.mkdir(parents=True, exist_ok=True)
     (root / "case.toml").write_text(CASE_TOML.format(seed=seed, size=size, reference=reference,
-                                                     invoices="".join(invoices), events="".join(events)), "utf-8")
+                                                     invoices="".join(invoices), reminder=reminder, notice=notice,
+                                                     received=received), "utf-8")
     return root
 
 
@@ -287,7 +298,8 @@ def make_portfolio(root: Path, cases: int, seed: int) -> Path:
     for k in range(cases):
         rng = random.Random(f"{seed}-portfolio-{k}")
         spec = {"exhibits": rng.randint(6, 10), "pages": rng.randint(12, 30), "invoices": rng.randint(1, 3)}
-        folder = make_case(root / f"case-{k:03d}", "portfolio", seed, reference=f"PF-{k:03d}", spec=spec)
+        start = dt.date(2026, 3, 2) + dt.timedelta(days=rng.randint(0, 200))
+        folder = make_case(root / f"case-{k:03d}", "portfolio", seed, reference=f"PF-{k:03d}", spec=spec, start=start)
         _vary(folder / "case.toml", rng, k)
     return root
 
@@ -298,12 +310,14 @@ def _vary(toml: Path, rng: random.Random, k: int) -> None:
     text = toml.read_text("utf-8")
     extra = ""
     if k % 3 == 0:
-        extra += "\n[[payment]]\ndate = 2026-06-20\namount = 150.00\n"
-    if k % 4 == 1:  # a promise to pay by 2026-07-15, kept by a payment on 2026-07-10
-        extra += '\n[[event]]\ndate = 2026-06-25\nkind = "promise"\nuntil = 2026-07-15\n'
-        extra += "\n[[payment]]\ndate = 2026-07-10\namount = 100.00\n"
+        extra += "\n[[payment]]\ndate = 2026-11-02\namount = 150.00\n"
+    if k % 4 == 1:  # a promise to pay by 2026-11-15, kept by a payment on 2026-11-10
+        extra += '\n[[event]]\ndate = 2026-11-05\nkind = "promise"\nuntil = 2026-11-15\n'
+        extra += "\n[[payment]]\ndate = 2026-11-10\namount = 100.00\n"
     if k % 4 == 2:  # a promise not kept
-        extra += '\n[[event]]\ndate = 2026-06-25\nkind = "promise"\nuntil = 2026-07-15\n'
+        extra += '\n[[event]]\ndate = 2026-11-05\nkind = "promise"\nuntil = 2026-11-15\n'
+    if k % 8 == 7:  # a promise still running
+        extra += '\n[[event]]\ndate = 2026-11-20\nkind = "promise"\nuntil = 2026-12-10\n'
     if k % 10 == 9:  # an invoice of 2021: five years run out in the coming weeks
         extra += ('\n[[invoice]]\nnumber = "F2021-0099"\nissued = 2021-11-02\ndue = 2021-12-02\n'
                   'amount = 980.00\ncurrency = "EUR"\n')

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from . import __version__, api, check
-from .errors import CheckFailedError, ExitCode, RecouvreError
+from .errors import CaseFileError, CheckFailedError, ExitCode, RecouvreError
 from .models import LANGUAGES, PROCEDURES
 
 log = logging.getLogger("recouvre_docs")
@@ -271,6 +271,59 @@ def init_command(ctx: click.Context, case_dir: Path, from_invoices, lang, refere
     toml = _run(ctx, lambda: init.run(case_dir, from_invoices=from_invoices, language=lang, reference=reference))
     if not ctx.obj.get("quiet"):
         click.echo(f"Wrote {toml}: complete every TO COMPLETE, check every TO CHECK, then run recouvre-docs check.", err=True)
+
+
+@main.command("batch")
+@click.argument("cases_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--check-only", is_flag=True, help="Check every case instead of building it.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Cases run at once on this machine (default: the number of cores).")
+@click.option("--scheduler", metavar="ADDRESS", help="Run on an existing Dask distributed cluster (tcp://host:8786) instead.")
+@click.option("--procedure", type=click.Choice(PROCEDURES), help="Procedure for every case (default: each case's [case] procedure).")
+@click.option("--as-of", "as_of", callback=_as_of, metavar="YYYY-MM-DD", help="Date for every case (default: each case's as_of, else today).")
+@click.option("--force", is_flag=True, help="Build cases despite blocking findings (as build --force).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Folder of the summary and portfolio report (default: CASES_DIR/batch-report).")
+@click.option("--report-lang", type=click.Choice(LANGUAGES), default="en", show_default=True, help="Language of portfolio.html.")
+@click.pass_context
+def batch_command(ctx: click.Context, cases_dir: Path, check_only, jobs, scheduler, procedure, as_of, force, output, report_lang) -> None:
+    """Build (or check) every case folder under CASES_DIR, in parallel; write summary.csv/.json and a
+    portfolio report (portfolio.html/.json). Exit 0 when every case is ready, 1 when any is not."""
+    from . import batch
+
+    if jobs and scheduler:
+        raise click.UsageError("--jobs and --scheduler exclude each other: the cluster decides how many run at once")
+    quiet = ctx.obj.get("quiet", False)
+    out = output or cases_dir / "batch-report"
+    options = batch.BatchOptions(check_only=check_only, procedure=procedure, as_of=as_of, force=force)
+
+    def run():
+        cases = batch.find_cases(cases_dir)
+        if not cases:
+            raise CaseFileError(f"no case folder (a folder with a case.toml) under {cases_dir}", path=cases_dir,
+                                hint="Give the folder that holds the case folders; `recouvre-docs init` creates one.")
+        bar = click.progressbar(length=len(cases), label="Cases".ljust(26), file=sys.stderr, show_pos=True) \
+            if sys.stderr.isatty() and not quiet else None
+        if bar is not None:
+            bar.__enter__()
+        try:
+            rows = batch.run(cases_dir, options, jobs=jobs, scheduler=scheduler, cases=cases,
+                             on_done=lambda row: bar.update(1) if bar is not None else None)
+        finally:
+            if bar is not None:
+                bar.__exit__(None, None, None)
+        return rows, batch.write(rows, out, lang=report_lang)
+
+    rows, written = _run(ctx, run)
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row["status"]] = counts.get(row["status"], 0) + 1
+    if not quiet:
+        for row in rows:
+            if row["status"] not in ("ok", "blocked"):
+                click.echo(f"{row['case']}: {row['status']}: {row['message']}", err=True)
+        verb = "Checked" if check_only else "Built"
+        click.echo(f"{verb} {len(rows)} cases: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+                   + f". Summary: {written['summary.csv']}; report: {written['portfolio.html']}", err=True)
+    sys.exit(int(ExitCode.OK if counts.keys() <= {"ok"} else ExitCode.CHECK_FAILED))
 
 
 @main.command("verify")
