@@ -27,6 +27,7 @@ from .evidence import Cache, ingest
 from .models import Exhibit, Piece
 from .progress import NullProgress, Progress
 from .render import frontmatter
+from .render import pdf as render_pdf
 
 
 log = logging.getLogger(__name__)
@@ -197,6 +198,8 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
         statement = claim.compute(case, as_of, folder.root) if case.invoice else None
 
     work = Path(tempfile.mkdtemp(prefix=".work-", dir=out))
+    renders = render_pdf.cached(out / ".cache" / "render")  # unchanged documents are not laid out again
+    renders.__enter__()
     try:
         progress.stage("Assembling the case file", 4)
         cover_pdf, index_pdf = work / "cover.pdf", work / "index.pdf"
@@ -336,6 +339,11 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
             raise OutputError(f"cannot write {out}: {err.strerror or err}", path=out,
                               hint="Check free space and permissions of the output folder.") from err
         progress.advance()
+    except BaseException as err:
+        renders.__exit__(type(err), err, err.__traceback__)
+        raise
+    else:
+        renders.__exit__(None, None, None)
     finally:
         shutil.rmtree(work, ignore_errors=True)
         progress.done()

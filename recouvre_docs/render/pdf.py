@@ -8,10 +8,15 @@ refused and recorded, and the page is rendered without it.
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import hashlib
+import json
 import logging
 import mimetypes
 import os
+import shutil
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
@@ -89,6 +94,63 @@ def reproducible():
             os.environ.pop("SOURCE_DATE_EPOCH", None)
 
 
+# ----------------------------------------------------------------------------------------------
+# A cache of rendered pages. WeasyPrint is the slow part of a build (PERF.md: ~0.4 s a page of
+# table), and its output depends only on the HTML, the files it may load (style sheets, fonts,
+# images under the template roots, cid: parts) and its version: a rebuild after an edit of
+# case.toml that leaves a document's HTML unchanged reuses its PDF, byte for byte.
+
+_CACHE: contextvars.ContextVar["cached | None"] = contextvars.ContextVar("render_cache", default=None)
+
+
+class cached:  # noqa: N801 - used as a context manager: `with render.pdf.cached(folder):`
+    """Renders inside this block are looked up in, and stored into, ``root``; the entries this
+    block did not use are removed when it ends without an error (the cache holds one build)."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.used: set[str] = set()
+        self._token: contextvars.Token | None = None
+
+    def __enter__(self) -> "cached":
+        self._token = _CACHE.set(self)
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self._token is not None:
+            _CACHE.reset(self._token)
+            self._token = None
+        if exc_type is None and self.root.is_dir():
+            for path in self.root.iterdir():
+                if path.name.split(".")[0] not in self.used:
+                    path.unlink(missing_ok=True)
+
+
+@lru_cache(maxsize=8)
+def _roots_fingerprint(roots: tuple[Path, ...]) -> str:
+    """SHA-256 over every file a render may load from the template roots (names and contents)."""
+    h = hashlib.sha256()
+    for root in roots:
+        for path in sorted(p for p in root.rglob("*") if p.is_file()):
+            h.update(str(path.relative_to(root)).encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def _render_key(html: str, roots: list[Path], parts: dict[str, tuple[bytes, str]], base_dir: Path) -> str:
+    import weasyprint
+
+    from .. import __version__
+
+    h = hashlib.sha256()
+    h.update(f"{__version__}\0{weasyprint.__version__}\0{base_dir}\0".encode())
+    h.update(_roots_fingerprint(tuple(r.resolve() for r in roots)).encode())
+    for cid in sorted(parts):
+        data, mime = parts[cid]
+        h.update(cid.encode() + b"\0" + mime.encode() + b"\0" + hashlib.sha256(data).digest())
+    h.update(html.encode("utf-8"))
+    return h.hexdigest()[:40]
+
+
 def html_to_pdf(
     html: str,
     target: Path,
@@ -98,7 +160,36 @@ def html_to_pdf(
     parts: dict[str, tuple[bytes, str]] | None = None,
     lang: str = "fr",
 ) -> RenderResult:
-    """Render ``html`` to the PDF file ``target``; relative URLs resolve against ``base_dir``."""
+    """Render ``html`` to the PDF file ``target``; relative URLs resolve against ``base_dir``.
+
+    Inside ``cached(…)``, an identical render is copied from the cache instead."""
+    cache = _CACHE.get()
+    if cache is None:
+        return _render(html, target, base_dir=base_dir, roots=roots, parts=parts, lang=lang)
+    _weasyprint()  # ToolMissingError before anything else
+    key = _render_key(html, roots, parts or {}, base_dir)
+    pdf_path, meta_path = cache.root / f"{key}.pdf", cache.root / f"{key}.json"
+    cache.used.add(key)
+    if pdf_path.is_file() and meta_path.is_file():
+        try:
+            meta = json.loads(meta_path.read_text("utf-8"))
+            shutil.copyfile(pdf_path, target)
+            return RenderResult(pages=meta["pages"], blocked=meta["blocked"])
+        except (OSError, ValueError, KeyError):
+            pass  # a damaged entry: render again
+    result = _render(html, target, base_dir=base_dir, roots=roots, parts=parts, lang=lang)
+    try:
+        cache.root.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(target, pdf_path.with_suffix(".pdf.tmp"))
+        os.replace(pdf_path.with_suffix(".pdf.tmp"), pdf_path)
+        meta_path.write_text(json.dumps({"pages": result.pages, "blocked": result.blocked}), "utf-8")
+    except OSError as err:  # a cache that cannot be written only costs time
+        log.debug("render cache not written: %s", err)
+    return result
+
+
+def _render(html: str, target: Path, *, base_dir: Path, roots: list[Path], parts: dict[str, tuple[bytes, str]] | None,
+            lang: str) -> RenderResult:
     weasyprint, FontConfiguration = _weasyprint()
     fetcher = _fetcher_class()(roots, parts or {})
     fonts = FontConfiguration()
