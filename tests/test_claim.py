@@ -17,6 +17,7 @@ from pypdf import PdfReader
 
 from conftest import SAMPLE
 from recouvre_docs import claim
+from recouvre_docs.claim import render
 from recouvre_docs.cli import main
 from recouvre_docs.models import Case
 
@@ -296,8 +297,32 @@ def test_an_english_consumer_debt_bears_no_statutory_interest_but_a_contractual_
     invoices = [("I", "2025-01-01", "2025-01-31", "1000.00", "GBP")]
     none = claim.compute(case("GB", invoices, consumer=True), dt.date(2025, 3, 31))
     assert none.lines == [] and none.fixed_compensation == 0 and none.total == D("1000.00")
-    assert "1998" in none.notes[0]
+    assert [n.text("en", "GBP") for n in none.notes] == [
+        "Invoice I: no statutory interest, as the Act applies to debts between businesses only "
+        "(Late Payment of Commercial Debts (Interest) Act 1998 s. 1)"]
     agreed = claim.compute(case("GB", invoices, consumer=True, extra="[interest]\nrate = 8.0\n"), dt.date(2025, 3, 31))
     assert lines(agreed) == [("2025-02-01", "2025-03-31", 59, "8.0", "12.93")]
     elsewhere = claim.compute(case("US", invoices, extra="[interest]\nrate = 8.0\n"), dt.date(2025, 3, 31))
     assert elsewhere.rule == "contract" and elsewhere.interest == D("12.93")
+
+
+# ----------------------------------------------------------------------------------------------
+# Audit fixes (each test failed before its fix)
+
+
+def test_a_payment_after_as_of_is_left_out_and_the_statement_says_so():
+    c = case("FR", [("F", "2025-01-01", "2025-01-31", "10000.00", "EUR")], payments=[("2025-06-01", "4000.00")])
+    s = claim.compute(c, dt.date(2025, 4, 30))
+    # 10,000.00 × 13.15 % × 89 / 365 = 320.64, plus the 40.00 of D441-5: the payment of June is not yet made
+    assert lines(s) == [("2025-02-01", "2025-04-30", 89, "13.15", "320.64")]
+    assert (s.paid, s.principal_outstanding, s.total) == (D("0"), D("10000.00"), D("10360.64"))
+    text = render.to_text(s, c, "fr")
+    assert "1 règlement postérieur au 30 avril 2025 non pris en compte" in text
+    assert "Règlement du 1er juin 2025" not in text
+    data = s.to_json()
+    assert (data["paid"], data["total"], data["payments"]) == ("0.00", "10360.64", [])
+    assert data["notes"] == ["1 règlement postérieur au 30 avril 2025 non pris en compte (4\u202f000,00\u00a0€)"]
+    assert "1 payment made after 30 April 2025 not taken into account" in render.to_text(s, c, "en")
+    # the same payment, as of a later date, counts
+    later = claim.compute(c, dt.date(2025, 6, 30))
+    assert later.paid == D("4000.00") and later.notes == []

@@ -20,6 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .. import i18n
 from ..errors import CaseFileError
 from ..models import Case
 from ..resources import data_path
@@ -141,6 +142,24 @@ def rule_for(case: Case) -> Rule:
 # The statement
 
 
+@dataclass(frozen=True)
+class Note:
+    """A remark of the statement, in words of ``templates/<lang>/strings.toml`` ([claim.note])."""
+
+    key: str
+    values: tuple[tuple[str, Any], ...] = ()
+
+    def text(self, lang: str, currency: str) -> str:
+        def fmt(name: str, value: Any) -> Any:
+            if isinstance(value, dt.date):
+                return i18n.format_date(value, lang)
+            if isinstance(value, Decimal):
+                return i18n.format_money(value, currency, lang)
+            return value
+
+        return i18n.text(lang, f"claim.note.{self.key}", **{k: fmt(k, v) for k, v in self.values})
+
+
 @dataclass
 class Line:
     invoice: str
@@ -190,7 +209,8 @@ class Statement:
     invoices: list[InvoiceState]
     payments: list[Imputation]
     unconfirmed: list[RateRow]
-    notes: list[str]
+    notes: list[Note]
+    lang: str = "fr"  # the case language: the words of the notes in the JSON
 
     @property
     def lines(self) -> list[Line]:
@@ -262,7 +282,7 @@ class Statement:
             ],
             "unconfirmed_rates": [{"series": r.file, "effective": r.effective.isoformat(), "source": r.source}
                                   for r in self.unconfirmed],
-            "notes": self.notes,
+            "notes": [n.text(self.lang, self.currency) for n in self.notes],
         }
 
 
@@ -429,14 +449,19 @@ def compute(case: Case, as_of: dt.date, case_root: Path | None = None) -> Statem
         for i in sorted(case.invoice, key=lambda i: (i.due, i.issued, i.number))
     ]
     by_number = {i.number: i for i in invoices}
-    notes: list[str] = []
+    notes: list = []
     for inv in invoices:
         if inv.start is None:
-            notes.append(f"{inv.number}: no interest ({rule['source']})" if rule["pick"] == "none"
-                         else f"{inv.number}: no interest (no formal notice received after the due date)")
+            notes.append(Note(rule.get("note", "no_statutory"), (("invoice", inv.number), ("source", rule["source"])))
+                         if rule["pick"] == "none" else Note("no_notice", (("invoice", inv.number),)))
     # Fixed compensation: per invoice still unpaid when interest starts (computed after payments below).
     payments: list[Imputation] = []
-    for pay in sorted(case.payment, key=lambda p: p.date):
+    # A payment after as_of is not made yet on the day of the statement: it is left out, and said so.
+    later = [p for p in case.payment if p.date > as_of]
+    if later:
+        notes.append(Note("later_payments", (("n", len(later)), ("date", as_of),
+                                             ("amount", sum((p.amount for p in later), Decimal(0))))))
+    for pay in sorted((p for p in case.payment if p.date <= as_of), key=lambda p: p.date):
         imp = Imputation(date=pay.date, amount=pay.amount, invoice=pay.invoice)
         money = pay.amount
         targets = ([by_number[pay.invoice]] if pay.invoice in by_number else []) + [
@@ -444,7 +469,7 @@ def compute(case: Case, as_of: dt.date, case_root: Path | None = None) -> Statem
         for inv in targets:
             if money <= 0:
                 break
-            _accrue(inv, min(pay.date, as_of), rates, day_count)  # the payment day ends the invoice's line
+            _accrue(inv, pay.date, rates, day_count)  # the payment day ends the invoice's line
             if inv.start is not None and pay.date >= inv.start and inv.fixed == 0:
                 inv.fixed = _fixed(rule, inv.amount)
             part, money = _apply(inv, money, order, pay.date)
@@ -469,6 +494,7 @@ def compute(case: Case, as_of: dt.date, case_root: Path | None = None) -> Statem
         payments=payments,
         unconfirmed=sorted(rates.used.values(), key=lambda r: (r.file, r.effective)),
         notes=notes,
+        lang=case.language,
     )
 
 

@@ -58,7 +58,7 @@ def context(st: Statement, case: Case, lang: str) -> dict[str, Any]:
         "total": (t("claim.total", date=i18n.format_date(st.as_of, lang)), money(st.total)),
         "unconfirmed": [t("claim.rate_note", series=t(f"series.{r.file.rsplit('/', 1)[-1].removesuffix('.csv')}"),
                           date=i18n.format_date(r.effective, lang), source=r.source) for r in st.unconfirmed],
-        "notes": st.notes,
+        "notes": [n.text(lang, st.currency) for n in st.notes],
         "days_basis": t("claim.days_basis"),
     }
 
