@@ -165,9 +165,10 @@ def test_a_date_beyond_the_last_known_rate_names_the_series(tmp_path):
         claim.compute(c, dt.date(2027, 2, 1))
     assert "ecb-mro" in err.value.message and "2027-01-01" in err.value.message
     assert "rates/ecb-mro.csv" in err.value.hint
-    # the case folder may add the row itself
+    # the case folder may add the row itself, saying how far it is known (data/rates/series.toml)
     (tmp_path / "rates").mkdir()
-    (tmp_path / "rates" / "ecb-mro.csv").write_text("effective,rate,status,source,note\n2026-12-16,2.65,confirmed,https://www.ecb.europa.eu/,\n")
+    (tmp_path / "rates" / "ecb-mro.csv").write_text(
+        "effective,rate,status,source,note,known_until\n2026-12-16,2.65,confirmed,https://www.ecb.europa.eu/,,2027-02-01\n")
     s = claim.compute(c, dt.date(2027, 2, 1), tmp_path)
     assert s.lines[-1].rate == D("12.65")
 
@@ -326,3 +327,44 @@ def test_a_payment_after_as_of_is_left_out_and_the_statement_says_so():
     # the same payment, as of a later date, counts
     later = claim.compute(c, dt.date(2025, 6, 30))
     assert later.paid == D("4000.00") and later.notes == []
+
+
+def test_a_row_the_case_folder_adds_is_known_only_as_far_as_it_says(tmp_path):
+    c = case("FR", [("F", "2026-01-01", "2026-01-31", "1000.00", "EUR")])
+    (tmp_path / "rates").mkdir()
+    local = tmp_path / "rates" / "ecb-mro.csv"
+    # the row the error hint asks for: a change of the ECB rate on 16 December 2026, nothing said of later
+    local.write_text("effective,rate,status,source,note\n2026-12-16,2.65,confirmed,https://www.ecb.europa.eu/,\n")
+    with pytest.raises(claim.RateMissingError) as err:
+        claim.compute(c, dt.date(2030, 12, 31), tmp_path)
+    assert "ecb-mro" in err.value.message and "2027-01-01" in err.value.message
+    assert "known up to 2026-12-16" in err.value.message
+    assert "rates/ecb-mro.csv" in err.value.hint and "known_until" in err.value.hint
+    # known_until: the last day the rate is known to be in force; not one day more
+    local.write_text("effective,rate,status,source,note,known_until\n"
+                     "2026-12-16,2.65,confirmed,https://www.ecb.europa.eu/,,2027-02-01\n")
+    s = claim.compute(c, dt.date(2027, 6, 30), tmp_path)
+    assert [ln.rate for ln in s.lines][-1] == D("12.65")  # 2027 H1: the rate in force on 1 January 2027
+    with pytest.raises(claim.RateMissingError) as err:
+        claim.compute(c, dt.date(2030, 12, 31), tmp_path)
+    assert "2027-07-01" in err.value.message and "known up to 2027-02-01" in err.value.message
+
+
+def test_a_half_yearly_row_covers_its_own_half_year_only(tmp_path):
+    c = case("DE", [("R", "2026-01-01", "2026-01-15", "1000.00", "EUR")])
+    (tmp_path / "rates").mkdir()
+    (tmp_path / "rates" / "de-basiszins.csv").write_text(
+        "effective,rate,status,source,note\n2027-01-01,1.77,confirmed,https://www.bundesbank.de/,\n")
+    s = claim.compute(c, dt.date(2027, 6, 30), tmp_path)
+    assert lines(s)[-1][:4] == ("2027-01-01", "2027-06-30", 181, "10.77")
+    with pytest.raises(claim.RateMissingError) as err:
+        claim.compute(c, dt.date(2027, 7, 1), tmp_path)
+    assert "de-basiszins" in err.value.message and "2027-07-01" in err.value.message
+
+
+def test_cli_a_single_added_row_does_not_silence_the_missing_rate(sample):
+    (sample / "rates").mkdir()
+    (sample / "rates" / "ecb-mro.csv").write_text("effective,rate,status,source,note\n2026-12-16,2.65,confirmed,https://www.ecb.europa.eu/,\n")
+    result = CliRunner().invoke(main, ["claim", str(sample), "--as-of", "2030-12-31"])
+    assert result.exit_code == 3, result.stdout
+    assert "ecb-mro" in result.stderr and "2027-01-01" in result.stderr and "known_until" in result.stderr

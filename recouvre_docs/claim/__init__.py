@@ -49,23 +49,39 @@ class RateRow:
     source: str
     file: str
     note: str = ""
+    known_until: dt.date | None = None  # the last day the rate is known to be in force (data/rates/series.toml)
+
+
+_META_COLUMNS = ("effective", "status", "source", "note", "known_until")
 
 
 def _read_series(text: str, file: str) -> list[RateRow]:
     lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     rows = []
     for rec in csv.DictReader(io.StringIO("\n".join(lines))):
-        values = {k: (Decimal(v) if v not in (None, "") else None) for k, v in rec.items()
-                  if k not in ("effective", "status", "source", "note")}
+        values = {k: (Decimal(v) if v not in (None, "") else None) for k, v in rec.items() if k not in _META_COLUMNS}
+        until = rec.get("known_until") or None
         rows.append(RateRow(dt.date.fromisoformat(rec["effective"]), values, rec["status"], rec["source"], file,
-                            rec.get("note") or ""))
+                            rec.get("note") or "", dt.date.fromisoformat(until) if until else None))
     return rows
 
 
 @lru_cache(maxsize=None)
 def _packaged(name: str) -> tuple[RateRow, ...]:
     path = data_path("rates") / f"{name}.csv"
+    if not path.is_file():
+        return ()
     return tuple(_read_series(path.read_text("utf-8"), f"recouvre_docs/data/rates/{name}.csv"))
+
+
+@lru_cache(maxsize=1)
+def _series_meta() -> dict[str, Any]:
+    return tomllib.loads(data_path("rates/series.toml").read_text("utf-8"))
+
+
+def periods(name: str) -> str:
+    """How far the last row of the series ``name`` holds: "half-year" or "changes" (data/rates/series.toml)."""
+    return _series_meta().get(name, {}).get("periods", "changes")
 
 
 def series(name: str, case_root: Path | None = None) -> list[RateRow]:
@@ -78,19 +94,44 @@ def series(name: str, case_root: Path | None = None) -> list[RateRow]:
     return [rows[k] for k in sorted(rows)]
 
 
+def _end_of_half(day: dt.date) -> dt.date:
+    return dt.date(day.year, 6, 30) if day.month <= 6 else dt.date(day.year, 12, 31)
+
+
+def known_until(rows: list[RateRow], index: int, name: str) -> dt.date:
+    """The last day row ``index`` of ``rows`` holds (data/rates/series.toml: how far a series is known)."""
+    row = rows[index]
+    bounds = [rows[index + 1].effective - dt.timedelta(days=1)] if index + 1 < len(rows) else []
+    if row.known_until is not None:
+        bounds.append(row.known_until)
+    elif not bounds:
+        bounds.append(_end_of_half(row.effective) if periods(name) == "half-year" else row.effective)
+    return min(bounds)
+
+
 def rate_on(rows: list[RateRow], name: str, day: dt.date, column: str = "rate") -> RateRow:
-    found = None
-    for row in rows:
+    at = None
+    for i, row in enumerate(rows):
         if row.effective <= day:
-            found = row
-    if found is None or found.status == "missing" or found.values.get(column) is None:
-        last = [r for r in rows if r.status != "missing" and r.values.get(column) is not None]
-        known = f"the last known rate is of {last[-1].effective.isoformat()}" if last else "it has no rate"
-        why = f" ({found.source}: {found.note})" if found is not None and found.status == "missing" else ""
+            at = i
+    found = rows[at] if at is not None else None
+    bound = known_until(rows, at, name) if found is not None else None
+    if found is None or found.status == "missing" or found.values.get(column) is None or day > bound:
+        if found is not None and found.status != "missing" and found.values.get(column) is not None:
+            known = f"the series is known up to {bound.isoformat()} (its row of {found.effective.isoformat()} in {found.file})"
+        else:
+            last = [r for r in rows if r.status != "missing" and r.values.get(column) is not None and r.effective <= day]
+            known = f"the last known rate is of {last[-1].effective.isoformat()}" if last else "it has no rate"
+        public = found is not None and found.source.startswith("http")
+        why = (f" ({found.source}: {found.note})" if public else f" ({found.note})") \
+            if found is not None and found.status == "missing" and found.note else ""
+        how = ("a row covers its half-year" if periods(name) == "half-year" else
+               "on the last row, known_until: the last day the rate is known to be still in force")
         err = RateMissingError(
             f"no {name} rate ({column}) is known for {day.isoformat()}: {known}{why}",
             hint=f"Add a row to rates/{name}.csv in the case folder (or to recouvre_docs/data/rates/{name}.csv): "
-            "effective date, rate, status (confirmed), official source — or compute as of an earlier date (--as-of).",
+            f"effective date, rate, status (confirmed), official source ({how}); "
+            "or compute as of an earlier date (--as-of).",
         )
         err.series, err.day = name, day
         raise err
@@ -512,5 +553,6 @@ def tables_used(statement: "Statement", case_root: Path | None = None) -> dict[s
                             ((case_root / "rates" / f"{name}.csv") if case_root else None, f"case:rates/{name}.csv")):
             if path is not None and path.is_file():
                 out[label] = hashlib.sha256(path.read_bytes()).hexdigest()
+    out["data/rates/series.toml"] = hashlib.sha256(data_path("rates/series.toml").read_bytes()).hexdigest()
     out["data/interest.toml"] = hashlib.sha256(data_path("interest.toml").read_bytes()).hexdigest()
     return out
