@@ -19,6 +19,7 @@ from conftest import SAMPLE
 from recouvre_docs import claim
 from recouvre_docs.claim import render
 from recouvre_docs.cli import main
+from recouvre_docs.errors import CaseFileError
 from recouvre_docs.models import Case
 
 D = Decimal
@@ -368,3 +369,58 @@ def test_cli_a_single_added_row_does_not_silence_the_missing_rate(sample):
     result = CliRunner().invoke(main, ["claim", str(sample), "--as-of", "2030-12-31"])
     assert result.exit_code == 3, result.stdout
     assert "ecb-mro" in result.stderr and "2027-01-01" in result.stderr and "known_until" in result.stderr
+
+
+@pytest.mark.parametrize("country", ["CZ", "DK", "HU", "PL", "RO", "SE"])
+def test_other_eu_business_outside_the_euro_area_is_not_given_the_ecb_rate(country):
+    c = case(country, [("F", "2025-01-01", "2025-01-31", "1000.00", "EUR")])
+    with pytest.raises(CaseFileError) as err:
+        claim.compute(c, dt.date(2025, 3, 31))
+    assert "national central bank" in err.value.message and country in err.value.message
+    assert f"rates/ncb-{country.lower()}.csv" in err.value.hint
+    assert err.value.exit_code == 3
+
+
+def test_a_state_that_joined_the_euro_takes_the_ecb_rate_from_the_day_it_joined():
+    # Croatia joined on 1 January 2023 (data/jurisdictions.toml): 2023 H1 is ECB + 8, 2022 H2 is not
+    s = claim.compute(case("HR", [("F", "2023-01-01", "2023-01-31", "1000.00", "EUR")]), dt.date(2023, 3, 31))
+    assert {ln.rate for ln in s.lines} == {D("10.50")} and s.rule == "EU.business"  # 2.50 on 1 January 2023 + 8
+    with pytest.raises(CaseFileError) as err:
+        claim.compute(case("HR", [("F", "2022-10-01", "2022-10-31", "1000.00", "EUR")]), dt.date(2023, 3, 31))
+    assert "national central bank" in err.value.message and "2022-07-01" in err.value.message
+
+
+def test_a_case_folder_may_give_the_national_reference_rate(tmp_path):
+    (tmp_path / "rates").mkdir()
+    (tmp_path / "rates" / "ncb-pl.csv").write_text(
+        "effective,rate,status,source,note,known_until\n2024-10-03,5.75,confirmed,https://www.nbp.pl/,,2025-06-30\n")
+    c = case("PL", [("F", "2025-01-01", "2025-01-31", "1000.00", "EUR")])
+    s = claim.compute(c, dt.date(2025, 3, 31), tmp_path)
+    assert lines(s) == [("2025-02-01", "2025-03-31", 59, "13.75", "22.23")]
+    assert s.series == ["ncb-pl"]
+
+
+def test_cli_a_polish_creditor_is_exit_3_with_the_series_to_add(tmp_path):
+    root = tmp_path / "pl"
+    (root / "evidence").mkdir(parents=True)
+    (root / "case.toml").write_text('''schema = 1
+[case]
+reference = "PL-1"
+language = "en"
+as_of = 2025-03-31
+[creditor]
+name = "Dostawca sp. z o.o."
+country = "PL"
+[debtor]
+name = "Buyer GmbH"
+country = "DE"
+[[invoice]]
+number = "F1"
+issued = 2025-01-01
+due = 2025-01-31
+amount = 1000.00
+currency = "EUR"
+''')
+    result = CliRunner().invoke(main, ["claim", str(root)])
+    assert result.exit_code == 3, result.stdout
+    assert "national central bank" in result.stderr and "rates/ncb-pl.csv" in result.stderr

@@ -26,8 +26,7 @@ from ..models import Case
 from ..resources import data_path
 
 CENT = Decimal("0.01")
-EU_STATES = ("AT", "BE", "BG", "CY", "CZ", "DE", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT", "LU",
-             "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK")
+
 
 
 class RateMissingError(CaseFileError):
@@ -147,6 +146,18 @@ def _rules() -> dict[str, Any]:
     return tomllib.loads(data_path("interest.toml").read_text("utf-8"))
 
 
+@lru_cache(maxsize=1)
+def _jurisdictions() -> dict[str, Any]:
+    return tomllib.loads(data_path("jurisdictions.toml").read_text("utf-8"), parse_float=Decimal)
+
+
+def in_euro_area(country: str, day: dt.date) -> bool:
+    """Whether ``country`` had the euro on ``day`` (data/jurisdictions.toml, not from LEGAL.md: unconfirmed)."""
+    area = _jurisdictions()["euro_area"]
+    joined = area["joined"].get(country)
+    return country in area["members"] or (joined is not None and day >= joined)
+
+
 @dataclass(frozen=True)
 class Rule:
     key: str  # "FR.business"…
@@ -167,7 +178,7 @@ def rule_for(case: Case) -> Rule:
         top, sub = key.split(".")
         if top in rules and sub in rules[top]:
             return Rule(key, rules[top][sub])
-    if country in EU_STATES and debtor == "business":
+    if country in _jurisdictions()["eu"]["members"] and debtor == "business":
         return Rule("EU.business", rules["EU"]["business"])
     if case.interest is not None and case.interest.rate is not None:  # a contractual rate needs no statutory rule
         return Rule("contract", {"pick": "none", "start": "due", "source": "[interest] rate (contract)",
@@ -252,6 +263,7 @@ class Statement:
     unconfirmed: list[RateRow]
     notes: list[Note]
     lang: str = "fr"  # the case language: the words of the notes in the JSON
+    series: list[str] = field(default_factory=list)  # the rate series the lines used
 
     @property
     def lines(self) -> list[Line]:
@@ -366,9 +378,12 @@ class _Rates:
     """The rate of a day under a rule: statutory (series + margin), fixed, or contractual with its floor."""
 
     def __init__(self, case: Case, rule: Rule, case_root: Path | None):
-        self.rule, self.case = rule, case
+        self.rule, self.case, self.case_root = rule, case, case_root
+        self.country = case.creditor.country or "FR"
         self.contract = case.interest.rate if case.interest is not None else None
         self.rows = series(rule["series"], case_root) if rule.get("series") else []
+        self.other: dict[str, list[RateRow]] = {}  # a national central bank's series (outside the euro area)
+        self.names: set[str] = set()  # the series the statement used
         self.column = rule.get("column", "rate")
         if self.column == "creditor":
             self.column = "particuliers" if getattr(case.creditor, "private", False) else "autres"
@@ -400,8 +415,31 @@ class _Rates:
         if rule["pick"] == "fixed":
             return Decimal(rule["rate"]), rule["source"]
         ref = _half_start(start) if rule["pick"] == "fixed-at-start" else _half_start(day)
-        row = self._row(self.rows, rule["series"], ref, self.column)
+        name, rows = self._series(ref)
+        row = self._row(rows, name, ref, self.column)
         return row.values[self.column] + Decimal(rule["margin"]), rule["source"]
+
+    def _series(self, ref: dt.date) -> tuple[str, list[RateRow]]:
+        """The series of the reference day ``ref``: the rule's, or (Directive 2011/7/EU, outside the euro
+        area) the national central bank's, which the case folder must give (none is shipped)."""
+        outside = self.rule.get("outside_euro")
+        if not outside or in_euro_area(self.country, ref):
+            self.names.add(self.rule["series"])
+            return self.rule["series"], self.rows
+        name = outside.format(country=self.country.lower())
+        if name not in self.other:
+            self.other[name] = series(name, self.case_root)
+        if not self.other[name]:
+            raise CaseFileError(
+                f"no national central bank reference rate is shipped for a creditor in {i18n.country(self.country, 'en')} "
+                f"({self.country}), outside the euro area on {ref.isoformat()}: there the reference rate of "
+                f"{self.rule['source']} is the national central bank's rate, not the ECB's",
+                hint=f"Add rates/{name}.csv to the case folder: the central bank's reference rate, one row per change "
+                "(columns effective,rate,status,source,note,known_until, as recouvre_docs/data/rates/ecb-mro.csv; the rate "
+                "in force on 1 January / 1 July applies to the half-year), or set [interest] rate to apply a contractual rate.",
+            )
+        self.names.add(name)
+        return name, self.other[name]
 
 
 def _year_days(day: dt.date, day_count: str) -> int:
@@ -536,6 +574,7 @@ def compute(case: Case, as_of: dt.date, case_root: Path | None = None) -> Statem
         unconfirmed=sorted(rates.used.values(), key=lambda r: (r.file, r.effective)),
         notes=notes,
         lang=case.language,
+        series=sorted(rates.names | ({rule["floor"]["series"]} if rates.floor_rows and rates.contract is not None else set())),
     )
 
 
@@ -547,6 +586,7 @@ def tables_used(statement: "Statement", case_root: Path | None = None) -> dict[s
     top, sub = statement.rule.split(".") if "." in statement.rule else (None, None)
     data = rule.get(top, {}).get(sub, {}) if top else {}
     names = [n for n in (data.get("series"), (data.get("floor") or {}).get("series")) if n]
+    names += [n for n in statement.series if n not in names]  # a national central bank's series (case folder)
     out = {}
     for name in names:
         for path, label in ((data_path("rates") / f"{name}.csv", f"data/rates/{name}.csv"),
