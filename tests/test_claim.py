@@ -424,3 +424,29 @@ currency = "EUR"
     result = CliRunner().invoke(main, ["claim", str(root)])
     assert result.exit_code == 3, result.stdout
     assert "national central bank" in result.stderr and "rates/ncb-pl.csv" in result.stderr
+
+
+def test_a_fixed_sum_in_another_currency_than_the_invoices_is_refused_not_added():
+    # England and Wales, an invoice in EUR: s. 5A's 40/70/100 GBP cannot be added to a EUR total
+    with pytest.raises(CaseFileError) as err:
+        claim.compute(case("GB", [("INV-7", "2024-01-30", "2024-02-29", "2500.00", "EUR")]), dt.date(2024, 5, 31))
+    assert "INV-7" in err.value.message and "GBP" in err.value.message and "EUR" in err.value.message
+    assert err.value.exit_code == 3
+    # France, an invoice in USD: D441-5's 40 EUR is not 40 USD
+    with pytest.raises(CaseFileError) as err:
+        claim.compute(case("FR", [("F-9", "2025-01-01", "2025-01-31", "1000.00", "USD")]), dt.date(2025, 3, 31))
+    assert "F-9" in err.value.message and "40.00 EUR" in err.value.message and "USD" in err.value.message
+    # no fixed sum is due (paid on time; a consumer): nothing to refuse
+    on_time = claim.compute(case("FR", [("F", "2025-01-01", "2025-01-31", "1000.00", "USD")],
+                                 payments=[("2025-01-20", "1000.00")]), dt.date(2025, 3, 31))
+    assert on_time.total == 0
+    consumer = claim.compute(case("GB", [("I", "2025-01-01", "2025-01-31", "1000.00", "EUR")], consumer=True), dt.date(2025, 3, 31))
+    assert consumer.total == D("1000.00") and consumer.currency == "EUR"
+
+
+def test_cli_a_gbp_fixed_sum_on_a_eur_invoice_is_exit_3(sample):
+    text = (sample / "case.toml").read_text("utf-8").replace('country = "FR"\nemail', 'country = "GB"\nemail', 1)
+    (sample / "case.toml").write_text(text, "utf-8")
+    result = CliRunner().invoke(main, ["claim", str(sample), "--format", "json"])
+    assert result.exit_code == 3 and result.stdout == ""
+    assert "GBP" in result.stderr and "F2026-0117" in result.stderr

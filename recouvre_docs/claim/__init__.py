@@ -471,15 +471,26 @@ def _accrue(inv: InvoiceState, until: dt.date, rates: _Rates, day_count: str) ->
     inv.accrued_to = until
 
 
-def _fixed(rule: Rule, amount: Decimal) -> Decimal:
+def _fixed(rule: Rule, inv: InvoiceState, currency: str) -> Decimal:
+    """The fixed compensation of ``inv``. It is a sum in the rule's currency (interest.toml): an invoice in
+    another currency is refused, never given a sum of the wrong currency (no rate of exchange is in the data)."""
     fixed = rule.get("fixed")
     if not fixed:
         return Decimal(0)
+    amount = Decimal(fixed["amount"]) if "amount" in fixed else None
     if "bands" in fixed:
-        for band in fixed["bands"]:
-            if "below" not in band or amount < Decimal(band["below"]):
-                return Decimal(band["amount"])
-    return Decimal(fixed["amount"])
+        amount = next(Decimal(band["amount"]) for band in fixed["bands"]
+                      if "below" not in band or inv.amount < Decimal(band["below"]))
+    if fixed["currency"] != currency:
+        bands = " (by bands of the amount in {0})".format(fixed["currency"]) if "bands" in fixed else ""
+        raise CaseFileError(
+            f"invoice {inv.number} is in {currency}, and the fixed compensation of {fixed['source']} is a sum in "
+            f"{fixed['currency']}{bands}: {amount:.2f} {fixed['currency']} cannot be added to a total in {currency}, "
+            "and recouvre-docs converts no currency (no rate or date of exchange is in its sources)",
+            hint=f"Compute this claim by hand, or state the invoices in {fixed['currency']} in case.toml if they were "
+            f"issued in {fixed['currency']}.",
+        )
+    return amount
 
 
 def _apply(inv: InvoiceState, money: Decimal, order: str, on: dt.date) -> tuple[dict[str, Any], Decimal]:
@@ -518,6 +529,7 @@ def compute(case: Case, as_of: dt.date, case_root: Path | None = None) -> Statem
             f"the invoices are in several currencies ({', '.join(currencies)}): one statement per currency is not supported yet",
             hint="Split the case, one case folder per currency.",
         )
+    currency = currencies[0] if currencies else "EUR"
     rule = rule_for(case)
     rates = _Rates(case, rule, case_root)
     day_count = case.interest.day_count if case.interest is not None else "actual/365"
@@ -550,7 +562,7 @@ def compute(case: Case, as_of: dt.date, case_root: Path | None = None) -> Statem
                 break
             _accrue(inv, pay.date, rates, day_count)  # the payment day ends the invoice's line
             if inv.start is not None and pay.date >= inv.start and inv.fixed == 0:
-                inv.fixed = _fixed(rule, inv.amount)
+                inv.fixed = _fixed(rule, inv, currency)
             part, money = _apply(inv, money, order, pay.date)
             if any(part[k] for k in ("costs", "interest", "principal")):
                 imp.parts.append(part)
@@ -560,10 +572,10 @@ def compute(case: Case, as_of: dt.date, case_root: Path | None = None) -> Statem
         _accrue(inv, as_of, rates, day_count)
         late = inv.start is not None and inv.start <= as_of and (inv.balance > 0 or inv.lines)
         if late and inv.fixed == 0:
-            inv.fixed = _fixed(rule, inv.amount)
+            inv.fixed = _fixed(rule, inv, currency)
     fixed = rule.get("fixed")
     return Statement(
-        currency=currencies[0] if currencies else "EUR",
+        currency=currency,
         as_of=as_of,
         rule=rule.key,
         source=rule["source"],
