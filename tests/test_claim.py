@@ -258,7 +258,7 @@ def test_claim_of_the_sample_reads_as_a_french_statement(sample):
     assert result.exit_code == 0, result.stderr
     text = result.stdout
     assert text.startswith("Décompte des sommes dues — CASE-42 — arrêté au 23 novembre 2026")
-    assert "imputé sur la facture F2026-0117 : intérêts 270,23\u00a0€, principal 4\u202f729,77\u00a0€" in text
+    assert "imputé sur la facture F2026-0117\u00a0: intérêts 270,23\u00a0€, principal 4\u202f729,77\u00a0€" in text
     assert "F2026-0117  02/04/2026  15/05/2026     44  18\u202f450,00\u00a0€  12,15\u00a0%  270,23\u00a0€" in text
     assert "Total dû au 23 novembre 2026" in text and "22\u202f432,68\u00a0€" in text
     assert "Taux à confirmer avant signature" in text  # the 2026 ECB rates are secondary-source only
@@ -273,7 +273,9 @@ def test_claim_json_matches_the_design(sample):
     assert (data["currency"], data["as_of"], data["principal"], data["paid"]) == ("EUR", "2026-11-23", "25686.00", "5000.00")
     assert (data["interest"], data["fixed_compensation"], data["total"]) == ("1666.68", "80.00", "22432.68")
     assert data["lines"][0] == {"invoice": "F2026-0117", "from": "2026-04-02", "to": "2026-05-15", "days": 44,
-                                "base": "18450.00", "rate": "12.15", "interest": "270.23", "source": "C. com. art. L441-10"}
+                                "base": "18450.00", "rate": "12.15", "interest": "270.23", "source": "C. com. art. L441-10",
+                                # added keys: how the rate was found
+                                "basis": "statutory", "series": "ecb-mro", "reference_rate": "2.15", "margin": "10"}
     assert all(isinstance(v, str) for v in (data["principal"], data["interest"], data["total"]))  # never floats
 
 
@@ -292,6 +294,7 @@ def test_the_statement_is_in_the_bundle_after_the_cover(sample):
     page = texts[at]
     assert "CASE-42 — arrêté au 23 novembre 2026" in page
     assert "1\u202f666,68\u00a0€" in page and "22\u202f432,68\u00a0€" in page
+    assert "Taux appliqués" in page and "en vigueur au 1er janvier 2026, soit 2,15\u00a0%" in page
     assert "Bordereau de pièces" in texts[at + 1]  # after the documents and the statement comes the index
 
 
@@ -398,6 +401,8 @@ def test_a_case_folder_may_give_the_national_reference_rate(tmp_path):
     s = claim.compute(c, dt.date(2025, 3, 31), tmp_path)
     assert lines(s) == [("2025-02-01", "2025-03-31", 59, "13.75", "22.23")]
     assert s.series == ["ncb-pl"]
+    assert (f"13,75\u00a0%\u00a0= taux de référence de la banque centrale nationale (Pologne) en vigueur au 1er janvier 2025, "
+            f"soit 5,75\u00a0%, majoré de 8\u00a0points") in render.to_text(s, c, "fr")
 
 
 def test_cli_a_polish_creditor_is_exit_3_with_the_series_to_add(tmp_path):
@@ -450,3 +455,65 @@ def test_cli_a_gbp_fixed_sum_on_a_eur_invoice_is_exit_3(sample):
     result = CliRunner().invoke(main, ["claim", str(sample), "--format", "json"])
     assert result.exit_code == 3 and result.stdout == ""
     assert "GBP" in result.stderr and "F2026-0117" in result.stderr
+
+
+NB = "\u00a0"
+
+
+def test_the_sample_statement_shows_the_working_in_french_with_no_internal_reference(sample):
+    text = CliRunner().invoke(main, ["claim", str(sample)]).stdout
+    assert "LEGAL.md" not in text and "[interest]" not in text
+    assert f"Règlement du 15 mai 2026{NB}: 5\u202f000,00{NB}€" in text
+    assert "Règlements reçus, imputés sur les intérêts, puis sur le principal (C. civ. art. 1343-1)" in text
+    assert f"Taux appliqués{NB}:" in text
+    assert (f"12,15{NB}%{NB}= taux de la BCE (opérations principales de refinancement) en vigueur au 1er janvier 2026, "
+            f"soit 2,15{NB}%, majoré de 10{NB}points") in text
+    assert f"12,40{NB}%{NB}= taux de la BCE (opérations principales de refinancement) en vigueur au 1er juillet 2026" in text
+    # the unconfirmed ECB rate of 17 June 2026 rests on secondary files only: said in French, not as "LEGAL.md"
+    assert (f"taux de la BCE (opérations principales de refinancement) de 2,40{NB}%, en vigueur depuis le 17 juin 2026{NB}: "
+            "source secondaire, à vérifier sur la publication officielle") in text
+    assert f"2 factures impayées à l'échéance{NB}: 2 × 40,00{NB}€ = 80,00{NB}€" in text
+
+
+def test_a_contractual_rate_is_shown_as_contractual_and_the_floor_is_explained():
+    base = [("F", "2026-01-01", "2026-01-31", "10000.00", "EUR")]
+    c = case("FR", base, extra="[interest]\nrate = 15.0\n")
+    text = render.to_text(claim.compute(c, dt.date(2026, 3, 31)), c, "fr")
+    assert "Intérêts de retard (taux conventionnel)" in text and "L441-10)" not in text
+    assert (f"15,00{NB}%{NB}= taux conventionnel, au moins égal au minimum légal de 3{NB}× 2,62{NB}% = 7,86{NB}% "
+            "(C. com. art. L441-10 II)") in text
+    low = case("FR", base, extra="[interest]\nrate = 5.0\n")
+    s = claim.compute(low, dt.date(2026, 3, 31))
+    assert {ln.rate for ln in s.lines} == {D("7.86")}
+    text = render.to_text(s, low, "fr")
+    assert "Intérêts de retard (C. com. art. L441-10 II)" in text
+    assert (f"7,86{NB}%{NB}= 3{NB}× taux de l'intérêt légal applicable aux créanciers autres que les particuliers, "
+            f"premier semestre 2026, soit 3{NB}× 2,62{NB}%{NB}: minimum légal, le taux conventionnel de 5,00{NB}% "
+            "lui étant inférieur") in text
+    assert s.to_json()["lines"][0]["basis"] == "floor"
+
+
+def test_rules_without_a_statutory_imputation_source_cite_none_and_name_no_internal_file():
+    gb = case("GB", [("INV", "2024-01-30", "2024-02-29", "2500.00", "GBP")], payments=[("2024-04-01", "500.00")])
+    s = claim.compute(gb, dt.date(2024, 5, 31))
+    text = render.to_text(s, gb, "en")
+    assert "LEGAL.md" not in text and "LEGAL.md" not in json.dumps(s.to_json())
+    assert "Payments received, applied to principal\n" in text
+    assert ("13.25% = Bank of England reference rate, first half of 2024, 5.25%, plus 8 percentage points, "
+            "fixed for the life of the debt") in text
+    be = case("BE", [("F", "2025-01-01", "2025-01-31", "1000.00", "EUR")], payments=[("2025-03-01", "100.00")])
+    s = claim.compute(be, dt.date(2025, 3, 31))
+    assert "LEGAL.md" not in render.to_text(s, be, "fr") + json.dumps(s.to_json())
+    us = case("US", [("I", "2025-01-01", "2025-01-31", "1000.00", "USD")], extra="[interest]\nrate = 8.0\n")
+    s = claim.compute(us, dt.date(2025, 3, 31))
+    text = render.to_text(s, us, "en")
+    assert "Late-payment interest (contractual rate)" in text and "[interest]" not in text
+    assert s.to_json()["lines"][0]["source"] == "contract"
+
+
+def test_the_german_statement_shows_basiszinssatz_plus_points():
+    c = case("DE", [("R", "2024-05-01", "2024-05-15", "8000.00", "EUR")])
+    text = render.to_text(claim.compute(c, dt.date(2025, 1, 31)), c, "de")
+    assert f"12,62{NB}% = Basiszinssatz, 1. Halbjahr 2024, 3,62{NB}%, zuzüglich 9 Prozentpunkte" in text
+    assert "Eingegangene Zahlungen" not in text  # no payment, no heading
+    assert "Verzugszinsen (§ 288 Abs. 2 BGB)" in text

@@ -181,8 +181,9 @@ def rule_for(case: Case) -> Rule:
     if country in _jurisdictions()["eu"]["members"] and debtor == "business":
         return Rule("EU.business", rules["EU"]["business"])
     if case.interest is not None and case.interest.rate is not None:  # a contractual rate needs no statutory rule
-        return Rule("contract", {"pick": "none", "start": "due", "source": "[interest] rate (contract)",
-                                 "imputation": "principal", "imputation_source": "no rule in LEGAL.md: principal"})
+        # no statutory source: the rate is the contract's; LEGAL.md names no imputation rule here, so
+        # payments go to principal (the lowest claim) and the statement cites no source for that
+        return Rule("contract", {"pick": "none", "start": "due", "source": None, "imputation": "principal"})
     raise CaseFileError(
         f"no late-payment interest rule for a creditor in {country} and a {debtor} debtor",
         hint="recouvre-docs computes French, German, English, Swiss and (business) EU claims; set [interest] rate "
@@ -212,6 +213,24 @@ class Note:
         return i18n.text(lang, f"claim.note.{self.key}", **{k: fmt(k, v) for k, v in self.values})
 
 
+@dataclass(frozen=True)
+class Working:
+    """How the rate of a line was found, for the statement to show it ("ECB rate 2.15 % + 10 points")."""
+
+    basis: str  # statutory (series + margin) | fixed (the law's own rate) | contract | floor (the law's minimum)
+    source: str | None  # the legal citation of the rate; None for the contract's own rate
+    series: str | None = None  # the series read (statutory, floor)
+    column: str | None = None  # its column, when it has several (fr-taux-legal)
+    reference: Decimal | None = None  # the series' rate
+    reference_day: dt.date | None = None  # the day it is read on (1 January / 1 July; the start's half-year)
+    margin: Decimal | None = None
+    fixed_for_life: bool = False  # England and Wales: the rate of the half-year the debt fell overdue
+    times: Decimal | None = None  # floor: the minimum is ``times`` × the series
+    contract: Decimal | None = None  # the contractual rate (set aside for the floor or the law's rate)
+    minimum: Decimal | None = None  # contract: the law's minimum it was checked against
+    floor_source: str | None = None  # contract: the citation of that minimum
+
+
 @dataclass
 class Line:
     invoice: str
@@ -221,7 +240,8 @@ class Line:
     base: Decimal
     rate: Decimal
     interest: Decimal
-    source: str
+    source: str  # the legal citation of the rate, "contract" for the contract's own rate
+    working: Working | None = None
 
 
 @dataclass
@@ -255,8 +275,8 @@ class Statement:
     currency: str
     as_of: dt.date
     rule: str
-    source: str
-    imputation_source: str
+    source: str | None  # the legal citation of the rule; None: the contract's rate (no statutory rule)
+    imputation_source: str | None  # None: no statutory source (LEGAL.md Part 1 convention)
     fixed_source: str | None
     invoices: list[InvoiceState]
     payments: list[Imputation]
@@ -264,6 +284,7 @@ class Statement:
     notes: list[Note]
     lang: str = "fr"  # the case language: the words of the notes in the JSON
     series: list[str] = field(default_factory=list)  # the rate series the lines used
+    imputation: str = "interest-first"  # the order within an invoice: interest-first | costs-interest-principal | principal
 
     @property
     def lines(self) -> list[Line]:
@@ -314,10 +335,15 @@ class Statement:
             "outstanding": {"principal": s(self.principal_outstanding), "interest": s(self.interest_outstanding),
                             "fixed_compensation": s(self.fixed_outstanding)},
             "rule": {"key": self.rule, "source": self.source, "imputation": self.imputation_source,
+                     "imputation_order": self.imputation,
                      "fixed_compensation": self.fixed_source},
             "lines": [
                 {"invoice": ln.invoice, "from": ln.start.isoformat(), "to": ln.end.isoformat(), "days": ln.days,
-                 "base": s(ln.base), "rate": f"{ln.rate:.2f}", "interest": s(ln.interest), "source": ln.source}
+                 "base": s(ln.base), "rate": f"{ln.rate:.2f}", "interest": s(ln.interest), "source": ln.source,
+                 "basis": ln.working.basis if ln.working else None,
+                 "series": ln.working.series if ln.working else None,
+                 "reference_rate": f"{ln.working.reference:.2f}" if ln.working and ln.working.reference is not None else None,
+                 "margin": str(ln.working.margin) if ln.working and ln.working.margin is not None else None}
                 for ln in self.lines
             ],
             "invoices": [
@@ -400,24 +426,33 @@ class _Rates:
     def splits(self) -> bool:
         return self.rule["pick"] == "half-year" and (self.contract is None or bool(self.rule.get("floor")))
 
-    def rate(self, day: dt.date, start: dt.date) -> tuple[Decimal, str]:
+    def rate(self, day: dt.date, start: dt.date) -> tuple[Decimal, Working]:
         rule = self.rule
         if self.contract is not None:
             floor = rule.get("floor")
             if floor:
-                f = self._row(self.floor_rows, floor["series"], _half_start(day), floor["column"])
-                minimum = Decimal(floor["times"]) * f.values[floor["column"]]
+                ref = _half_start(day)
+                f = self._row(self.floor_rows, floor["series"], ref, floor["column"])
+                times, reference = Decimal(floor["times"]), f.values[floor["column"]]
+                minimum = times * reference
+                read = {"series": floor["series"], "column": floor["column"], "reference": reference,
+                        "reference_day": ref, "times": times}
                 if self.contract < minimum:
-                    return minimum, f"{floor['source']} (3 × taux légal: the contractual {self.contract} % is below)"
+                    return minimum, Working("floor", floor["source"], contract=self.contract, **read)
+                return self.contract, Working("contract", None, minimum=minimum, floor_source=floor["source"], **read)
             if rule["pick"] == "fixed" and self.contract < Decimal(rule["rate"]):
-                return Decimal(rule["rate"]), rule["source"]
-            return self.contract, "[interest] rate (contract)"
+                return Decimal(rule["rate"]), Working("fixed", rule["source"], contract=self.contract)
+            return self.contract, Working("contract", None)
         if rule["pick"] == "fixed":
-            return Decimal(rule["rate"]), rule["source"]
+            return Decimal(rule["rate"]), Working("fixed", rule["source"])
         ref = _half_start(start) if rule["pick"] == "fixed-at-start" else _half_start(day)
         name, rows = self._series(ref)
         row = self._row(rows, name, ref, self.column)
-        return row.values[self.column] + Decimal(rule["margin"]), rule["source"]
+        margin = Decimal(rule["margin"])
+        reference = row.values[self.column]
+        return reference + margin, Working("statutory", rule["source"], series=name,
+                                           column=self.column if self.column != "rate" else None, reference=reference,
+                                           reference_day=ref, margin=margin, fixed_for_life=rule["pick"] == "fixed-at-start")
 
     def _series(self, ref: dt.date) -> tuple[str, list[RateRow]]:
         """The series of the reference day ``ref``: the rule's, or (Directive 2011/7/EU, outside the euro
@@ -462,10 +497,10 @@ def _accrue(inv: InvoiceState, until: dt.date, rates: _Rates, day_count: str) ->
             end = min(end, _next_half(day) - dt.timedelta(days=1))
         if day_count == "actual/actual":
             end = min(end, dt.date(day.year, 12, 31))
-        rate, source = rates.rate(day, inv.start)
+        rate, working = rates.rate(day, inv.start)
         days = (end - day).days + 1
         amount = (inv.balance * rate / 100 * days / _year_days(day, day_count)).quantize(CENT, rounding=ROUND_HALF_UP)
-        inv.lines.append(Line(inv.number, day, end, days, inv.balance, rate, amount, source))
+        inv.lines.append(Line(inv.number, day, end, days, inv.balance, rate, amount, working.source or "contract", working))
         inv.interest += amount
         day = end + dt.timedelta(days=1)
     inv.accrued_to = until
@@ -579,7 +614,8 @@ def compute(case: Case, as_of: dt.date, case_root: Path | None = None) -> Statem
         as_of=as_of,
         rule=rule.key,
         source=rule["source"],
-        imputation_source=rule["imputation_source"],
+        imputation_source=rule.get("imputation_source"),
+        imputation=rule["imputation"],
         fixed_source=fixed["source"] if fixed else None,
         invoices=invoices,
         payments=payments,
