@@ -517,3 +517,30 @@ def test_the_german_statement_shows_basiszinssatz_plus_points():
     assert f"12,62{NB}% = Basiszinssatz, 1. Halbjahr 2024, 3,62{NB}%, zuzüglich 9 Prozentpunkte" in text
     assert "Eingegangene Zahlungen" not in text  # no payment, no heading
     assert "Verzugszinsen (§ 288 Abs. 2 BGB)" in text
+
+
+@pytest.mark.parametrize("country, name", [("RE", "La Réunion"), ("GP", "Guadeloupe"), ("MQ", "Martinique"),
+                                           ("GF", "Guyane française"), ("YT", "Mayotte")])
+def test_a_creditor_in_an_overseas_department_takes_the_french_rules_and_the_statement_says_so(country, name):
+    c = case(country, [("F", "2024-05-01", "2024-05-31", "5000.00", "EUR")])
+    s = claim.compute(c, dt.date(2024, 9, 30))  # LEGAL.md WE1, to the cent
+    assert lines(s) == [("2024-06-01", "2024-06-30", 30, "14.50", "59.59"), ("2024-07-01", "2024-09-30", 92, "14.25", "179.59")]
+    assert (s.rule, s.total) == ("FR.business", D("5279.18"))
+    text = render.to_text(s, c, "fr")
+    assert f"Pays du créancier{NB}: {name} — règles du droit français appliquées" in text
+    assert "Constitution, art. 73" in text and "no late-payment" not in text
+    consumer = claim.compute(case(country, [("F", "2024-09-01", "2024-09-30", "1200.00", "EUR")], consumer=True,
+                                  notices=[("2024-10-10", "2024-10-15")]), dt.date(2025, 2, 28))
+    assert (consumer.rule, consumer.total) == ("FR.consumer", D("1219.66"))  # LEGAL.md WE5
+
+
+@pytest.mark.parametrize("country", ["PM", "BL", "MF", "NC", "PF", "WF"])
+def test_a_creditor_in_an_overseas_collectivity_gets_a_clear_error_not_a_guess(country):
+    c = case(country, [("F", "2024-05-01", "2024-05-31", "5000.00", "EUR")])
+    with pytest.raises(CaseFileError) as err:
+        claim.compute(c, dt.date(2024, 9, 30))
+    assert country in err.value.message and "overseas collectivit" in err.value.message
+    assert "[interest] rate" in err.value.hint and err.value.exit_code == 3
+    agreed = claim.compute(case(country, [("F", "2024-05-01", "2024-05-31", "5000.00", "EUR")], extra="[interest]\nrate = 10.0\n"),
+                           dt.date(2024, 9, 30))
+    assert agreed.rule == "contract" and agreed.interest == D("167.12")  # 5,000 × 10 % × 122 / 365

@@ -174,6 +174,16 @@ def rule_for(case: Case) -> Rule:
     country = case.creditor.country or "FR"
     debtor = "consumer" if case.debtor.consumer else "business"
     rules = _rules()
+    overseas = _jurisdictions()["french_overseas"]
+    if country in overseas["law_fr"]:  # an overseas department: French law applies as of right (not in LEGAL.md)
+        country = "FR"
+    elif country in overseas["no_rule"] and not (case.interest is not None and case.interest.rate is not None):
+        raise CaseFileError(
+            f"no late-payment interest rule for a creditor in {i18n.country(country, 'en')} ({country}): a French "
+            "overseas collectivity, where the French rules apply only as far as its own statute and the codes' "
+            "overseas provisions say, which the sources of recouvre-docs do not give",
+            hint="Set [interest] rate in case.toml to apply a contractual rate, or compute this claim by hand.",
+        )
     for key in (f"{country}.{debtor}", f"{country}.any"):
         top, sub = key.split(".")
         if top in rules and sub in rules[top]:
@@ -208,6 +218,8 @@ class Note:
                 return i18n.format_date(value, lang)
             if isinstance(value, Decimal):
                 return i18n.format_money(value, currency, lang)
+            if name == "country":
+                return i18n.country(value, lang)
             return value
 
         return i18n.text(lang, f"claim.note.{self.key}", **{k: fmt(k, v) for k, v in self.values})
@@ -576,6 +588,9 @@ def compute(case: Case, as_of: dt.date, case_root: Path | None = None) -> Statem
     ]
     by_number = {i.number: i for i in invoices}
     notes: list = []
+    country = case.creditor.country or "FR"
+    if country in _jurisdictions()["french_overseas"]["law_fr"]:
+        notes.append(Note("overseas_fr", (("country", country),)))
     for inv in invoices:
         if inv.start is None:
             notes.append(Note(rule.get("note", "no_statutory"), (("invoice", inv.number), ("source", rule["source"])))
