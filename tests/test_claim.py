@@ -544,3 +544,21 @@ def test_a_creditor_in_an_overseas_collectivity_gets_a_clear_error_not_a_guess(c
     agreed = claim.compute(case(country, [("F", "2024-05-01", "2024-05-31", "5000.00", "EUR")], extra="[interest]\nrate = 10.0\n"),
                            dt.date(2024, 9, 30))
     assert agreed.rule == "contract" and agreed.interest == D("167.12")  # 5,000 × 10 % × 122 / 365
+
+
+@pytest.mark.parametrize("content, where, expected", [
+    ("effective,rate,source\n2026-12-16,2.65,https://www.ecb.europa.eu/\n", "rates/ecb-mro.csv:1", "status"),
+    ("effective,rate,status,source,note\n2026-12-16,2.65,confirmed,https://www.ecb.europa.eu/,\n16/12/2026,2.65,confirmed,x,\n",
+     "rates/ecb-mro.csv:3", "2026-12-16"),
+    ("# a comment\neffective,rate,status,source,note\n2026-12-16,\"2,65\",confirmed,https://www.ecb.europa.eu/,\n",
+     "rates/ecb-mro.csv:3", "2.65"),
+    ("effective,rate,status,source,note\n2026-12-16,2.65,sure,https://www.ecb.europa.eu/,\n", "rates/ecb-mro.csv:2", "confirmed"),
+    ("effective,rate,status,source,note,known_until\n2026-12-16,2.65,confirmed,https://www.ecb.europa.eu/,,31.12.2026\n",
+     "rates/ecb-mro.csv:2", "known_until"),
+])
+def test_a_bad_case_folder_rates_csv_is_exit_3_naming_file_line_and_format(sample, content, where, expected):
+    (sample / "rates").mkdir()
+    (sample / "rates" / "ecb-mro.csv").write_text(content)
+    result = CliRunner().invoke(main, ["claim", str(sample)])
+    assert result.exit_code == 3, (result.exit_code, result.stderr)
+    assert where in result.stderr and expected in result.stderr and "internal error" not in result.stderr

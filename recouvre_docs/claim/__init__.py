@@ -52,16 +52,51 @@ class RateRow:
 
 
 _META_COLUMNS = ("effective", "status", "source", "note", "known_until")
+_STATUSES = ("confirmed", "unconfirmed", "missing")
+_FORMAT = "effective,rate,status,source,note[,known_until], one row per rate, dates as 2026-12-16, rates as 2.65"
 
 
 def _read_series(text: str, file: str) -> list[RateRow]:
-    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    """The rows of a rate CSV; a malformed file stops with exit 3 naming the file, its line and the format."""
+
+    def bad(line: int, what: str) -> CaseFileError:
+        return CaseFileError(f"{file}:{line}: {what}", path=file,
+                             hint=f"Expected a CSV file with the columns {_FORMAT} (as recouvre_docs/data/rates/ecb-mro.csv); "
+                             "lines starting with # are comments.")
+
+    def date(line: int, column: str, value: str) -> dt.date:
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise bad(line, f"{column}: expected a date such as 2026-12-16 (YYYY-MM-DD), found {value!r}") from None
+
+    numbered = [(n, line) for n, line in enumerate(text.splitlines(), start=1)
+                if line.strip() and not line.lstrip().startswith("#")]
+    if not numbered:
+        raise bad(1, "no header line and no row")
+    records = list(csv.reader(line for _, line in numbered))
+    header = [h.strip() for h in records[0]]
+    missing = [c for c in ("effective", "status", "source") if c not in header]
+    values_columns = [c for c in header if c not in _META_COLUMNS]
+    if missing or not values_columns:
+        found = ",".join(header)
+        raise bad(numbered[0][0], f"header {found!r}: missing column(s) {', '.join(missing or ['rate'])}")
     rows = []
-    for rec in csv.DictReader(io.StringIO("\n".join(lines))):
-        values = {k: (Decimal(v) if v not in (None, "") else None) for k, v in rec.items() if k not in _META_COLUMNS}
+    for (n, _), rec in zip(numbered[1:], records[1:]):
+        if len(rec) > len(header):
+            raise bad(n, f"{len(rec)} fields for {len(header)} columns ({','.join(header)}); a decimal comma? write 2.65")
+        rec = dict(zip(header, [v.strip() for v in rec] + [""] * (len(header) - len(rec))))
+        values: dict[str, Decimal | None] = {}
+        for column in values_columns:
+            try:
+                values[column] = Decimal(rec[column]) if rec[column] else None
+            except ArithmeticError:
+                raise bad(n, f"{column}: expected a number such as 2.65 (a point, no % sign), found {rec[column]!r}") from None
+        if rec["status"] not in _STATUSES:
+            raise bad(n, f"status: expected {', '.join(_STATUSES)}, found {rec['status']!r}")
         until = rec.get("known_until") or None
-        rows.append(RateRow(dt.date.fromisoformat(rec["effective"]), values, rec["status"], rec["source"], file,
-                            rec.get("note") or "", dt.date.fromisoformat(until) if until else None))
+        rows.append(RateRow(date(n, "effective", rec["effective"]), values, rec["status"], rec["source"], file,
+                            rec.get("note") or "", date(n, "known_until", until) if until else None))
     return rows
 
 
