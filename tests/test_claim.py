@@ -562,3 +562,17 @@ def test_a_bad_case_folder_rates_csv_is_exit_3_naming_file_line_and_format(sampl
     result = CliRunner().invoke(main, ["claim", str(sample)])
     assert result.exit_code == 3, (result.exit_code, result.stderr)
     assert where in result.stderr and expected in result.stderr and "internal error" not in result.stderr
+
+
+def test_actual_actual_counts_366_days_in_2024_splits_at_31_december_and_says_so():
+    c = case("FR", [("F", "2024-11-01", "2024-11-30", "10000.00", "EUR")], extra='[interest]\nday_count = "actual/actual"\n')
+    s = claim.compute(c, dt.date(2025, 1, 31))
+    # 10,000 × 14.25 % × 31 / 366 = 120.70 (121.03 on 365 days); 10,000 × 13.15 % × 31 / 365 = 111.68
+    assert lines(s) == [("2024-12-01", "2024-12-31", 31, "14.25", "120.70"), ("2025-01-01", "2025-01-31", 31, "13.15", "111.68")]
+    text = render.to_text(s, c, "fr")
+    assert "année de 365 jours, ou de 366 jours pour une année bissextile" in text
+    assert "year of 365 days, or 366 days in a leap year" in render.to_text(s, c, "en")
+    assert s.to_json()["day_count"] == "actual/actual"
+    plain = case("FR", [("F", "2024-11-01", "2024-11-30", "10000.00", "EUR")])
+    text = render.to_text(claim.compute(plain, dt.date(2025, 1, 31)), plain, "fr")
+    assert "année de 365 jours, chaque ligne" in text and "bissextile" not in text

@@ -332,6 +332,7 @@ class Statement:
     lang: str = "fr"  # the case language: the words of the notes in the JSON
     series: list[str] = field(default_factory=list)  # the rate series the lines used
     imputation: str = "interest-first"  # the order within an invoice: interest-first | costs-interest-principal | principal
+    day_count: str = "actual/365"  # [interest] day_count: "actual/actual" counts 366 days in a leap year
 
     @property
     def lines(self) -> list[Line]:
@@ -409,6 +410,7 @@ class Statement:
             "unconfirmed_rates": [{"series": r.file, "effective": r.effective.isoformat(), "source": r.source}
                                   for r in self.unconfirmed],
             "notes": [n.text(self.lang, self.currency) for n in self.notes],
+            "day_count": self.day_count,
         }
 
 
@@ -666,6 +668,7 @@ def compute(case: Case, as_of: dt.date, case_root: Path | None = None) -> Statem
         source=rule["source"],
         imputation_source=rule.get("imputation_source"),
         imputation=rule["imputation"],
+        day_count=day_count,
         fixed_source=fixed["source"] if fixed else None,
         invoices=invoices,
         payments=payments,

@@ -118,7 +118,7 @@ def context(st: Statement, case: Case, lang: str) -> dict[str, Any]:
                           rate=", ".join(i18n.format_rate(v, lang) for v in r.values.values() if v is not None),
                           date=i18n.format_date(r.effective, lang), source=_rate_source(r, lang)) for r in st.unconfirmed],
         "notes": [n.text(lang, st.currency) for n in st.notes],
-        "days_basis": t("claim.days_basis"),
+        "days_basis": t("claim.days_basis_actual" if st.day_count == "actual/actual" else "claim.days_basis"),
     }
 
 
