@@ -576,3 +576,27 @@ def test_actual_actual_counts_366_days_in_2024_splits_at_31_december_and_says_so
     plain = case("FR", [("F", "2024-11-01", "2024-11-30", "10000.00", "EUR")])
     text = render.to_text(claim.compute(plain, dt.date(2025, 1, 31)), plain, "fr")
     assert "année de 365 jours, chaque ligne" in text and "bissextile" not in text
+
+
+def test_a_payment_naming_an_unknown_invoice_is_a_case_toml_error(sample):
+    text = (sample / "case.toml").read_text("utf-8").replace('invoice = "F2026-0117"', 'invoice = "F2026-0171"', 1)
+    (sample / "case.toml").write_text(text, "utf-8")
+    result = CliRunner().invoke(main, ["claim", str(sample)])
+    assert result.exit_code == 3 and result.stdout == ""
+    assert "payment[1].invoice: no invoice numbered 'F2026-0171'; did you mean 'F2026-0117'?" in result.stderr
+
+
+def test_each_line_is_rounded_half_up_to_the_cent():
+    # 1,000.50 CHF × 5 % × 73 / 365 = 10.005 exactly: half-up gives 10.01 (half-even would give 10.00)
+    c = case("CH", [("F", "2025-01-01", "2025-01-31", "1000.50", "CHF")], notices=[("2025-03-01", "2025-03-04")])
+    s = claim.compute(c, dt.date(2025, 5, 16))
+    assert lines(s) == [("2025-03-05", "2025-05-16", 73, "5", "10.01")]
+
+
+def test_interest_toml_numbers_are_read_as_decimal(tmp_path):
+    path = tmp_path / "rules.toml"
+    path.write_text('[XX.business]\nmargin = 8.1\nfixed = { amount = 40.10 }\n')
+    data = claim._load_toml(path)
+    assert data["XX"]["business"]["margin"] == D("8.1") and isinstance(data["XX"]["business"]["fixed"]["amount"], D)
+    assert all(isinstance(v, (str, D, list, dict, bool)) for rule in claim._rules().values() for r in rule.values()
+               for v in r.values())

@@ -110,7 +110,7 @@ def _packaged(name: str) -> tuple[RateRow, ...]:
 
 @lru_cache(maxsize=1)
 def _series_meta() -> dict[str, Any]:
-    return tomllib.loads(data_path("rates/series.toml").read_text("utf-8"))
+    return _load_toml(data_path("rates/series.toml"))
 
 
 def periods(name: str) -> str:
@@ -176,14 +176,19 @@ def rate_on(rows: list[RateRow], name: str, day: dt.date, column: str = "rate") 
 # Rules
 
 
+def _load_toml(path: Path) -> dict[str, Any]:
+    """A data file, its numbers read as Decimal (LEGAL.md Part 1: never a float)."""
+    return tomllib.loads(path.read_text("utf-8"), parse_float=Decimal)
+
+
 @lru_cache(maxsize=1)
 def _rules() -> dict[str, Any]:
-    return tomllib.loads(data_path("interest.toml").read_text("utf-8"))
+    return _load_toml(data_path("interest.toml"))
 
 
 @lru_cache(maxsize=1)
 def _jurisdictions() -> dict[str, Any]:
-    return tomllib.loads(data_path("jurisdictions.toml").read_text("utf-8"), parse_float=Decimal)
+    return _load_toml(data_path("jurisdictions.toml"))
 
 
 def in_euro_area(country: str, day: dt.date) -> bool:
