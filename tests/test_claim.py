@@ -600,3 +600,91 @@ def test_interest_toml_numbers_are_read_as_decimal(tmp_path):
     assert data["XX"]["business"]["margin"] == D("8.1") and isinstance(data["XX"]["business"]["fixed"]["amount"], D)
     assert all(isinstance(v, (str, D, list, dict, bool)) for rule in claim._rules().values() for r in rule.values()
                for v in r.values())
+
+
+# Properties in every jurisdiction, with payments (hypothesis)
+
+LAWS = st.sampled_from([("FR", "EUR"), ("DE", "EUR"), ("GB", "GBP"), ("CH", "CHF")])
+PAYMENTS = st.lists(st.tuples(st.integers(0, 900), st.decimals(min_value=D("0.01"), max_value=D("20000.00"), places=2)), max_size=3)
+
+
+def _law_case(law, amount, due_offset, pays=()):
+    """One invoice under ``law``; a formal notice received 10 days after the due date (CH needs one)."""
+    country, currency = law
+    due = START + dt.timedelta(days=due_offset)
+    notice = (due + dt.timedelta(days=5), due + dt.timedelta(days=10))
+    payments = sorted((START + dt.timedelta(days=d), a) for d, a in pays)
+    return case(country, [("F", START, due, amount, currency)], payments=payments, notices=[notice])
+
+
+def _replay(c, as_of, split=None):
+    """compute()'s own steps for one invoice, with an optional extra cut of the accrual on ``split``."""
+    rule = claim.rule_for(c)
+    rates = claim._Rates(c, rule, None)
+    inv_in = c.invoice[0]
+    inv = claim.InvoiceState(number="F", issued=inv_in.issued, due=inv_in.due, amount=inv_in.amount,
+                             start=claim.interest_start(c, rule, inv_in.due), balance=inv_in.amount)
+    cut = split is not None and split <= as_of
+    for pay in sorted((p for p in c.payment if p.date <= as_of), key=lambda p: p.date):
+        if cut and split < pay.date:
+            claim._accrue(inv, split, rates, "actual/365")
+            cut = False
+        claim._accrue(inv, pay.date, rates, "actual/365")
+        if inv.start is not None and pay.date >= inv.start and inv.fixed == 0:
+            inv.fixed = claim._fixed(rule, inv, inv_in.currency)
+        claim._apply(inv, pay.amount, rule["imputation"], pay.date)
+    if cut:
+        claim._accrue(inv, split, rates, "actual/365")
+    claim._accrue(inv, as_of, rates, "actual/365")
+    return inv
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(LAWS, AMOUNTS, st.integers(0, 200), PAYMENTS, st.integers(0, 1000), st.integers(1, 900))
+def test_splitting_a_period_anywhere_in_any_law_with_payments(law, amount, due_offset, pays, split, length):
+    c = _law_case(law, amount, due_offset, pays)
+    as_of = START + dt.timedelta(days=due_offset + length)
+    whole = claim.compute(c, as_of)
+    assert _replay(c, as_of).lines == whole.lines  # the replay is compute()'s arithmetic
+    cut = _replay(c, as_of, START + dt.timedelta(days=split))
+    splits = len(cut.lines) - len(whole.lines)
+    assert splits in (0, 1)
+    if claim.rule_for(c)["imputation"] == "principal" or not c.payment:
+        # the cut changes one line into two: at most the rounding of one line
+        assert abs(cut.interest - sum(ln.interest for ln in whole.lines)) <= D("0.01") * splits
+    else:
+        # a payment after the cut may then impute one cent differently, each later line moving by a cent at most
+        later = sum(1 for ln in cut.lines if ln.start > START + dt.timedelta(days=split))
+        assert abs(cut.interest - sum(ln.interest for ln in whole.lines)) <= D("0.01") * (splits + later)
+
+
+@settings(max_examples=80, deadline=None)
+@given(LAWS, AMOUNTS, st.integers(0, 200), PAYMENTS, DAYS, DAYS)
+def test_interest_grows_with_time_in_any_law_with_payments(law, amount, due_offset, pays, a, b):
+    c = _law_case(law, amount, due_offset, pays)
+    early, late = sorted((a, b))
+    first = claim.compute(c, START + dt.timedelta(days=due_offset + early))
+    second = claim.compute(c, START + dt.timedelta(days=due_offset + late))
+    assert first.interest <= second.interest
+    if not any(first.as_of < p.date <= second.as_of for p in c.payment):  # no payment between: the debt only grows
+        assert first.total <= second.total
+
+
+@settings(max_examples=40, deadline=None)
+@given(LAWS, AMOUNTS, st.integers(1, 200), st.integers(0, 200), DAYS)
+def test_an_invoice_paid_before_its_due_date_bears_nothing_in_any_law(law, amount, due_offset, paid_before, after):
+    paid_on = max(0, due_offset - paid_before)
+    c = _law_case(law, amount, due_offset, [(paid_on, amount)])
+    s = claim.compute(c, START + dt.timedelta(days=due_offset + after))
+    assert s.interest == 0 and s.fixed_compensation == 0 and s.total == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(LAWS, AMOUNTS, st.integers(0, 200), PAYMENTS, st.integers(0, 900))
+def test_a_payment_never_makes_a_balance_negative_in_any_law(law, amount, due_offset, pays, after):
+    c = _law_case(law, amount, due_offset, pays)
+    s = claim.compute(c, START + dt.timedelta(days=due_offset + after))
+    for inv in s.invoices:
+        assert inv.balance >= 0 and inv.interest - inv.interest_paid >= 0 and inv.fixed - inv.fixed_paid >= 0
+    assert all(p.unused >= 0 for p in s.payments) and s.total >= 0
+    assert s.total == s.principal + s.interest + s.fixed_compensation - s.paid
