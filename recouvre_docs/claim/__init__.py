@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
 import tomllib
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -26,7 +25,6 @@ from ..models import Case
 from ..resources import data_path
 
 CENT = Decimal("0.01")
-
 
 
 class RateMissingError(CaseFileError):
@@ -629,7 +627,7 @@ def compute(case: Case, as_of: dt.date, case_root: Path | None = None) -> Statem
         for i in sorted(case.invoice, key=lambda i: (i.due, i.issued, i.number))
     ]
     by_number = {i.number: i for i in invoices}
-    notes: list = []
+    notes: list[Note] = []
     country = case.creditor.country or "FR"
     if country in _jurisdictions()["french_overseas"]["law_fr"]:
         notes.append(Note("overseas_fr", (("country", country),)))
@@ -699,6 +697,7 @@ def tables_used(statement: "Statement", case_root: Path | None = None) -> dict[s
                             ((case_root / "rates" / f"{name}.csv") if case_root else None, f"case:rates/{name}.csv")):
             if path is not None and path.is_file():
                 out[label] = hashlib.sha256(path.read_bytes()).hexdigest()
-    out["data/rates/series.toml"] = hashlib.sha256(data_path("rates/series.toml").read_bytes()).hexdigest()
+    for name in ("rates/series.toml", "jurisdictions.toml"):  # how far a series holds; who takes which rule
+        out[f"data/{name}"] = hashlib.sha256(data_path(name).read_bytes()).hexdigest()
     out["data/interest.toml"] = hashlib.sha256(data_path("interest.toml").read_bytes()).hexdigest()
     return out
