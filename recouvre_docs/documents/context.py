@@ -160,7 +160,7 @@ def build(case: Case, statement: Statement | None, exhibits: list[dict[str, Any]
             "fixed_unit": money(next((i.fixed for i in statement.invoices if i.fixed), Decimal(0))),
             "total": money(statement.total),
             "total_words": words(statement.total, currency, lang),
-            "interest_source": statement.source,
+            "interest_source": statement.source or i18n.text(lang, "claim.basis_contract"),
             "fixed_source": statement.fixed_source,
             "imputation_source": statement.imputation_source,
             "interest_rate_words": _rate_words(statement, lang),
@@ -218,6 +218,9 @@ def _rate_words(statement: Statement, lang: str) -> str | None:
     """'taux de la BCE … majoré de 10 points' — the rule of the statement, in words."""
     from ..claim import _rules
 
+    if "." not in statement.rule:  # "contract": no statutory rule, the contract's own rate
+        rates = sorted({ln.rate for ln in statement.lines})
+        return ", ".join(i18n.format_rate(r, lang) for r in rates) or None
     top, sub = statement.rule.split(".")
     rule = _rules()[top][sub]
     if rule.get("pick") == "fixed":
