@@ -120,6 +120,17 @@ def describe(facts: dict[str, Any], lang: str) -> list[str]:
     return lines
 
 
+def _already(obj: Any, seen: set) -> bool:
+    """True for an indirect object met before (it is then noted). A direct object is never shared,
+    so it is never 'seen': its wrapper's id() could be reused by Python and must not be a key."""
+    if not obj.is_indirect:
+        return False
+    if obj.objgen in seen:
+        return True
+    seen.add(obj.objgen)
+    return False
+
+
 # ----------------------------------------------------------------------------------------------
 # Embedded files
 
@@ -298,10 +309,8 @@ def _clean_chain(value: Any, removed: Counter[str], seen: set, depth: int = 0) -
         return Array(kept) if len(kept) > 1 else (kept[0] if kept else None)
     if not isinstance(value, Dictionary):
         return None
-    key = value.objgen if value.is_indirect else id(value)
-    if key in seen:  # a /Next cycle: cut it here
+    if _already(value, seen):  # a /Next cycle: cut it here
         return None
-    seen.add(key)
     following = _clean_chain(value.get("/Next"), removed, seen, depth + 1) if "/Next" in value else None
     if not _action_allowed(value):
         removed[_action_name(value)] += 1
@@ -416,9 +425,6 @@ def _contexts(pdf: pikepdf.Pdf) -> Iterator[Context]:
     seen: set = set()
     pending: list[tuple[Any, Dictionary | None]] = []  # (stream or dict with /Resources, inherited)
 
-    def key(obj: Any) -> Any:
-        return obj.objgen if obj.is_indirect else id(obj)
-
     for page in pdf.pages:
         resources = _page_resources(page.obj)
         contents = page.obj.get("/Contents")
@@ -435,18 +441,16 @@ def _contexts(pdf: pikepdf.Pdf) -> Iterator[Context]:
         while pending:
             obj, inherited = pending.pop()
             if isinstance(obj, pikepdf.Stream):
-                if key(obj) in seen:
+                if _already(obj, seen):
                     continue
-                seen.add(key(obj))
                 own = obj.get("/Resources")
                 res = own if isinstance(own, Dictionary) else inherited
                 yield Context(res, [obj])
                 if isinstance(own, Dictionary):
                     pending.append((own, None))
                 continue
-            if not isinstance(obj, Dictionary) or key(obj) in seen:
+            if not isinstance(obj, Dictionary) or _already(obj, seen):
                 continue
-            seen.add(key(obj))
             for xobj in (obj.get("/XObject") or {}).values():
                 if isinstance(xobj, pikepdf.Stream) and xobj.get("/Subtype") == Name.Form:
                     pending.append((xobj, obj))
@@ -458,8 +462,7 @@ def _contexts(pdf: pikepdf.Pdf) -> Iterator[Context]:
                 if isinstance(smask, Dictionary) and isinstance(smask.get("/G"), pikepdf.Stream):
                     pending.append((smask.G, obj))
             for font in (obj.get("/Font") or {}).values():
-                if isinstance(font, Dictionary) and font.get("/Subtype") == Name.Type3 and key(font) not in seen:
-                    seen.add(key(font))
+                if isinstance(font, Dictionary) and font.get("/Subtype") == Name.Type3 and not _already(font, seen):
                     procs = font.get("/CharProcs")
                     own = font.get("/Resources")
                     res = own if isinstance(own, Dictionary) else obj
@@ -626,6 +629,10 @@ def _substitute(pdf: pikepdf.Pdf, font: Dictionary, streams: dict) -> str | None
     if names is None:
         return None
     family, bold, italic = target
+    win = _standard_names()["/WinAnsiEncoding"]
+    # a code the encoding leaves undefined would show .notdef (6.2.11.8 forbids it): such bytes come from
+    # a generator that wrote Windows/Latin-1 text without declaring it, so they take their WinAnsi glyph
+    names = [name if name is not None else win[code] for code, name in enumerate(names)]
     by_code: dict[int, int] = {}
     for code, glyph in enumerate(names):
         if glyph is None:
@@ -698,10 +705,8 @@ def _fonts(pdf: pikepdf.Pdf, contexts: list[Context], changes: dict[str, Any]) -
         for font in (fonts.values() if isinstance(fonts, Dictionary) else []):
             if not isinstance(font, Dictionary):
                 continue
-            key = font.objgen if font.is_indirect else id(font)
-            if key in done or embedded(font):
+            if embedded(font) or _already(font, done):
                 continue
-            done.add(key)
             original = str(font.get("/BaseFont", "?")).lstrip("/")
             try:
                 name = _substitute(pdf, font, streams)
@@ -723,10 +728,8 @@ def unembedded_fonts_of(resources: Any, seen: set) -> set[str]:
         res = stack.pop()
         if not isinstance(res, Dictionary):
             continue
-        key = res.objgen if res.is_indirect else id(res)
-        if key in seen:
+        if _already(res, seen):
             continue
-        seen.add(key)
         for font in (res.get("/Font") or {}).values():
             if not embedded(font):
                 found.add(str(font.get("/BaseFont", "?")).lstrip("/"))
@@ -825,10 +828,8 @@ def _colour(pdf: pikepdf.Pdf, contexts: list[Context], changes: dict[str, Any]) 
         res = ctx.resources
         if not isinstance(res, Dictionary):
             continue
-        key = res.objgen if res.is_indirect else id(res)
-        if key in done:
+        if _already(res, done):
             continue
-        done.add(key)
         spaces = res.get("/ColorSpace")
         if not isinstance(spaces, Dictionary):
             res.ColorSpace = spaces = Dictionary()
