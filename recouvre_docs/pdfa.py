@@ -242,8 +242,8 @@ def _annotations(pdf: pikepdf.Pdf, changes: dict[str, Any]) -> None:
                 if wanted != flags or "/F" not in annot:
                     annot.F = wanted
                     counts["annotations_adjusted"] += 1
-                if subtype == "/Link" and "/AP" in annot:
-                    _appearance(annot)
+                if subtype == "/Link" and "/AP" in annot and not _appearance(annot):
+                    del annot["/AP"]  # a link may go without appearance, not with a broken one
                 kept.append(annot)
                 continue
             if annot.is_indirect:
