@@ -23,7 +23,7 @@ from typing import Any, Callable
 import pikepdf
 from pikepdf import Array, Dictionary, Name
 
-from . import __version__, i18n, stamp
+from . import __version__, i18n, pdfa, stamp
 from .errors import EvidenceError, ToolMissingError
 from .models import Exhibit
 
@@ -147,8 +147,18 @@ def assemble(p: Plan, a: Assembly, target: Path, work: Path, progress: Callable[
         if len(pdf.pages) != p.total:
             raise EvidenceError(f"the merged file has {len(pdf.pages)} pages, the plan {p.total}: please report this bug")
         fonts = stamp.add_fonts(pdf)
+        unembedded: dict[str, set[str]] = {}  # entry key -> fonts its pages use without carrying them
+        seen: set = set()
+        cmyk: list = []
         for i, page in enumerate(pdf.pages):
             entry = owners[i]
+            # the exhibits were made PDF/A-safe when ingested (pdfa.py); the bundle's own pages and the
+            # rendered e-mails still need the Print flag on their links, and a CMYK image its profile
+            pdfa.print_flags(page)
+            pdfa.default_cmyk(pdf, page, cmyk)
+            missing = pdfa.page_unembedded_fonts(page, seen)
+            if missing:
+                unembedded.setdefault(entry.key if entry else "", set()).update(missing)
             stamp.install_fonts(page, fonts)
             stamp.stamp_page(pdf, page, left=entry.label if entry else "", center=a.reference, right=f"{i + 1} / {p.total}")
         _link_index(pdf, p, exhibit_first)
@@ -171,7 +181,9 @@ def assemble(p: Plan, a: Assembly, target: Path, work: Path, progress: Callable[
             )
         )
         attachments = list(a.attachments)
+        conformance = pdfa_status(p, unembedded, part="3" if attachments or a.manifest is not None else "2")
         if a.manifest is not None:
+            a.manifest["pdfa"] = conformance
             a.manifest["page_sha256"] = [page_digest(page) for page in pdf.pages]
             data = json.dumps(a.manifest, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
             attachments.insert(0, ("manifest.json", data, "application/json",
@@ -181,7 +193,8 @@ def assemble(p: Plan, a: Assembly, target: Path, work: Path, progress: Callable[
                 pdf, data, description=description, filename=name, mime_type=mime, creation_date=date, mod_date=date,
                 relationship=Name.Source if name != "manifest.json" else Name.Supplement,
             )
-        _pdfa(pdf, a)
+        _pdfa(pdf, a, conformance["part"])
+        pdfa.unambiguous_stream_ends(pdf)
         if "/ID" in pdf.trailer:  # qpdf keeps the first half of an existing /ID: derive it all from content
             del pdf.trailer["/ID"]
         pdf.save(
@@ -205,11 +218,33 @@ def srgb_profile() -> bytes:
     return bytes(icc)
 
 
-def _pdfa(pdf: pikepdf.Pdf, a: Assembly) -> None:
-    """PDF/A-3b (ISO 19005-3; -3 because the originals are attached): an sRGB output intent, XMP metadata
-    that repeats the document information with the conformance claim, the attachments listed in the
-    catalog's /AF with their relationship. Fonts, encryption and scripts are handled upstream (stamp
-    fonts are embedded subsets, nothing is encrypted, evidence loses its JavaScript)."""
+def pdfa_status(p: Plan, unembedded: dict[str, set[str]], part: str) -> dict[str, Any]:
+    """The conformance the bundle claims: PDF/A-3b when it carries attached files (the manifest, the
+    original e-mails and e-invoices: ISO 19005-3 allows any file, -2 only PDF/A files), PDF/A-2b when it
+    carries none; and no claim at all when a page uses a font that is not embedded and could not be
+    replaced by a metric-compatible one (pdfa.py), with which exhibit and which fonts."""
+    by_key = {e.key: e for e in p.entries}
+    reasons = []
+    for key in sorted(unembedded, key=lambda k: [int(n) for n in k.split(".")] if k else [0]):
+        entry = by_key.get(key)
+        reasons.append({
+            "exhibit": key or None,
+            "label": entry.label if entry else None,
+            "file": entry.source if entry else None,
+            "fonts_not_embedded": sorted(unembedded[key]),
+        })
+    if reasons:
+        return {"claimed": None, "part": None, "not_claimed_because": reasons}
+    return {"claimed": f"PDF/A-{part}b", "part": part, "not_claimed_because": []}
+
+
+def _pdfa(pdf: pikepdf.Pdf, a: Assembly, part: str | None) -> None:
+    """PDF/A-3b (ISO 19005-3; -3 because the originals are attached), or -2b without attachments: an
+    sRGB output intent, XMP metadata that repeats the document information with the conformance claim,
+    the attachments listed in the catalog's /AF with their relationship. Fonts, annotations, actions
+    and colour spaces of the exhibits are made conformant when they are ingested (pdfa.py); stamp fonts
+    are embedded subsets, nothing is encrypted. ``part`` None: everything but the claim (a font could
+    not be embedded)."""
     profile = pdf.make_stream(srgb_profile())
     profile.N = 3
     intent = pdf.make_indirect(Dictionary(
@@ -220,8 +255,9 @@ def _pdfa(pdf: pikepdf.Pdf, a: Assembly) -> None:
     pdf.Root.AF = Array([names[i + 1] for i in range(0, len(names), 2)])
     with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
         meta.load_from_docinfo(pdf.docinfo, delete_missing=True)
-        meta["pdfaid:part"] = "3"
-        meta["pdfaid:conformance"] = "B"
+        if part is not None:
+            meta["pdfaid:part"] = part
+            meta["pdfaid:conformance"] = "B"
         stamp = f"{a.as_of.isoformat()}T00:00:00Z"
         meta["xmp:MetadataDate"] = stamp
 
@@ -308,7 +344,8 @@ def manifest(p: Plan, exhibits: list[Exhibit], case_meta: dict[str, Any]) -> dic
                 "pages": [e.first, e.last],
                 "ocr_pages": [e.first + n - 1 for n in ex.main.ocr_pages],  # bundle pages whose text OCR read
                 "repaired": ex.main.note == "repaired",  # a damaged PDF qpdf repaired (the original is unchanged)
-                "fonts_not_embedded": ex.facts.get("fonts_not_embedded", []),  # breaks PDF/A: to normalise
+                "fonts_not_embedded": ex.facts.get("fonts_not_embedded", []),  # no PDF/A claim then (pdfa_status)
+                "pdfa_changes": pdfa.describe(ex.facts, "en"),  # what the ingestion changed to make it PDF/A-safe
                 "attachments": [
                     {
                         "exhibit": f"{ex.number}.{k}",

@@ -80,9 +80,30 @@ def font_program(style: str) -> FontProgram:
     )
 
 
+@lru_cache(maxsize=1)
+def to_unicode_cmap() -> bytes:
+    """A ToUnicode CMap for the WinAnsi codes the stamp fonts carry, so that every reader extracts the
+    stamp's text (label, reference, page number) the same way, whatever it guesses from the encoding."""
+    pairs = [(c, ord(bytes([c]).decode("cp1252"))) for c in _CODES]
+    lines = [
+        "/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap",
+        "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def",
+        "/CMapName /Adobe-Identity-UCS def", "/CMapType 2 def",
+        "1 begincodespacerange", "<00> <FF>", "endcodespacerange",
+    ]
+    for start in range(0, len(pairs), 100):  # at most 100 entries per block
+        block = pairs[start:start + 100]
+        lines.append(f"{len(block)} beginbfchar")
+        lines += [f"<{c:02X}> <{u:04X}>" for c, u in block]
+        lines.append("endbfchar")
+    lines += ["endcmap", "CMapName currentdict /CMap defineresource pop", "end", "end"]
+    return ("\n".join(lines) + "\n").encode("ascii")
+
+
 def add_fonts(pdf: pikepdf.Pdf) -> dict[str, pikepdf.Object]:
     """Embed the stamp fonts once in ``pdf``; returns the indirect font dictionaries by style."""
     fonts = {}
+    to_unicode = pdf.make_indirect(pikepdf.Stream(pdf, to_unicode_cmap()))
     for style in ("bold", "regular"):
         prog = font_program(style)
         stream = pikepdf.Stream(pdf, prog.data)
@@ -112,6 +133,7 @@ def add_fonts(pdf: pikepdf.Pdf) -> dict[str, pikepdf.Object]:
                 Widths=Array(list(prog.widths)),
                 Encoding=Name.WinAnsiEncoding,
                 FontDescriptor=descriptor,
+                ToUnicode=to_unicode,
             )
         )
     return fonts

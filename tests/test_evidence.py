@@ -545,12 +545,15 @@ def test_a_repaired_pdf_is_said_so_in_the_manifest(make_case, cli):
     assert {e["file"]: e["repaired"] for e in manifest["exhibits"]} == {"evidence/broken.pdf": True, "evidence/ok.pdf": False}
 
 
-def test_fonts_not_embedded_are_named_for_pdfa(make_case, cli):
+def test_fonts_not_embedded_are_replaced_for_pdfa(make_case, cli):
     case_dir = make_case(files={"evidence/contrat.pdf": 1})  # make_pdf draws with Helvetica, not embedded
     result = cli("check", case_dir, "--procedure", "agency-handover", "--format", "json")
-    findings = [f for f in json.loads(result.stdout)["findings"] if f["code"] == "fonts-not-embedded"]
-    assert [(f["subject"], f["severity"]) for f in findings] == [("evidence/contrat.pdf", "info")]
-    assert "Helvetica" in findings[0]["message"] and "PDF/A" in findings[0]["message"]
+    findings = json.loads(result.stdout)["findings"]
+    assert not [f for f in findings if f["code"] == "fonts-not-embedded"]  # Liberation Sans took its place
+    [changed] = [f for f in findings if f["code"] == "pdfa-normalised"]
+    assert (changed["subject"], changed["severity"]) == ("evidence/contrat.pdf", "info")
+    assert "Helvetica → Liberation Sans" in changed["message"] and "PDF/A" in changed["message"]
     assert cli("build", case_dir).exit_code == 0
     manifest = json.loads((case_dir / "out" / "manifest.json").read_text())
-    assert manifest["exhibits"][0]["fonts_not_embedded"] == ["Helvetica"]
+    assert manifest["exhibits"][0]["fonts_not_embedded"] == []
+    assert manifest["exhibits"][0]["pdfa_changes"] == ["fonts embedded: Helvetica → Liberation Sans"]

@@ -175,10 +175,21 @@ def test_two_builds_are_byte_identical(sample, tmp_path):
     assert tree_digest(sample["case"]) == sample["before"]
 
 
+def test_the_bundle_is_pdfa_3b_for_a_validator(sample):
+    """page (a PDF/A validator that passes the veraPDF and Isartor corpora) finds no rule broken."""
+    import page
+
+    report = page.validate_pdf(str(sample["pdf"]), profile="3b")
+    assert [(f.rule_id, f.message) for f in report.failures] == []
+    assert report.is_compliant and report.rules.failed == 0 and report.rules.total > 100
+    assert sample["manifest"]["pdfa"] == {"claimed": "PDF/A-3b", "part": "3", "not_claimed_because": []}
+
+
 def test_pdfa_properties_of_the_bundle(sample):
-    """PDF/A-3b as far as the properties go (no validator is installed here): conformance claim and
+    """PDF/A-3b property by property (the validator above judges them all): conformance claim and
     metadata in XMP equal to the document information, an sRGB output intent, attachments declared
-    with their relationship, nothing encrypted, no JavaScript, every font embedded (test above)."""
+    with their relationship, nothing encrypted, no JavaScript, every font embedded (test above), every
+    annotation printable, the stamp fonts with a ToUnicode map."""
     info = subprocess.run(["pdfinfo", str(sample["pdf"])], capture_output=True, text=True, check=True).stdout
     assert "Encrypted:       no" in info and "JavaScript:      no" in info and "Metadata Stream: yes" in info
     with pikepdf.open(sample["pdf"]) as pdf:
@@ -196,3 +207,8 @@ def test_pdfa_properties_of_the_bundle(sample):
         assert len(specs) == len(pdf.attachments) == 3
         assert {str(s.AFRelationship) for s in specs} == {"/Source", "/Supplement"}
         assert all("/Subtype" in s.EF.F for s in specs)  # each embedded file says its MIME type
+        annots = [a for p in pdf.pages for a in p.obj.get("/Annots") or []]
+        assert annots and all(int(a.F) & 4 and not int(a.F) & (1 | 2 | 32 | 256) for a in annots)  # index links too
+    fonts = subprocess.run(["pdffonts", str(sample["pdf"])], capture_output=True, text=True, check=True).stdout
+    stamps = [row for row in fonts.splitlines() if row.startswith("RDSTMP+")]
+    assert len(stamps) == 2 and all(row.split()[-3] == "yes" for row in stamps), fonts  # the 'uni' column

@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
-from .. import i18n
+from .. import i18n, pdfa
 from ..models import Case, Piece
 from ..resources import data_path
 from .procedures import Procedure
@@ -580,9 +580,13 @@ def evidence_hygiene(ctx: Context) -> None:
                     files=ctx.both(rels), first=rels[0])
     for info in ctx.pieces:
         missing = info.facts.get("fonts_not_embedded")
-        if info.error is None and missing:
-            ctx.add("fonts-not-embedded", "info", info.piece.rel, "fonts-not-embedded", "ISO 19005 (PDF/A) 6.2.11.4",
-                    file=info.piece.rel, fonts=", ".join(missing[:6]))
+        if info.error is None and missing:  # fonts pdfa.py could not replace: the bundle claims no PDF/A
+            ctx.add("fonts-not-embedded", "info", info.piece.rel, "fonts-not-embedded.not-pdfa",
+                    "ISO 19005 (PDF/A) 6.2.11.4", file=info.piece.rel, fonts=", ".join(missing[:6]))
+        changes = pdfa.describe(info.facts, ctx.lang) if info.error is None else []
+        if changes:  # what the conversion changed in the exhibit's copy to make it PDF/A-safe
+            ctx.add("pdfa-normalised", "info", info.piece.rel, "pdfa-normalised", "ISO 19005-2, ISO 19005-3 (PDF/A)",
+                    file=info.piece.rel, changes="; ".join(changes))
     for info in ctx.pieces:
         if info.error is None and info.piece.kind == "other":
             ctx.add("unclassified-evidence", "info", info.piece.rel, "unclassified-evidence", "DESIGN.md §3",

@@ -19,6 +19,7 @@ logging.getLogger("img2pdf").setLevel(logging.ERROR)  # its notes (alpha channel
 import pikepdf
 from PIL import Image, UnidentifiedImageError
 
+from .. import pdfa
 from ..errors import EvidenceError
 
 A4 = (img2pdf.mm_to_pt(210), img2pdf.mm_to_pt(297))
@@ -112,7 +113,12 @@ def to_pdf(data: bytes, target: Path, *, shown_as: str) -> dict:
         ) from err
     with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
         pages = len(pdf.pages)
+        changes = pdfa.make_safe(pdf)  # a CMYK scan: its DefaultCMYK (the samples are kept)
+        if changes:
+            out = io.BytesIO()
+            pdf.save(out, deterministic_id=True)
+            pdf_bytes = out.getvalue()
     tmp = target.with_suffix(".tmp")
     tmp.write_bytes(pdf_bytes)
     tmp.replace(target)
-    return {"pages": pages, "scan": True}
+    return {"pages": pages, "scan": True, **changes}

@@ -9,6 +9,7 @@ from typing import Any
 
 import pikepdf
 
+from .. import pdfa
 from ..errors import EncryptedEvidenceError, EvidenceError
 from . import einvoice
 
@@ -67,6 +68,7 @@ def normalize(src: Path | str, target: Path, *, shown_as: str, password: str | N
         if "/AcroForm" in pdf.Root:
             _flatten_form(pdf, shown_as)
             facts["form_flattened"] = True
+        facts.update(pdfa.make_safe(pdf, reattached=einvoice.XML_NAMES))  # what PDF/A forbids, and what was done
         tmp = target.with_suffix(".tmp")
         try:
             pdf.remove_unreferenced_resources()
