@@ -593,3 +593,22 @@ def test_adding_a_procedure_is_adding_a_file(case, tmp_path, monkeypatch):
         assert ("threshold-exceeded", "error", "principal") in errors(report)
     finally:
         procedures.load.cache_clear()
+
+
+# ----------------------------------------------------------------------------------------------
+# German and compact invoice mentions on a real PDF
+
+def test_german_due_date_and_a_40_euro_indemnity_written_without_a_space(case):
+    text = "Rechnung F1 - Fällig am 01.04.2026 - Bestellung BC-1 - Verzugszinsen 9 Prozentpunkte - 40,00 € je Rechnung"
+    root = case("fr-injonction-de-payer", files={"evidence/factures/F1.pdf": [{"text": text}]})
+    read = PdfReader(str(root / "evidence/factures/F1.pdf")).pages[0].extract_text()
+    assert "Fällig" in read and "40,00 €" in read
+    assert findings(check.run(root), "missing-mention") == []
+    compact = case("fr-injonction-de-payer", files={"evidence/factures/F1.pdf": [{"text": INVOICE_TEXT.replace(
+        "indemnite forfaitaire de 40 euros pour frais de recouvrement", "40€ par facture")}]})
+    assert "40€" in PdfReader(str(compact / "evidence/factures/F1.pdf")).pages[0].extract_text()
+    assert findings(check.run(compact), "missing-mention") == []
+    total = case("fr-injonction-de-payer", files={"evidence/factures/F1.pdf": [{"text": INVOICE_TEXT.replace(
+        "indemnite forfaitaire de 40 euros pour frais de recouvrement", "total 1240 EUR")}]})
+    assert findings(check.run(total), "missing-mention") == [("missing-mention", "warning", "F1")]  # 1240 EUR is no indemnity
+
