@@ -247,8 +247,8 @@ def test_an_invoice_twice_is_refused_with_the_case_file(case, cli):
     amount = 1200.00
     """)
     result = cli("check", root)
-    assert result.exit_code == 3
-    assert "invoice[2].number: 'F1' appears twice" in result.stderr
+    assert result.exit_code == 3  # no invoice twice: case.toml is refused before any check (README, "check")
+    assert "invoice[2].number: 'F1' appears twice (also invoice[1]); list each invoice once" in result.stderr
 
 
 def test_a_prescribed_invoice(case):
@@ -611,4 +611,30 @@ def test_german_due_date_and_a_40_euro_indemnity_written_without_a_space(case):
     total = case("fr-injonction-de-payer", files={"evidence/factures/F1.pdf": [{"text": INVOICE_TEXT.replace(
         "indemnite forfaitaire de 40 euros pour frais de recouvrement", "total 1240 EUR")}]})
     assert findings(check.run(total), "missing-mention") == [("missing-mention", "warning", "F1")]  # 1240 EUR is no indemnity
+
+
+
+# ----------------------------------------------------------------------------------------------
+# case.toml: a deleted piece, a promise without its date
+
+def test_a_listed_piece_that_was_deleted_names_no_unrelated_file(tmp_path, cli):
+    sample = tmp_path / "case-42"
+    shutil.copytree(SAMPLE, sample, ignore=shutil.ignore_patterns("out"))
+    (sample / "evidence" / "bons-de-livraison" / "BL-2026-0225-signe.jpg").unlink()
+    result = cli("check", sample)
+    assert result.exit_code == 3  # a path of case.toml that does not exist: the case file is invalid (DESIGN.md §2)
+    assert "'evidence/bons-de-livraison/BL-2026-0225-signe.jpg' does not exist; if it was removed, delete this entry" in result.stderr
+    assert "did you mean" not in result.stderr
+
+
+
+def test_a_promise_needs_its_date(case, cli):
+    root = case("fr-injonction-de-payer", extra="""
+    [[event]]
+    date = 2026-11-10
+    kind = "promise"
+    """)
+    result = cli("check", root)
+    assert result.exit_code == 3
+    assert "event[3].until: a promise needs until = YYYY-MM-DD, the date by which the debtor promised to pay" in result.stderr
 
