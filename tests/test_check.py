@@ -638,3 +638,56 @@ def test_a_promise_needs_its_date(case, cli):
     assert result.exit_code == 3
     assert "event[3].until: a promise needs until = YYYY-MM-DD, the date by which the debtor promised to pay" in result.stderr
 
+
+
+# ----------------------------------------------------------------------------------------------
+# Identifiers: VAT numbers, SIREN written with its register
+
+
+def edit(root, *pairs: tuple[str, str]):
+    """Replace text in the case's case.toml (each old text must be there)."""
+    toml = (root / "case.toml").read_text("utf-8")
+    for old, new in pairs:
+        assert old in toml, old
+        toml = toml.replace(old, new, 1)
+    (root / "case.toml").write_text(toml, "utf-8")
+    return root
+
+
+
+def only(report, code: str):
+    found = [f for f in report.findings if f.code == code]
+    assert len(found) == 1, [(f.code, f.subject, f.message) for f in report.findings]
+    return found[0]
+
+
+
+@pytest.mark.parametrize("old, vat, subject", [
+    ('vat = "FR19812345676"', "FR20812345676", "creditor.vat"),
+    ('vat = "DE129273398"', "DE129273399", "debtor.vat"),
+])
+def test_a_vat_number_with_wrong_check_digits(case, old, vat, subject):
+    root = edit(case("eu-order-for-payment"), (old, f'vat = "{vat}"'))
+    finding = only(check.run(root), "invalid-identifier")
+    assert (finding.code, finding.severity, finding.subject) == ("invalid-identifier", "warning", subject)
+    assert f"le numéro de TVA intracommunautaire « {vat} » est invalide (clé de contrôle erronée)" in finding.message
+
+
+
+def test_vat_numbers_the_validators_know_or_not(case):
+    # a British number is checked by python-stdnum's gb.vat; a number from outside Europe is accepted as written
+    root = edit(case("uk-letter-of-claim"), ('vat = "GB980780684"', 'vat = "GB980780685"'))
+    assert findings(check.run(root), "invalid-identifier") == [("invalid-identifier", "warning", "creditor.vat")]
+    root = edit(case("eu-order-for-payment"), ('country = "FR"\niban', 'country = "US"\niban'),
+                ('vat = "FR19812345676"', 'vat = "US-12-3456789"'))
+    assert findings(check.run(root), "invalid-identifier") == []
+
+
+
+@pytest.mark.parametrize("registration, invalid", [("812345676 R.C.S. Lyon", False), ("RCS Lyon B 812 345 676", False),
+                                                   ("812345677 R.C.S. Lyon", True)])
+def test_a_siren_written_with_its_register(case, registration, invalid):
+    root = edit(case("fr-injonction-de-payer"), ('registration = "812345676"', f'registration = "{registration}"'))
+    expected = [("invalid-identifier", "warning", "creditor.registration")] if invalid else []
+    assert findings(check.run(root), "invalid-identifier") == expected
+

@@ -344,19 +344,36 @@ def _digits(value: str) -> str:
     return re.sub(r"\D", "", value)
 
 
+def _french_registration(reg: str) -> str | None:
+    """The SIREN or SIRET digits in what case.toml gives ("812 345 676", "RCS Lyon B 812 345 676",
+    "812345676 R.C.S. Lyon"); None when there is no run of 9 or 14 digits."""
+    for run in re.findall(r"(?<!\d)\d[\d .\u00a0]*\d(?!\d)", reg):
+        digits = _digits(run)
+        if len(digits) in (9, 14):
+            return digits
+    return None
+
+
 def identifier_problems(party_label: str, party: Any) -> list[tuple[str, str, str, str]]:
-    """(subject field, label key, value, reason key) for each identifier whose check fails."""
+    """(subject field, label key, value, reason key) for each identifier whose check fails. A number in a
+    format no validator here knows (a Handelsregister entry, a VAT number of a country outside the EU) is
+    accepted as written (DESIGN.md §2)."""
     from stdnum import iban as std_iban
     from stdnum.ch import uid as ch_uid
     from stdnum.eu import vat as eu_vat
+    from stdnum.exceptions import InvalidChecksum
     from stdnum.exceptions import ValidationError as StdnumError
     from stdnum.fr import siren, siret
+    from stdnum.gb import vat as gb_vat
+
+    def reason(err: StdnumError) -> str:
+        return "checksum" if isinstance(err, InvalidChecksum) else "invalid"
 
     out = []
     reg = (party.registration or "").strip()
     if reg and party.country in (None, "FR"):
-        digits = _digits(reg)
-        if re.fullmatch(r"[\d\s.]+|(rcs|r\.c\.s\.)?\s*[a-zéèêàç\- ]*[\d\s]+", reg, re.I) and len(digits) in (9, 14):
+        digits = _french_registration(reg)
+        if digits:
             validator = siren if len(digits) == 9 else siret
             try:
                 validator.validate(digits)
@@ -367,24 +384,30 @@ def identifier_problems(party_label: str, party: Any) -> list[tuple[str, str, st
     elif reg and party.country == "CH" and reg.upper().startswith("CHE"):
         try:
             ch_uid.validate(reg)
-        except StdnumError:
-            out.append(("registration", "uid", reg, "checksum"))
+        except StdnumError as err:
+            out.append(("registration", "uid", reg, reason(err)))
     vat = (party.vat or "").strip()
     if vat:
+        compact = re.sub(r"[\s.\-]", "", vat).upper()
+        prefix = compact[:2]
+        if prefix.isdigit() and (party.country or "").lower() in eu_vat.MEMBER_STATES:
+            compact, prefix = ("EL" if party.country == "GR" else party.country) + compact, party.country  # type: ignore[operator]
         try:
-            if vat.upper().startswith("CHE"):
-                ch_uid.validate(vat.upper().replace("MWST", "").replace("TVA", "").replace("IVA", "").strip())
-            elif vat[:2].upper() in eu_vat.MEMBER_STATES or vat[:2].upper() == "EL":
-                eu_vat.validate(vat)
-            # other formats (GB, non-EU) are accepted as written
-        except StdnumError:
-            out.append(("vat", "vat", vat, "checksum"))
+            if compact.startswith("CHE"):
+                ch_uid.validate(re.sub(r"(MWST|TVA|IVA)$", "", compact))
+            elif prefix.lower() in eu_vat.MEMBER_STATES or prefix == "EL":  # python-stdnum's set is lower case
+                eu_vat.validate(compact)
+            elif prefix in ("GB", "XI") or (party.country == "GB" and prefix.isdigit()):
+                gb_vat.validate(compact)
+            # other formats (a non-EU number) are accepted as written
+        except StdnumError as err:
+            out.append(("vat", "vat", vat, reason(err)))
     iban = (getattr(party, "iban", None) or "").strip()
     if iban:
         try:
             std_iban.validate(iban)
-        except StdnumError:
-            out.append(("iban", "iban", iban, "checksum"))
+        except StdnumError as err:
+            out.append(("iban", "iban", iban, reason(err)))
     return out
 
 
