@@ -180,7 +180,8 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
     if procedure:
         proc = procedures.load(procedure)
         with timed("check"):
-            report = check.run(folder.root, procedure=procedure, lang=lang, as_of=as_of, folder=folder, cache=cache)
+            report = check.run(folder.root, procedure=procedure, lang=lang, as_of=as_of, folder=folder, cache=cache,
+                               documents_lang=lang)
         if not report.ok:
             if not options.force:
                 raise CheckFailedError(
@@ -189,7 +190,7 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
                     hint="Fix them and build again, or build anyway with --force: the findings are then listed on the cover.",
                 )
             shown = [f for f in report.sorted() if f.severity in ("error", "warning")]
-            findings_on_cover = [f"{f.message} ({f.source})" for f in shown[:12]]
+            findings_on_cover = [f"{f.message} ({f.source})" if f.source else f.message for f in shown[:12]]
             if len(shown) > 12:  # the cover stays one page: the rest is in report.json
                 findings_on_cover.append(i18n.text(lang, "report.more", n=len(shown) - 12, code="…"))
 

@@ -213,16 +213,26 @@ def _inside(root: Path, rel: str, what: str, loc: str, text: str, tloc: tuple) -
         return None, f"{where}: {loc}: {rel!r} is in out/, which recouvre-docs writes; move the file to evidence/"
     if not full.exists():
         near = _near_file(root, rel)
-        return None, f"{where}: {loc}: {what} {rel!r} does not exist" + (f"; did you mean {near!r}?" if near else "")
+        return None, f"{where}: {loc}: {what} {rel!r} does not exist" + (
+            f"; did you mean {near!r}?" if near else "; if it was removed, delete this entry from case.toml")
     if not full.is_file():
         return None, f"{where}: {loc}: {rel!r} is not a file"
     return full, None
 
 
 def _near_file(root: Path, rel: str) -> str | None:
+    """The file ``rel`` was probably meant to name: the same name in another folder (moved), or a name
+    in the same folder that differs by a typo. Never a file of another folder whose path merely looks
+    alike ("evidence/commandes/BC-2026-0211.pdf" for a deleted "evidence/bons-de-livraison/BL-….jpg")."""
     candidates = [p.relative_to(root).as_posix() for p in _walk(root / EVIDENCE_DIR)] if (root / EVIDENCE_DIR).is_dir() else []
-    near = difflib.get_close_matches(rel, candidates, n=1, cutoff=0.6)
-    return near[0] if near else None
+    wanted = rel.replace("\\", "/").lstrip("./")
+    folder, _, name = wanted.rpartition("/")
+    moved = [c for c in candidates if c.rpartition("/")[2].lower() == name.lower()]
+    if moved:
+        return moved[0]
+    beside = {c.rpartition("/")[2]: c for c in candidates if c.rpartition("/")[0] == folder}
+    near = difflib.get_close_matches(name, list(beside), n=1, cutoff=0.8)
+    return beside[near[0]] if near else None
 
 
 def _cross_check(case: Case, root: Path, text: str) -> list[str]:
@@ -238,7 +248,9 @@ def _cross_check(case: Case, root: Path, text: str) -> list[str]:
     numbers = [inv.number for inv in case.invoice]
     for n in sorted({n for n in numbers if numbers.count(n) > 1}):
         i = len(numbers) - 1 - numbers[::-1].index(n)
-        problems.append(f"{where(('invoice', i, 'number'))}: invoice[{i + 1}].number: {n!r} appears twice; each invoice once")
+        first = numbers.index(n)
+        problems.append(f"{where(('invoice', i, 'number'))}: invoice[{i + 1}].number: {n!r} appears twice (also invoice[{first + 1}]); "
+                        "list each invoice once: the check would otherwise claim it twice")
     for i, pay in enumerate(case.payment):
         if pay.invoice is not None and pay.invoice not in numbers:
             near = difflib.get_close_matches(pay.invoice, numbers, n=1)
@@ -249,6 +261,9 @@ def _cross_check(case: Case, root: Path, text: str) -> list[str]:
     for i, ev in enumerate(case.event):
         if ev.received is not None and ev.received < ev.date:
             problems.append(f"{where(('event', i, 'received'))}: event[{i + 1}].received: {ev.received} is before the date it was sent, {ev.date}")
+        if ev.kind == "promise" and ev.until is None:
+            problems.append(f"{where(('event', i))}: event[{i + 1}].until: a promise needs until = YYYY-MM-DD, the date by "
+                            "which the debtor promised to pay")
 
     seen: dict[Path, str] = {}
     fixed: dict[int, str] = {}

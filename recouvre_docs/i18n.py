@@ -107,3 +107,31 @@ def format_rate(value: Decimal, lang: str) -> str:
     """An interest rate: '12,15 %' (fr, de: with a non-breaking space), '12.15%' (en)."""
     number = _babel_decimal(value, format="#,##0.00", locale=LOCALES[lang])
     return f"{number}%" if lang == "en" else f"{number}\u00a0%"
+
+
+PRACTICE = "@practice"  # in a data file: a requirement that rests on professional practice, not on a rule
+
+
+def source(value: str, lang: str) -> str:
+    """A finding's or requirement's basis as the reader sees it: the legal citation as written, or
+    "usage professionnel" / "practice" / "Praxis" for the data files' "@practice"."""
+    return text(lang, "report.practice") if value == PRACTICE else value
+
+
+def language_the(code: str, lang: str) -> str:
+    """A language as the subject of a sentence: "l'allemand", "le français"; "German", "Deutsch"."""
+    name = language(code, lang)
+    if lang == "fr":
+        return f"l'{name}" if name[:1].lower() in "aeiouyéèê" else f"le {name}"
+    return name
+
+
+def language_in(code: str, lang: str) -> str:
+    """"Written in a language": "en allemand", "in German", "in deutscher Sprache"."""
+    name = language(code, lang)
+    if lang == "fr":
+        return f"en {name}"
+    if lang == "de":
+        # "Deutsch", "Französisch", "Niederländisch"…: the adjective declines ("in deutscher Sprache")
+        return f"in {name.lower()}er Sprache" if name.endswith("sch") else f"in der Sprache „{name}“"
+    return f"in {name}"

@@ -45,7 +45,7 @@ def make_pdf(path: Path, pages: list[dict] | int = 1, *, text: str = "Page", enc
         content = (
             f"BT /F1 14 Tf 40 {h / 2:.0f} Td ({label}) Tj ET "
             f"BT /F1 8 Tf 10 4 Td (bottom-edge-{i}) Tj ET"
-        ).encode("latin-1")
+        ).encode("cp1252")  # WinAnsiEncoding: "Fällig", "40,00 €" are drawn and read back as written
         page = pikepdf.Dictionary(
             Type=pikepdf.Name.Page,
             MediaBox=pikepdf.Array([0, 0, w, h]),

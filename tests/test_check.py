@@ -139,6 +139,28 @@ def case(tmp_path):
     return factory
 
 
+# Findings that rest on no legal rule (a file, an identifier's check digits, case.toml's own sums): no
+# source. Every other finding cites a rule or, where there is none, practice.
+NO_RULE = {"jurisdiction-clause", "overpaid", "unreadable-evidence", "unclassified-evidence", "invalid-identifier",
+           "missing-rate", "event-after-as-of", "prescription-unchecked", "missing-clause"}
+INTERNAL = ("LEGAL.md", "DESIGN.md", "not in LEGAL", "recouvre-docs practice", "recouvre-docs convention",
+            "recouvre_docs/", "python-stdnum", "SHA-256", "🟡", "❌", "✅", "http", "@practice", "case.toml")
+
+
+def assert_user_facing(report) -> None:
+    """What a lawyer reads: a message and a fix in the report language, a legal citation (or practice,
+    or nothing for what no rule governs) as the source, and no internal reference anywhere."""
+    practice = {"fr": "usage professionnel", "en": "practice", "de": "Praxis"}[report.language]
+    for f in report.findings:
+        assert f.message and f.fix, f
+        assert f.source or f.code in NO_RULE, f
+        assert not any(word in f.source for word in INTERNAL), f.source
+        assert not any(word in f.message for word in INTERNAL[:-1]), f.message
+        assert f.source == practice or not f.source or any(c.isdigit() for c in f.source) or "Act" in f.source, f.source
+        colon = " : " if report.language == "fr" else ": "
+        assert all(sentence.count(colon) <= 1 for sentence in f.message.split(". ")), f.message  # no two colons in a row
+
+
 def findings(report, code: str | None = None) -> list[tuple[str, str, str]]:
     return [(f.code, f.severity, f.subject) for f in report.findings if code is None or f.code == code]
 
@@ -157,8 +179,7 @@ def test_a_complete_case_passes(case, procedure):
     assert report.ok, [f"{f.code}: {f.message}" for f in report.findings if f.severity == "error"]
     assert errors(report) == []
     # what a lawyer reads is in the case language, with the article behind each finding
-    for f in report.findings:
-        assert f.message and f.fix and f.source
+    assert_user_facing(report)
 
 
 def test_every_procedure_file_is_complete():
@@ -247,8 +268,8 @@ def test_an_invoice_twice_is_refused_with_the_case_file(case, cli):
     amount = 1200.00
     """)
     result = cli("check", root)
-    assert result.exit_code == 3
-    assert "invoice[2].number: 'F1' appears twice" in result.stderr
+    assert result.exit_code == 3  # no invoice twice: case.toml is refused before any check (README, "check")
+    assert "invoice[2].number: 'F1' appears twice (also invoice[1]); list each invoice once" in result.stderr
 
 
 def test_a_prescribed_invoice(case):
@@ -593,3 +614,513 @@ def test_adding_a_procedure_is_adding_a_file(case, tmp_path, monkeypatch):
         assert ("threshold-exceeded", "error", "principal") in errors(report)
     finally:
         procedures.load.cache_clear()
+
+
+# ----------------------------------------------------------------------------------------------
+# German and compact invoice mentions on a real PDF
+
+def test_german_due_date_and_a_40_euro_indemnity_written_without_a_space(case):
+    text = "Rechnung F1 - Fällig am 01.04.2026 - Bestellung BC-1 - Verzugszinsen 9 Prozentpunkte - 40,00 € je Rechnung"
+    root = case("fr-injonction-de-payer", files={"evidence/factures/F1.pdf": [{"text": text}]})
+    read = PdfReader(str(root / "evidence/factures/F1.pdf")).pages[0].extract_text()
+    assert "Fällig" in read and "40,00 €" in read
+    assert findings(check.run(root), "missing-mention") == []
+    compact = case("fr-injonction-de-payer", files={"evidence/factures/F1.pdf": [{"text": INVOICE_TEXT.replace(
+        "indemnite forfaitaire de 40 euros pour frais de recouvrement", "40€ par facture")}]})
+    assert "40€" in PdfReader(str(compact / "evidence/factures/F1.pdf")).pages[0].extract_text()
+    assert findings(check.run(compact), "missing-mention") == []
+    total = case("fr-injonction-de-payer", files={"evidence/factures/F1.pdf": [{"text": INVOICE_TEXT.replace(
+        "indemnite forfaitaire de 40 euros pour frais de recouvrement", "total 1240 EUR")}]})
+    assert findings(check.run(total), "missing-mention") == [("missing-mention", "warning", "F1")]  # 1240 EUR is no indemnity
+
+
+
+# ----------------------------------------------------------------------------------------------
+# case.toml: a deleted piece, a promise without its date
+
+def test_a_listed_piece_that_was_deleted_names_no_unrelated_file(tmp_path, cli):
+    sample = tmp_path / "case-42"
+    shutil.copytree(SAMPLE, sample, ignore=shutil.ignore_patterns("out"))
+    (sample / "evidence" / "bons-de-livraison" / "BL-2026-0225-signe.jpg").unlink()
+    result = cli("check", sample)
+    assert result.exit_code == 3  # a path of case.toml that does not exist: the case file is invalid (DESIGN.md §2)
+    assert "'evidence/bons-de-livraison/BL-2026-0225-signe.jpg' does not exist; if it was removed, delete this entry" in result.stderr
+    assert "did you mean" not in result.stderr
+
+
+
+def test_a_promise_needs_its_date(case, cli):
+    root = case("fr-injonction-de-payer", extra="""
+    [[event]]
+    date = 2026-11-10
+    kind = "promise"
+    """)
+    result = cli("check", root)
+    assert result.exit_code == 3
+    assert "event[3].until: a promise needs until = YYYY-MM-DD, the date by which the debtor promised to pay" in result.stderr
+
+
+
+# ----------------------------------------------------------------------------------------------
+# Identifiers: VAT numbers, SIREN written with its register
+
+
+def edit(root, *pairs: tuple[str, str]):
+    """Replace text in the case's case.toml (each old text must be there)."""
+    toml = (root / "case.toml").read_text("utf-8")
+    for old, new in pairs:
+        assert old in toml, old
+        toml = toml.replace(old, new, 1)
+    (root / "case.toml").write_text(toml, "utf-8")
+    return root
+
+
+
+def only(report, code: str):
+    found = [f for f in report.findings if f.code == code]
+    assert len(found) == 1, [(f.code, f.subject, f.message) for f in report.findings]
+    return found[0]
+
+
+
+@pytest.mark.parametrize("old, vat, subject", [
+    ('vat = "FR19812345676"', "FR20812345676", "creditor.vat"),
+    ('vat = "DE129273398"', "DE129273399", "debtor.vat"),
+])
+def test_a_vat_number_with_wrong_check_digits(case, old, vat, subject):
+    root = edit(case("eu-order-for-payment"), (old, f'vat = "{vat}"'))
+    finding = only(check.run(root), "invalid-identifier")
+    assert (finding.code, finding.severity, finding.subject) == ("invalid-identifier", "warning", subject)
+    assert f"le numéro de TVA intracommunautaire « {vat} » est invalide (clé de contrôle erronée)" in finding.message
+
+
+
+def test_vat_numbers_the_validators_know_or_not(case):
+    # a British number is checked by python-stdnum's gb.vat; a number from outside Europe is accepted as written
+    root = edit(case("uk-letter-of-claim"), ('vat = "GB980780684"', 'vat = "GB980780685"'))
+    assert findings(check.run(root), "invalid-identifier") == [("invalid-identifier", "warning", "creditor.vat")]
+    root = edit(case("eu-order-for-payment"), ('country = "FR"\niban', 'country = "US"\niban'),
+                ('vat = "FR19812345676"', 'vat = "US-12-3456789"'))
+    assert findings(check.run(root), "invalid-identifier") == []
+
+
+
+@pytest.mark.parametrize("registration, invalid", [("812345676 R.C.S. Lyon", False), ("RCS Lyon B 812 345 676", False),
+                                                   ("812345677 R.C.S. Lyon", True)])
+def test_a_siren_written_with_its_register(case, registration, invalid):
+    root = edit(case("fr-injonction-de-payer"), ('registration = "812345676"', f'registration = "{registration}"'))
+    expected = [("invalid-identifier", "warning", "creditor.registration")] if invalid else []
+    assert findings(check.run(root), "invalid-identifier") == expected
+
+
+# ----------------------------------------------------------------------------------------------
+# The audit of the check (issue 3): one case per rule, each failing before its fix
+
+
+def without_events(root):
+    """The case with no reminder and no formal notice at all."""
+    toml = (root / "case.toml").read_text("utf-8")
+    start, end = toml.index("[[event]]"), toml.index("received = 2026-06-03\n") + len("received = 2026-06-03\n")
+    (root / "case.toml").write_text(toml[:start] + toml[end:], "utf-8")
+    return root
+
+
+# 2. The end of the limitation period is the last day the claim can be brought
+
+def test_a_claim_is_not_time_barred_on_the_last_day_of_the_period(case):
+    root = edit(case("fr-injonction-de-payer"), ("issued = 2026-03-02\ndue = 2026-04-01", "issued = 2021-10-23\ndue = 2021-11-23"))
+    report = check.run(root)
+    assert findings(report, "prescribed") == []
+    near = only(report, "prescription-near")
+    assert (near.severity, near.subject) == ("warning", "F1")
+    assert near.message == "La créance au titre de la facture F1 se prescrit le 23 novembre 2026 à minuit (aujourd'hui)."
+
+
+def test_a_claim_is_time_barred_the_day_after(case):
+    root = edit(case("fr-injonction-de-payer"), ("issued = 2026-03-02\ndue = 2026-04-01", "issued = 2021-10-22\ndue = 2021-11-22"))
+    prescribed = only(check.run(root), "prescribed")
+    assert (prescribed.severity, prescribed.subject) == ("error", "F1")
+    assert prescribed.message == ("La créance au titre de la facture F1 est prescrite : le délai de 5 ans courant à compter "
+                                  "du 22 novembre 2021 a expiré le 22 novembre 2026 à minuit.")
+    english = only(check.run(root, lang="en"), "prescribed")
+    assert "expired at the end of 22 November 2026" in english.message
+
+
+# 3. Acknowledgments of debt: chained, and for near as well as prescribed, where LEGAL.md names the rule
+
+def test_acknowledgments_chain_each_restarting_the_period(case):
+    extra = """
+    [[event]]
+    date = 2023-06-01
+    kind = "acknowledgment"
+
+    [[event]]
+    date = 2026-03-01
+    kind = "acknowledgment"
+    """
+    root = edit(case("fr-injonction-de-payer", extra=extra),
+                ("issued = 2026-03-02\ndue = 2026-04-01", "issued = 2018-12-15\ndue = 2019-01-15"))
+    report = check.run(root)
+    saved = only(report, "prescribed")
+    assert (saved.severity, saved.subject) == ("warning", "F1")  # FR: the rule is named but not verified (LEGAL.md §1.8 ❌)
+    assert saved.message == ("La créance au titre de la facture F1 aurait été prescrite le 15 janvier 2024 à minuit, sauf si la "
+                             "reconnaissance de dette du 1er mars 2026 a fait courir un nouveau délai, qui expirerait alors le "
+                             "1er mars 2031 à minuit (C. civ. art. 2240, 2231).")
+    assert ("unconfirmed-rule", "warning", "C. civ. art. 2240, 2231") in findings(report)
+
+
+def test_an_acknowledgment_made_after_the_end_revives_nothing(case):
+    extra = """
+    [[event]]
+    date = 2024-06-01
+    kind = "acknowledgment"
+    """
+    root = edit(case("fr-injonction-de-payer", extra=extra),
+                ("issued = 2026-03-02\ndue = 2026-04-01", "issued = 2018-12-15\ndue = 2019-01-15"))
+    assert ("prescribed", "error", "F1") in errors(check.run(root))
+
+
+def test_an_acknowledgment_changes_prescription_near_too(case):
+    extra = """
+    [[event]]
+    date = 2024-06-01
+    kind = "acknowledgment"
+    """
+    root = edit(case("fr-injonction-de-payer", extra=extra),
+                ("issued = 2026-03-02\ndue = 2026-04-01", "issued = 2021-11-15\ndue = 2021-12-15"))
+    near = only(check.run(root), "prescription-near")
+    assert (near.severity, near.subject) == ("warning", "F1")
+    assert "sauf si la reconnaissance de dette du 1er juin 2024 a fait courir un nouveau délai" in near.message
+    assert "1er juin 2029 à minuit" in near.message and "C. civ. art. 2240" in near.source
+
+
+def test_no_restart_where_legal_md_has_no_rule(case):
+    # Germany: LEGAL.md §3 names only the Hemmung of § 204 BGB, not the Neubeginn of § 212: not applied
+    extra = """
+    [[event]]
+    date = 2024-06-01
+    kind = "acknowledgment"
+    """
+    root = edit(case("de-mahnverfahren", extra=extra), ("issued = 2026-03-02\ndue = 2026-04-01", "issued = 2022-02-01\ndue = 2022-03-01"))
+    report = check.run(root, lang="de")
+    prescribed = only(report, "prescribed")
+    assert (prescribed.severity, prescribed.subject, prescribed.source) == ("error", "F1", "BGB §§ 195, 199")
+    assert "mit Ablauf des 31. Dezember 2025" in prescribed.message and "Schuldanerkenntnis vom 1. Juni 2024" in prescribed.message
+    assert not any("212" in f.source for f in report.findings)
+
+
+def test_an_acknowledgment_in_england(case):
+    extra = """
+    [[event]]
+    date = 2023-01-10
+    kind = "acknowledgment"
+    """
+    root = edit(case("uk-letter-of-claim", extra=extra), ("issued = 2026-03-02\ndue = 2026-04-01", "issued = 2019-12-01\ndue = 2020-01-01"))
+    saved = only(check.run(root, lang="en"), "prescribed")
+    assert (saved.severity, saved.subject) == ("warning", "F1")
+    assert saved.message.startswith("The claim under invoice F1 would have been time-barred at the end of 1 January 2026")
+    assert "Limitation Act 1980 ss. 29–30" in saved.source
+
+
+# 4. Cross-border (Reg. 1896/2006 art. 3): a party in a Member State other than the court's; not Denmark
+
+def test_a_us_creditor_against_a_german_debtor_before_a_german_court(case):
+    root = edit(case("eu-order-for-payment", court="Amtsgericht Wedding"), ('country = "FR"\niban', 'country = "US"\niban'))
+    finding = only(check.run(root), "not-cross-border")
+    assert (finding.severity, finding.subject, finding.source) == ("error", "debtor.country", "Règl. 1896/2006 art. 3")
+    assert finding.message == ("L'injonction de payer européenne exige un litige transfrontalier : le débiteur est établi en "
+                               "Allemagne, comme la juridiction saisie, et le créancier l'est aux États-Unis, où le règlement "
+                               "ne s'applique pas.")
+    assert "de-mahnverfahren" in finding.fix
+
+
+def test_a_danish_creditor_against_a_german_debtor_at_the_debtors_court(case):
+    root = edit(case("eu-order-for-payment", court=""), ('country = "FR"\niban', 'country = "DK"\niban'))
+    finding = only(check.run(root), "not-cross-border")
+    assert (finding.severity, finding.subject) == ("error", "debtor.country")
+    assert "le créancier l'est au Danemark, où le règlement ne s'applique pas" in finding.message
+
+
+def test_a_french_creditor_against_a_german_debtor_is_cross_border(case):
+    for court in ("Amtsgericht Wedding", "", "Tribunal de commerce de Lyon"):
+        assert findings(check.run(case("eu-order-for-payment", court=court)), "not-cross-border") == []
+
+
+@pytest.mark.parametrize("country, lang, words", [
+    ("LU", "fr", "tous deux établis au Luxembourg"),
+    ("NL", "fr", "tous deux établis aux Pays-Bas"),
+    ("NL", "de", "beide ihren Sitz in den Niederlanden"),
+])
+def test_the_country_reads_with_its_preposition(case, country, lang, words):
+    root = edit(case("eu-order-for-payment", court=""), ('country = "FR"\niban', f'country = "{country}"\niban'),
+                ('country = "DE"', f'country = "{country}"'))
+    assert words in only(check.run(root, lang=lang), "not-cross-border").message
+
+
+# 5. A creditor outside metropolitan France: abroad, overseas by its ISO code, or "FR" with an overseas postcode
+
+@pytest.mark.parametrize("creditor, late", [
+    ('country = "FR"\niban', True),
+    ('country = "RE"\niban', False),
+    ('country = "DE"\niban', False),
+])
+def test_the_four_months_of_a_creditor_outside_metropolitan_france(case, creditor, late):
+    root = edit(case("fr-declaration-de-creance"), ("published = 2026-10-15", "published = 2026-08-01"),
+                ('country = "FR"\niban', creditor))
+    report = check.run(root)
+    if late:
+        assert ("deadline-passed", "error", "insolvency.published") in errors(report)
+    else:
+        near = only(report, "deadline-near")
+        assert (near.severity, near.subject, near.source) == ("warning", "insolvency.published", "C. com. art. R622-24")
+        assert "1er décembre 2026" in near.message and "hors de France métropolitaine" in near.message
+
+
+def test_a_creditor_in_reunion_written_fr_with_its_postcode(case):
+    root = edit(case("fr-declaration-de-creance"), ("published = 2026-10-15", "published = 2026-08-01"),
+                ('address = ["12 rue des Forges", "69002 Lyon"]', 'address = ["12 rue de Paris", "97400 Saint-Denis"]'))
+    report = check.run(root)
+    assert report.ok and findings(report, "deadline-passed") == []
+    assert ("deadline-near", "warning", "insolvency.published") in findings(report)
+    corsica = edit(case("fr-declaration-de-creance"), ("published = 2026-10-15", "published = 2026-08-01"),
+                   ('address = ["12 rue des Forges", "69002 Lyon"]', 'address = ["2 cours Napoléon", "20000 Ajaccio"]'))
+    assert ("deadline-passed", "error", "insolvency.published") in errors(check.run(corsica))  # Corsica is metropolitan
+
+
+# 6. Each finding cites the law of its own country and procedure
+
+def test_a_german_contract_without_penalty_clause_cites_german_law(case):
+    root = case("de-mahnverfahren", files={"evidence/contrat-cadre.pdf": [{"text": "Rahmenvertrag - Eigentumsvorbehalt - Gerichtsstand ist Muenchen."}]})
+    finding = only(check.run(root, lang="de"), "missing-clause")
+    assert (finding.severity, finding.subject, finding.source) == ("warning", "penalty", "§ 288 Abs. 2 BGB")
+    assert "§ 288 Abs. 2 BGB" in finding.fix and "L441-10" not in finding.fix and "französisch" not in finding.fix
+
+
+@pytest.mark.parametrize("procedure, source, words", [
+    ("eu-order-for-payment", "Règl. 1896/2006 art. 16", "opposition dans les 30 jours"),
+    ("de-mahnverfahren", "§ 692 Abs. 1 Nr. 3 ZPO", "Widerspruch"),
+    ("fr-refere-provision", "CPC art. 835 al. 2", "Si cette contestation est sérieuse, le juge des référés ne peut pas accorder de provision."),
+    ("ch-poursuite", "LP art. 69, 82", "opposition au commandement de payer dans les 10 jours"),
+])
+def test_a_dispute_cites_the_rule_of_the_procedure(case, procedure, source, words):
+    extra = """
+    [[event]]
+    date = 2026-11-12
+    kind = "dispute"
+    note = "livraison incomplète"
+    """
+    disputed = only(check.run(case(procedure, extra=extra)), "disputed")
+    assert (disputed.severity, disputed.subject, disputed.source) == ("warning", "dispute", source)
+    assert words in disputed.message and "CPC art. 1405" not in disputed.source
+    assert disputed.message.startswith("Le débiteur a contesté la créance le 12 novembre 2026\u00a0: «\u00a0livraison incomplète\u00a0». ")
+    if procedure == "fr-refere-provision":
+        assert "rejet" not in disputed.message
+
+
+def test_the_letter_of_claim_translation_cites_no_french_rule(case):
+    needed = only(check.run(case("uk-letter-of-claim")), "translation-needed")  # written in French, for an English debtor
+    assert (needed.severity, needed.subject, needed.source) == ("warning", "documents", "usage professionnel")
+
+
+def test_the_european_application_translation_cites_what_legal_md_gives(case):
+    report = check.run(case("eu-order-for-payment", court="Amtsgericht Wedding"))
+    served = next(f for f in report.findings if f.subject == "documents")
+    assert served.source == "Règl. 1896/2006 art. 21(2)(b)" and "7(5)" not in served.source
+    filed = next(f for f in report.findings if f.subject == "court-documents")  # Form A in French for a German court
+    assert (filed.code, filed.severity, filed.source) == ("translation-needed", "warning", "Règl. délégué (UE) 2017/1260, annexe I")
+    assert "seront rédigés en français, alors qu'elle statue en allemand" in filed.message
+
+
+def test_a_german_insolvency_is_not_sent_to_a_french_procedure(case):
+    report = check.run(case("de-mahnverfahren", extra="""
+    [insolvency]
+    kind = "Insolvenzverfahren"
+    judgment = 2026-09-01
+    """), lang="de")
+    finding = only(report, "collective-proceedings")
+    assert (finding.severity, finding.subject, finding.source) == ("error", "insolvency", "Praxis")
+    assert "in Deutschland ein Insolvenzverfahren eröffnet" in finding.message
+    assert "fr-declaration-de-creance" not in finding.fix and "mandataire" not in finding.fix
+
+
+def test_escalation_from_an_english_letter_of_claim(case):
+    escalation = only(check.run(case("uk-letter-of-claim"), lang="en"), "escalation-due")
+    assert escalation.severity == "warning" and escalation.source == "practice"
+    assert "fr-injonction-de-payer" not in escalation.fix and "agency-handover" in escalation.fix
+    french = only(check.run(case("fr-mise-en-demeure")), "escalation-due")
+    assert french.fix == ("Passez à l'étape suivante : requête en injonction de payer (fr-injonction-de-payer) ou "
+                          "transmission du dossier à un partenaire (agency-handover).")
+
+
+# 7. German default (§ 286 BGB): the invoice's own notice, the 30 days, a reminder after maturity
+
+CONSUMER_NOTICE = ("Rechnung F1 - faellig am 01.04.2026 - Sie kommen spaetestens 30 Tage nach Fälligkeit und Zugang "
+                   "dieser Rechnung in Verzug (§ 286 Abs. 3 BGB).")
+
+
+def test_a_german_consumer_without_a_reminder(case):
+    root = without_events(case("de-mahnverfahren", consumer=True, drop=("evidence/mise-en-demeure-2026-06-01.pdf",)))
+    missing = only(check.run(root), "missing-event")
+    assert (missing.severity, missing.subject, missing.source) == ("error", "F1", "§ 286 Abs. 1, 3 BGB")
+    assert "règle des 30 jours" in missing.message
+
+
+def test_the_notice_on_the_invoice_puts_a_german_consumer_in_default(case):
+    root = without_events(case("de-mahnverfahren", consumer=True, files={"evidence/factures/F1.pdf": [{"text": CONSUMER_NOTICE}]},
+                               drop=("evidence/mise-en-demeure-2026-06-01.pdf",)))
+    assert "Fälligkeit" in PdfReader(str(root / "evidence/factures/F1.pdf")).pages[0].extract_text()
+    report = check.run(root)
+    assert findings(report, "missing-event") == [] and findings(report, "not-in-default") == []
+
+
+def test_a_reminder_before_the_due_date_is_no_mahnung(case):
+    root = edit(case("de-mahnverfahren", consumer=True), ("date = 2026-05-05", "date = 2026-03-20"),
+                ('kind = "formal-notice"', 'kind = "call"'))
+    missing = only(check.run(root), "missing-event")
+    assert (missing.severity, missing.subject) == ("error", "F1")
+    assert "la relance du 20 mars 2026 précède l'échéance de la facture F1 (1er avril 2026)" in missing.message
+
+
+def test_a_german_business_debtor_is_in_default_thirty_days_after_maturity(case):
+    root = without_events(edit(case("de-mahnverfahren"), ("issued = 2026-03-02\ndue = 2026-04-01", "issued = 2026-10-15\ndue = 2026-11-01")))
+    pending = only(check.run(root), "not-in-default")
+    assert (pending.severity, pending.subject, pending.source) == ("warning", "F1", "§ 286 Abs. 3 BGB")
+    assert "que le 2 décembre 2026" in pending.message
+
+
+# 8. The notice before a filing that does not require one
+
+@pytest.mark.parametrize("procedure, words", [
+    ("eu-order-for-payment", "avant le dépôt de la demande"),
+    ("de-mahnverfahren", "avant la demande de Mahnbescheid"),
+    ("ch-poursuite", "avant la réquisition de poursuite"),
+])
+def test_no_notice_before_the_filing(case, procedure, words):
+    report = check.run(without_events(case(procedure, drop=("evidence/mise-en-demeure-2026-06-01.pdf", "evidence/AR-2026-06-03.pdf"))))
+    finding = only(report, "no-notice")
+    assert (finding.severity, finding.subject, finding.source) == ("warning", "formal-notice", "usage professionnel")
+    assert words in finding.message and "l'usage est" in finding.fix
+    assert findings(check.run(case(procedure)), "no-notice") == []  # with the reminder and the notice of the fixture
+
+
+# 9. The findings do not depend on the language the report is read in
+
+def test_the_report_language_changes_the_words_not_the_findings(tmp_path, case):
+    sample = tmp_path / "case-42"
+    shutil.copytree(SAMPLE, sample, ignore=shutil.ignore_patterns("out"))
+    runs = {lang: json.loads(CliRunner().invoke(main, ["check", str(sample), "--format", "json", "--lang", lang]).stdout)
+            for lang in ("fr", "de", "en")}
+    shapes = {lang: [(f["code"], f["severity"], f["subject"]) for f in data["findings"]] for lang, data in runs.items()}
+    assert shapes["fr"] == shapes["de"] == shapes["en"]
+    assert "translation-needed" not in {code for code, _, _ in shapes["de"]}
+    eop = case("eu-order-for-payment")  # written in French for a German debtor, whatever the report's language
+    assert [findings(check.run(eop, lang=lang), "translation-needed") for lang in ("fr", "de")] == \
+        [[("translation-needed", "warning", "documents")]] * 2
+
+
+# 11. Wording
+
+def test_french_wording(case):
+    report = check.run(case("eu-order-for-payment"))
+    served = next(f for f in report.findings if f.code == "translation-needed")
+    assert served.message == ("La langue du débiteur est l'allemand, mais ces documents seront rédigés en français : "
+                              "le formulaire A de demande d'injonction de payer européenne.")
+    root = edit(case("eu-order-for-payment"), ('iban = "FR7614508006910002184790333"', 'iban = "FR7614508006910002184790334"'))
+    assert only(check.run(root), "invalid-identifier").message == \
+        "Créancier : l'IBAN « FR7614508006910002184790334 » est invalide (clé de contrôle erronée)."
+
+
+def test_german_wording(case, cli):
+    root = edit(case("fr-injonction-de-payer"), ("issued = 2026-03-02\ndue = 2026-04-01", "issued = 2020-12-15\ndue = 2021-01-15"))
+    prescribed = only(check.run(root, lang="de"), "prescribed")
+    assert "ein Neubeginn oder eine Hemmung der Verjährung" in prescribed.fix and "Unterbrechung" not in prescribed.fix
+    handover = check.run(case("agency-handover", debtor_country="DE", court="Landgericht München I"), lang="de")
+    evidence = next(f for f in handover.findings if f.code == "translation-needed" and f.subject == "evidence")
+    assert evidence.message.startswith("Einige Anlagen sind nicht in deutscher Sprache abgefasst, der Sprache des Gerichts: ")
+    assert evidence.source == "§ 184 GVG; § 142 Abs. 3 ZPO"
+    listing = cli("procedures", "fr-injonction-de-payer", "--lang", "de").stdout
+    assert "Antrag auf Erlass eines Mahnbescheids" in listing and "Zahlungsbefehl" not in listing
+    assert "die Anlage „Rechnung“" in listing and "jede von" not in listing
+
+
+def test_the_count_of_findings_not_shown_has_its_plural(case):
+    scans = {f"evidence/scan-{i:04d}.pdf": [{"text": f"? {i}"}] for i in range(6)}
+    report = check.run(case("fr-injonction-de-payer", files=scans))
+    text = report.to_text("Requête en injonction de payer")
+    assert "… et 1 autre constat du même type (unclassified-evidence) :" in text and "1 autres" not in text
+    scans[f"evidence/scan-{6:04d}.pdf"] = [{"text": "? 6"}]
+    assert "… et 2 autres constats du même type" in check.run(case("fr-injonction-de-payer", files=scans)).to_text("x")
+    english = check.run(case("fr-injonction-de-payer", files={k: v for k, v in list(scans.items())[:6]}), lang="en").to_text("x")
+    assert "… and 1 more finding of the same kind" in english
+
+
+# 12. No internal reference reaches the user
+
+def test_no_internal_reference_in_any_finding(case, tmp_path):
+    reports = [check.run(case("de-mahnverfahren", extra="""
+    [insolvency]
+    kind = "Insolvenzverfahren"
+    judgment = 2026-09-01
+    """))]
+    reports.append(check.run(edit(case("fr-injonction-de-payer"), ("issued = 2026-03-02\ndue = 2026-04-01",
+                                                                  "issued = 2020-12-15\ndue = 2021-01-15"))))
+    reports.append(check.run(case("agency-handover", debtor_country="DE", files={"evidence/contrat-cadre.pdf": [{"text": "Contrat"}]})))
+    reports.append(check.run(case("uk-letter-of-claim"), lang="en"))
+    reports.append(check.run(case("ch-poursuite"), lang="de"))
+    for report in reports:
+        assert_user_facing(report)
+    unconfirmed = next(f for f in reports[1].findings if f.code == "unconfirmed-rule")
+    assert unconfirmed.message == "Ce résultat repose sur une règle établie seulement par des sources secondaires : C. com. art. L110-4."
+    sample = tmp_path / "case-42"
+    shutil.copytree(SAMPLE, sample, ignore=shutil.ignore_patterns("out"))
+    sample_report = check.run(sample)
+    assert_user_facing(sample_report)
+    rates = [f for f in sample_report.findings if f.code == "unconfirmed-rule"]
+    assert [f.source for f in rates] == ["ECB, monetary policy decision of June 2025; Deutsche Bundesbank, Basiszinssatz zum 1. Januar 2026",
+                                         "ECB, Governing Council monetary policy decision of 11 June 2026"]
+    text = sample_report.to_text("Requête en injonction de payer")
+    assert "Fondement : evidence/" not in text and "http" not in text
+    described = CliRunner().invoke(main, ["procedures", "agency-handover", "--lang", "fr"]).stdout
+    assert "recouvre-docs convention" not in described and "@practice" not in described and "usage professionnel" in described
+
+
+# ----------------------------------------------------------------------------------------------
+# Smaller points of the audit
+
+
+def test_a_notice_known_only_by_its_sending_date(case):
+    root = edit(case("fr-injonction-de-payer"), ("date = 2026-06-01\nkind = \"formal-notice\"", "date = 2026-11-20\nkind = \"formal-notice\""),
+                ("received = 2026-06-03\n", ""))
+    recent = only(check.run(root), "notice-too-recent")
+    assert (recent.severity, recent.subject) == ("warning", "formal-notice")
+    assert recent.message.startswith("La mise en demeure a été envoyée le 20 novembre 2026, il y a 3 jours, et sa date de "
+                                     "réception n'est pas connue")
+
+
+def test_a_notice_dated_after_the_check(case):
+    root = edit(case("fr-injonction-de-payer"), ("received = 2026-06-03", "received = 2026-12-03"),
+                ("date = 2026-06-01\nkind = \"formal-notice\"", "date = 2026-12-01\nkind = \"formal-notice\""))
+    report = check.run(root)
+    future = only(report, "event-after-as-of")
+    assert (future.severity, future.subject) == ("warning", "formal-notice")
+    assert future.message == "La mise en demeure a été reçue le 3 décembre 2026, après la date du contrôle (23 novembre 2026)."
+    assert not any("-10 jours" in f.message or "il y a -" in f.message for f in report.findings)
+
+
+def test_a_creditor_whose_country_has_no_limitation_rule(case):
+    root = edit(case("eu-order-for-payment"), ('country = "FR"\niban', 'country = "IT"\niban'))
+    unchecked = only(check.run(root), "prescription-unchecked")
+    assert (unchecked.severity, unchecked.subject) == ("info", "prescription")
+    assert unchecked.message == ("La prescription n'a pas été contrôlée : aucun délai n'est enregistré pour le droit d'un "
+                                 "créancier établi en Italie.")
+
+
+def test_months_are_added_with_the_calendar():
+    import datetime as dt
+
+    from recouvre_docs.check.rules import add_months
+
+    assert add_months(dt.date(2026, 8, 31), 1) == dt.date(2026, 9, 30)
+    assert add_months(dt.date(2023, 12, 31), 2) == dt.date(2024, 2, 29)
+    assert add_months(dt.date(2099, 12, 31), 2) == dt.date(2100, 2, 28)  # 2100 is not a leap year
+    assert add_months(dt.date(2026, 10, 15), 4) == dt.date(2027, 2, 15)

@@ -35,7 +35,9 @@ def default_procedure(folder: casefolder.CaseFolder, procedure: str | None) -> s
 
 
 def gather(folder: casefolder.CaseFolder, cache: Cache, lang: str, progress: Progress) -> list[rules.PieceInfo]:
-    """Every piece, converted (cached) and classified; a piece that cannot be read is kept with its error."""
+    """Every piece, converted (cached) and classified; a piece that cannot be read is kept with its error.
+    ``lang`` is the documents' language: a piece's language, hence the findings, never depends on the
+    language the report is read in."""
     pieces = casefolder.discover(folder)
     progress.stage("Reading evidence", len(pieces))
     infos = []
@@ -65,11 +67,16 @@ def run(
     folder: casefolder.CaseFolder | None = None,
     cache: Cache | None = None,
     progress: Progress | None = None,
+    documents_lang: str | None = None,
 ) -> Report:
+    """``lang``: the language of the report; ``documents_lang``: the language the documents are written
+    in (case.language by default; build --lang writes them in another). The findings depend on the
+    second only: `check --lang de` reads the same findings in German."""
     folder = folder or casefolder.load_case(case_dir)
     case = folder.case
     proc = procedures.load(default_procedure(folder, procedure))
     lang = lang or case.language
+    documents_lang = documents_lang or case.language
     as_of = as_of or case.case.as_of or dt.date.today()
     progress = progress or NullProgress()
     if cache is None:
@@ -79,8 +86,8 @@ def run(
             cache = Cache(out / ".cache")
         except OSError:  # a read-only case folder: convert into a temporary cache instead
             cache = Cache(Path(tempfile.mkdtemp(prefix="recouvre-check-")))
-    infos = gather(folder, cache, lang, progress)
-    ctx = rules.Context(case=case, procedure=proc, lang=lang, as_of=as_of, pieces=infos)
+    infos = gather(folder, cache, documents_lang, progress)
+    ctx = rules.Context(case=case, procedure=proc, lang=lang, as_of=as_of, pieces=infos, doc_lang=documents_lang)
     rules.evidence_hygiene(ctx)
     rules.required_evidence(ctx)
     rules.required_events(ctx)

@@ -79,11 +79,16 @@ class Procedure(_Strict):
     court_language: str | None = None
     documents: list[str] = Field(default_factory=list)
     title: dict[str, str]
+    short: dict[str, str] = Field(default_factory=dict)  # the name inside a sentence; the title if absent
     sources: list[Source]
     evidence: list[EvidenceRule] = Field(default_factory=list)
     event: list[EventRule] = Field(default_factory=list)
     checks: dict[str, dict[str, Any]] = Field(default_factory=dict)
     path: Path | None = None
+
+    def name(self, lang: str) -> str:
+        """The procedure inside a sentence ("requête en injonction de payer")."""
+        return self.short.get(lang) or self.title[lang]
 
     @model_validator(mode="after")
     def _complete(self) -> "Procedure":

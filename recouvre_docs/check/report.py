@@ -20,7 +20,7 @@ CODES = (
     "overpaid", "unconfirmed-rule", "collective-proceedings", "deadline-near",
     "missing-mention", "missing-clause", "jurisdiction-clause", "unverified-mentions", "no-reminder",
     "escalation-due", "promise-pending", "disputed", "wrong-currency", "missing-rate", "fonts-not-embedded",
-    "pdfa-normalised",
+    "pdfa-normalised", "no-notice", "not-in-default", "prescription-unchecked", "event-after-as-of",
 )
 
 
@@ -88,7 +88,9 @@ class Report:
                 if shown[f.code] > self.REPEAT:
                     continue
                 lines.append(f"  • {f.message}")
-                lines.append(f"    {t('report.source')} : {f.source}" if lang == "fr" else f"    {t('report.source')}: {f.source}")
+                if f.source:  # no line for a finding that rests on no rule (a file that cannot be read)
+                    colon = " :" if lang == "fr" else ":"
+                    lines.append(f"    {t('report.source')}{colon} {f.source}")
                 lines.append(f"    → {f.fix}")
             for code, n in shown.items():
                 if n > self.REPEAT:

@@ -5,6 +5,7 @@ parameters and severities. Every rule cites its source; values come from the dat
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 import tomllib
@@ -82,17 +83,23 @@ def search(pattern: str, text: str) -> re.Match | None:
 class Context:
     case: Case
     procedure: Procedure
-    lang: str
+    lang: str  # the language the report is read in
     as_of: dt.date
     pieces: list[PieceInfo]
+    doc_lang: str = ""  # the language the documents are written in (case.language unless build --lang)
     findings: list[Finding] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.doc_lang = self.doc_lang or self.case.language
 
     # -- findings ------------------------------------------------------------------------------
     def add(self, code: str, severity: str, subject: str, key: str, source: str, **params: Any) -> None:
+        """A finding: its message and fix in the report language; ``source`` a legal citation, "" where
+        no rule is involved (a file that cannot be read), or "@practice" (shown localised)."""
         message = i18n.finding(self.lang, key, "message", **params)
         fix = i18n.finding(self.lang, key, "fix", **params)
         self.findings.append(Finding(code=code, severity=severity, subject=subject, message=message,
-                                     source=source, fix=fix))
+                                     source=i18n.source(source, self.lang), fix=fix))
 
     # -- formatting in the case language -----------------------------------------------------
     def d(self, value: dt.date | None) -> str:
@@ -111,6 +118,28 @@ class Context:
 
     def both(self, items: list[str]) -> str:
         return i18n.join(items, self.lang, "and")
+
+    def days_from_now(self, days: int) -> str:
+        """"dans 38 jours", "in 1 day", "heute"."""
+        return i18n.text(self.lang, "units.today") if days == 0 else i18n.text(self.lang, "units.in_days", n=days)
+
+    def country_in(self, code: str | None) -> str:
+        """A country with its preposition: "au Luxembourg", "in den Niederlanden" (data/countries.toml)."""
+        words = country(code).get("in", {}).get(self.lang)
+        return words or i18n.text(self.lang, "units.in_country", country=i18n.country(code or "?", self.lang))
+
+    def procedures_text(self, ids: list[str]) -> str:
+        """Procedures inside a sentence, with their ids: "requête en injonction de payer
+        (fr-injonction-de-payer) ou transmission du dossier à un partenaire (agency-handover)"."""
+        from . import procedures
+
+        names = []
+        for pid in ids:
+            try:
+                names.append(f"{procedures.load(pid).name(self.lang)} ({pid})")
+            except KeyError:
+                continue
+        return self.either(names)
 
     # -- the case ------------------------------------------------------------------------------
     def of_kind(self, *kinds: str) -> list[PieceInfo]:
@@ -136,6 +165,24 @@ class Context:
     def debtor_country(self) -> str | None:
         return self.case.debtor.country
 
+    @property
+    def court_country(self) -> str | None:
+        """The State of the court seised: the one [case] court names, placed by the words of
+        data/countries.toml ("Amtsgericht" → DE); else the procedure's own State for a national
+        procedure; else the debtor's (the default forum, Form A ground 01)."""
+        court = normalize(self.case.case.court or "").replace("\u2019", "'")
+        if court.strip():
+            for code, data in _countries().items():
+                if any(search(word, court) for word in data.get("courts", [])):
+                    return code
+        if len(self.procedure.jurisdictions) == 1:
+            return self.procedure.jurisdictions[0]
+        return self.debtor_country
+
+    def governing_country(self) -> str | None:
+        """The country whose law governs the claim: the creditor's (see data/prescription.toml)."""
+        return self.creditor_country
+
 
 Check = Callable[[Context, dict[str, Any]], None]
 CHECKS: dict[str, Check] = {}
@@ -152,6 +199,18 @@ def check(name: str) -> Callable[[Check], Check]:
 @lru_cache(maxsize=None)
 def _data(name: str) -> dict[str, Any]:
     return tomllib.loads(data_path(name).read_text("utf-8"))
+
+
+def _countries() -> dict[str, Any]:
+    return {k: v for k, v in _data("countries.toml").items() if len(k) == 2 and k.isupper() and k != "EU"}
+
+
+def country(code: str | None) -> dict[str, Any]:
+    """What data/countries.toml knows of a country ({} for one it does not list)."""
+    return _countries().get(code or "", {})
+
+
+PRACTICE = i18n.PRACTICE
 
 
 def add_years(day: dt.date, years: int) -> dt.date:
@@ -186,17 +245,24 @@ def required_events(ctx: Context) -> None:
     for rule in ctx.procedure.event:
         events = ctx.events(rule.kind)
         if not events:
-            ctx.add("missing-event", rule.severity, rule.kind, f"missing-event.{rule.kind}", rule.source)
+            key, params = f"missing-event.{rule.kind}", {}
+            if rule.kind == "formal-notice":  # recouvre-docs drafts the notice with the procedure of the debtor's country
+                drafted_by = country(ctx.debtor_country).get("notice")
+                key, params = (key, {"procedure": drafted_by}) if drafted_by else (f"{key}.plain", {})
+            ctx.add("missing-event", rule.severity, rule.kind, key, rule.source, **params)
             continue
         if rule.min_days is not None:
             last = events[-1]
             start = last.received or last.date
             days = (ctx.as_of - start).days
-            if days < rule.min_days:
+            sent = "" if last.received else ".sent"  # only the sending date is known
+            if days < 0:  # dated after the day of the check: a typing error, or --as-of too early
+                ctx.add("event-after-as-of", "warning", rule.kind, f"event-after-as-of{sent}", "",
+                        date=ctx.d(start), as_of=ctx.d(ctx.as_of))
+            elif days < rule.min_days:
                 ready = start + dt.timedelta(days=rule.min_days)
-                ctx.add("notice-too-recent", "warning", rule.kind, "notice-too-recent", rule.min_days_source or rule.source,
-                        date=ctx.d(start), days=days, min=rule.min_days, ready=ctx.d(ready),
-                        received=("received" if last.received else "sent"))
+                ctx.add("notice-too-recent", "warning", rule.kind, f"notice-too-recent{sent}", rule.min_days_source or rule.source,
+                        date=ctx.d(start), ago=i18n.text(ctx.lang, "units.ago", n=days), min=rule.min_days, ready=ctx.d(ready))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -207,7 +273,7 @@ def required_events(ctx: Context) -> None:
 def check_due(ctx: Context, params: dict[str, Any]) -> None:
     """Every invoice claimed must be due on as_of (a claim must be exigible)."""
     severity = params.get("severity", "error")
-    source = params.get("source", "CPC art. 1405")
+    source = params.get("source", PRACTICE)
     for inv in ctx.case.invoice:
         if inv.due >= ctx.as_of:
             ctx.add("not-due", severity, inv.number, "not-due", source, number=inv.number, due=ctx.d(inv.due))
@@ -225,7 +291,7 @@ def check_payments(ctx: Context, params: dict[str, Any]) -> None:
     for number, amount in paid.items():
         inv = invoices[number]
         if amount > inv.amount:
-            ctx.add("overpaid", "error", number, "overpaid", "case.toml",
+            ctx.add("overpaid", "error", number, "overpaid", "",
                     number=number, paid=ctx.money(amount, inv.currency), amount=ctx.money(inv.amount, inv.currency))
     by_currency: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0), Decimal(0)])
     for inv in ctx.case.invoice:
@@ -235,7 +301,7 @@ def check_payments(ctx: Context, params: dict[str, Any]) -> None:
         by_currency[currency][1] += pay.amount
     for currency, (invoiced, total_paid) in sorted(by_currency.items()):
         if total_paid > invoiced:
-            ctx.add("overpaid", "error", "payment", "overpaid.total", "case.toml",
+            ctx.add("overpaid", "error", "payment", "overpaid.total", "",
                     paid=ctx.money(total_paid, currency), amount=ctx.money(invoiced, currency))
 
 
@@ -244,51 +310,92 @@ def check_payments(ctx: Context, params: dict[str, Any]) -> None:
 
 
 def _acknowledgments(ctx: Context) -> list[dt.date]:
+    """The dates of the acknowledgments of debt (events, or dated pieces of that kind) up to as_of."""
     dates = [e.date for e in ctx.case.event if e.kind == "acknowledgment"]
     dates += [p.piece.date for p in ctx.pieces if p.piece.kind == "acknowledgment" and p.piece.date]
-    return sorted(dates)
+    return sorted({d for d in dates if d <= ctx.as_of})
+
+
+def restarted_end(end: dt.date, acknowledgments: list[dt.date], years: int, since: dt.date) -> tuple[dt.date, dt.date | None]:
+    """The end of the period once each acknowledgment has started a new one of the same length: an
+    acknowledgment counts if made on or after ``since`` (the claim exists) and on or before the end of
+    the period then running; one made after that end revives nothing. Returns (end, last one used)."""
+    used = None
+    for ack in sorted(acknowledgments):
+        if ack < since:
+            continue
+        if ack > end:
+            break
+        new_end = add_years(ack, years)
+        if new_end > end:
+            end, used = new_end, ack
+    return end, used
 
 
 @check("prescription")
 def check_prescription(ctx: Context, params: dict[str, Any]) -> None:
+    """Per invoice: time-barred after the end of the period (the end is the last day to sue), near
+    within near_days; an acknowledgment of debt restarts the period only where data/prescription.toml
+    has a rule for the country, and only silently when that rule is confirmed."""
     table = _data("prescription.toml")
-    country = ctx.creditor_country
+    country_code = ctx.governing_country()
     debtor = "consumer" if ctx.case.debtor.consumer else "business"
-    rules = [r for r in table["rule"] if r["country"] == country and r["debtor"] in (debtor, "any")]
+    rules = [r for r in table["rule"] if r["country"] == country_code and r["debtor"] in (debtor, "any")]
     near_days = int(params.get("near_days", table["near_days"]))
-    restart = table.get("restart", {}).get(country or "")
+    restart = table.get("restart", {}).get(country_code or "")
+    if restart and restart.get("status") == "missing":
+        restart = None
+    silent = bool(restart) and restart.get("status") == "confirmed"
     acks = _acknowledgments(ctx)
-    unconfirmed: dict[str, str] = {}
+    unconfirmed: dict[str, str] = {}  # rule -> status, for the warning naming each rule a finding rests on
+    if not rules:  # a country without a rule in the data (Italy, Belgium…): say so rather than nothing
+        if country_code and ctx.case.invoice:
+            ctx.add("prescription-unchecked", "info", "prescription", "prescription-unchecked", "",
+                    country=ctx.country_in(country_code))
+        return
     for inv in ctx.case.invoice:
         for rule in rules:
+            years = rule["years"]
             start = inv.due if rule["from"] == "due" else dt.date(inv.due.year, 12, 31)
-            end = add_years(start, rule["years"])
+            first_end = add_years(start, years)
+            end, ack = restarted_end(first_end, acks, years, inv.due) if restart else (first_end, None)
             source = rule["source"]
-            later_acks = [a for a in acks if inv.due <= a < end]
-            new_end = add_years(later_acks[-1], rule["years"]) if later_acks and restart else None
             possible = rule.get("possible", False)
+            scope = rule.get("scope", {}).get(ctx.lang, "")
             decided = False
-            if ctx.as_of >= end:
-                if new_end and ctx.as_of < new_end:
-                    ctx.add("prescribed", "warning", inv.number, "prescribed.saved", f"{source}; {restart['source']}",
-                            number=inv.number, end=ctx.d(end), ack=ctx.d(later_acks[-1]), new_end=ctx.d(new_end),
-                            restart=restart["source"])
-                    unconfirmed[restart["source"]] = restart.get("note", "")
-                elif possible:
+            common = dict(number=inv.number, years=years, start=ctx.d(start))
+            if ctx.as_of > end:
+                if possible:
                     ctx.add("prescribed", "warning", inv.number, "prescribed.possible", source,
-                            number=inv.number, end=ctx.d(end), years=rule["years"], note=rule.get("note", ""))
+                            end=ctx.d(end), scope=scope, **common)
+                elif acks and restart is None:  # an acknowledgment whose effect no rule in the data says
+                    ctx.add("prescribed", "error", inv.number, "prescribed.ack", source, end=ctx.d(end),
+                            ack=ctx.d(acks[-1]), **common)
                 else:
-                    ctx.add("prescribed", "error", inv.number, "prescribed", source, number=inv.number,
-                            end=ctx.d(end), years=rule["years"], start=ctx.d(start))
+                    ctx.add("prescribed", "error", inv.number, "prescribed", source, end=ctx.d(end), **common)
                 decided = True
-            elif (end - ctx.as_of).days <= near_days and not possible:
-                ctx.add("prescription-near", "warning", inv.number, "prescription-near", source,
-                        number=inv.number, end=ctx.d(end), days=(end - ctx.as_of).days)
-                decided = True
+            else:
+                moved = ack is not None and end > first_end
+                first_near = (first_end - ctx.as_of).days <= near_days
+                if moved and not silent and (ctx.as_of > first_end or first_near):
+                    # only the acknowledgment keeps the claim alive, or its first end is near: never silently
+                    late = ctx.as_of > first_end
+                    ctx.add("prescribed" if late else "prescription-near", "warning", inv.number,
+                            "prescribed.saved" if late else "prescription-near.saved", f"{source}; {restart['source']}",
+                            end=ctx.d(first_end), ack=ctx.d(ack), new_end=ctx.d(end), restart=restart["source"],
+                            when=ctx.days_from_now(max((first_end - ctx.as_of).days, 0)), **common)
+                    unconfirmed[restart["source"]] = restart.get("status", "unverified")
+                    decided = True
+                if (end - ctx.as_of).days <= near_days and not possible:
+                    key = "prescription-near.restarted" if moved else "prescription-near"
+                    ctx.add("prescription-near", "warning", inv.number, key, source, end=ctx.d(end),
+                            when=ctx.days_from_now((end - ctx.as_of).days), ack=ctx.d(ack), **common)
+                    decided = True
             if decided and rule.get("status") == "unconfirmed":
-                unconfirmed[source] = rule.get("note", "")
-    for source, note in unconfirmed.items():
-        ctx.add("unconfirmed-rule", "warning", source, "unconfirmed-rule", source, rule=source, note=note)
+                unconfirmed[source] = "unconfirmed"
+    for source, status in unconfirmed.items():
+        key = "unconfirmed-rule" if status == "unconfirmed" else "unconfirmed-rule.unverified"
+        ctx.add("unconfirmed-rule", "warning", source, key, source, rule=source)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -304,7 +411,7 @@ def _same_name(a: str, b: str) -> bool:
 @check("einvoice")
 def check_einvoice(ctx: Context, params: dict[str, Any]) -> None:
     """The invoice in case.toml against the data the e-invoice itself carries (Factur-X / ZUGFeRD)."""
-    source = "C. com. art. L441-9; EN 16931"
+    source = "C. com. art. L441-9; EN 16931" if ctx.governing_country() == "FR" else "EN 16931"
     for inv in ctx.case.invoice:
         info = ctx.invoice_piece(inv.number, inv.file)
         data = info.einvoice if info else {}
@@ -344,19 +451,36 @@ def _digits(value: str) -> str:
     return re.sub(r"\D", "", value)
 
 
+def _french_registration(reg: str) -> str | None:
+    """The SIREN or SIRET digits in what case.toml gives ("812 345 676", "RCS Lyon B 812 345 676",
+    "812345676 R.C.S. Lyon"); None when there is no run of 9 or 14 digits."""
+    for run in re.findall(r"(?<!\d)\d[\d .\u00a0]*\d(?!\d)", reg):
+        digits = _digits(run)
+        if len(digits) in (9, 14):
+            return digits
+    return None
+
+
 def identifier_problems(party_label: str, party: Any) -> list[tuple[str, str, str, str]]:
-    """(subject field, label key, value, reason key) for each identifier whose check fails."""
+    """(subject field, label key, value, reason key) for each identifier whose check fails. A number in a
+    format no validator here knows (a Handelsregister entry, a VAT number of a country outside the EU) is
+    accepted as written (DESIGN.md §2)."""
     from stdnum import iban as std_iban
     from stdnum.ch import uid as ch_uid
     from stdnum.eu import vat as eu_vat
+    from stdnum.exceptions import InvalidChecksum
     from stdnum.exceptions import ValidationError as StdnumError
     from stdnum.fr import siren, siret
+    from stdnum.gb import vat as gb_vat
+
+    def reason(err: StdnumError) -> str:
+        return "checksum" if isinstance(err, InvalidChecksum) else "invalid"
 
     out = []
     reg = (party.registration or "").strip()
     if reg and party.country in (None, "FR"):
-        digits = _digits(reg)
-        if re.fullmatch(r"[\d\s.]+|(rcs|r\.c\.s\.)?\s*[a-zéèêàç\- ]*[\d\s]+", reg, re.I) and len(digits) in (9, 14):
+        digits = _french_registration(reg)
+        if digits:
             validator = siren if len(digits) == 9 else siret
             try:
                 validator.validate(digits)
@@ -367,24 +491,30 @@ def identifier_problems(party_label: str, party: Any) -> list[tuple[str, str, st
     elif reg and party.country == "CH" and reg.upper().startswith("CHE"):
         try:
             ch_uid.validate(reg)
-        except StdnumError:
-            out.append(("registration", "uid", reg, "checksum"))
+        except StdnumError as err:
+            out.append(("registration", "uid", reg, reason(err)))
     vat = (party.vat or "").strip()
     if vat:
+        compact = re.sub(r"[\s.\-]", "", vat).upper()
+        prefix = compact[:2]
+        if prefix.isdigit() and (party.country or "").lower() in eu_vat.MEMBER_STATES:
+            compact, prefix = ("EL" if party.country == "GR" else party.country) + compact, party.country  # type: ignore[operator]
         try:
-            if vat.upper().startswith("CHE"):
-                ch_uid.validate(vat.upper().replace("MWST", "").replace("TVA", "").replace("IVA", "").strip())
-            elif vat[:2].upper() in eu_vat.MEMBER_STATES or vat[:2].upper() == "EL":
-                eu_vat.validate(vat)
-            # other formats (GB, non-EU) are accepted as written
-        except StdnumError:
-            out.append(("vat", "vat", vat, "checksum"))
+            if compact.startswith("CHE"):
+                ch_uid.validate(re.sub(r"(MWST|TVA|IVA)$", "", compact))
+            elif prefix.lower() in eu_vat.MEMBER_STATES or prefix == "EL":  # python-stdnum's set is lower case
+                eu_vat.validate(compact)
+            elif prefix in ("GB", "XI") or (party.country == "GB" and prefix.isdigit()):
+                gb_vat.validate(compact)
+            # other formats (a non-EU number) are accepted as written
+        except StdnumError as err:
+            out.append(("vat", "vat", vat, reason(err)))
     iban = (getattr(party, "iban", None) or "").strip()
     if iban:
         try:
             std_iban.validate(iban)
-        except StdnumError:
-            out.append(("iban", "iban", iban, "checksum"))
+        except StdnumError as err:
+            out.append(("iban", "iban", iban, reason(err)))
     return out
 
 
@@ -393,7 +523,7 @@ def check_identifiers(ctx: Context, params: dict[str, Any]) -> None:
     for role, party in (("creditor", ctx.case.creditor), ("debtor", ctx.case.debtor)):
         for fieldname, label, value, reason in identifier_problems(role, party):
             ctx.add("invalid-identifier", "warning", f"{role}.{fieldname}", f"invalid-identifier.{reason}",
-                    "python-stdnum", party=i18n.text(ctx.lang, f"roles.{role}"),
+                    "", party=i18n.text(ctx.lang, f"roles.{role}"),
                     label=i18n.text(ctx.lang, f"identifiers.{label}"), value=value)
 
 
@@ -466,8 +596,10 @@ EU_STATES = ("AT", "BE", "BG", "CY", "CZ", "DE", "EE", "ES", "FI", "FR", "GR", "
 
 @check("cross_border")
 def check_cross_border(ctx: Context, params: dict[str, Any]) -> None:
-    """Reg. 1896/2006 art. 3: at least one party domiciled in a Member State other than that of the court
-    seised; the court is taken to be the debtor's (Form A ground 01); Denmark does not apply it."""
+    """Reg. 1896/2006 art. 3 (LEGAL.md §2.1): a cross-border case is one where at least one party is
+    domiciled or habitually resident in a Member State other than the Member State of the court seised.
+    "Member State" excludes Denmark (art. 2(3)): the procedure file's jurisdictions. The court is the
+    one [case] court names, else the debtor's State (Form A ground 01)."""
     cred, debt = ctx.creditor_country, ctx.debtor_country
     states = ctx.procedure.jurisdictions or EU_STATES
     if cred is None or debt is None:
@@ -476,12 +608,32 @@ def check_cross_border(ctx: Context, params: dict[str, Any]) -> None:
                 ctx.add("missing-field", "error", f"{role}.country", "missing-field", params["source"],
                         field=f"{role}.country", label=i18n.text(ctx.lang, f"case_fields.{role}_country"))
         return
+    court = ctx.court_country or debt
     if debt not in states:
         ctx.add("wrong-jurisdiction", "error", "debtor.country", "wrong-jurisdiction.eop", "Règl. 1896/2006 art. 2(3), 3",
                 country=i18n.country(debt, ctx.lang))
-    elif cred == debt:
+    if court not in states:
+        if court != debt:  # the court named in case.toml is in a State that does not apply the Regulation
+            ctx.add("wrong-jurisdiction", "error", "case.court", "wrong-jurisdiction.eop-court", "Règl. 1896/2006 art. 2(3), 3",
+                    court_in=ctx.country_in(court))
+        return
+    if any(c in states and c != court for c in (cred, debt)):
+        return  # cross-border
+    national = country(court).get("filing")
+    options = i18n.text(ctx.lang, "units.for_example", items=ctx.procedures_text([national])) if national else ""
+    roles = {"creditor": cred, "debtor": debt}
+    if cred == debt == court:
         ctx.add("not-cross-border", "error", "debtor.country", "not-cross-border", params["source"],
-                country=i18n.country(debt, ctx.lang))
+                country_in=ctx.country_in(court), options=options)
+    elif court in (cred, debt):  # one party in the court's State, the other where the Regulation does not apply
+        inside = "debtor" if debt == court else "creditor"
+        outside = "creditor" if inside == "debtor" else "debtor"
+        ctx.add("not-cross-border", "error", "debtor.country", "not-cross-border.outside", params["source"],
+                inside=i18n.text(ctx.lang, f"roles_the.{inside}"), outside=i18n.text(ctx.lang, f"roles_the.{outside}"),
+                court_in=ctx.country_in(court), outside_in=ctx.country_in(roles[outside]), options=options)
+    else:  # the court is in a third State and neither party in another Member State
+        ctx.add("not-cross-border", "error", "debtor.country", "not-cross-border.none", params["source"],
+                court_in=ctx.country_in(court), cred_in=ctx.country_in(cred), debt_in=ctx.country_in(debt), options=options)
 
 
 @check("threshold")
@@ -502,64 +654,95 @@ def check_threshold(ctx: Context, params: dict[str, Any]) -> None:
 
 @check("insolvency")
 def check_insolvency(ctx: Context, params: dict[str, Any]) -> None:
-    """A debtor in collective proceedings: pre-opening claims are declared, not pursued (LEGAL.md §1.7)."""
+    """A debtor in collective proceedings: in France pre-opening claims are declared, not pursued
+    (LEGAL.md §1.7); elsewhere the check names the proceedings and leaves the rules to a local lawyer."""
     ins = ctx.case.insolvency
     if ins is None:
         return
-    ctx.add("collective-proceedings", "error", "insolvency", "collective-proceedings", params["source"],
-            kind=ins.kind, judgment=ctx.d(ins.judgment))
+    local = country(ctx.debtor_country)
+    declare = local.get("insolvency")
+    source = params.get("source") or local.get("insolvency_source") or PRACTICE
+    if declare and declare != ctx.procedure.id:
+        ctx.add("collective-proceedings", "error", "insolvency", "collective-proceedings", source,
+                kind=ins.kind, judgment=ctx.d(ins.judgment), procedure=declare)
+    elif not declare:
+        ctx.add("collective-proceedings", "error", "insolvency", "collective-proceedings.other", source,
+                kind=ins.kind, judgment=ctx.d(ins.judgment), country_in=ctx.country_in(ctx.debtor_country))
+
+
+def outside_metropolitan_france(party: Any) -> bool:
+    """C. com. R622-24: a creditor "not domiciled in metropolitan France" (LEGAL.md §1.7): abroad, in an
+    overseas department or collectivity by its own ISO code, or written "FR" with an overseas postcode."""
+    places = _data("countries.toml")["outside_metropolitan_france"]
+    if party.country is None:
+        return False
+    if party.country != "FR":
+        return True
+    postcodes = re.findall(r"(?<!\d)(\d{5})(?!\d)", " ".join(party.address))
+    return bool(postcodes) and postcodes[-1][:3] in places["fr_postcodes"]
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later, or the month's last day (31 August + 1 month = 30 September)."""
+    year, month = divmod(day.month - 1 + months, 12)
+    year, month = day.year + year, month + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 @check("declaration")
 def check_declaration(ctx: Context, params: dict[str, Any]) -> None:
-    """C. com. R622-24: two months from the BODACC publication, four for a creditor outside
-    metropolitan France (a creditor whose country is not FR; the French overseas departments and
-    territories cannot be told apart from the country alone)."""
+    """C. com. R622-24: two months from the BODACC publication, four for a creditor not domiciled in
+    metropolitan France."""
     ins = ctx.case.insolvency
     source = params["source"]
     if ins is None or ins.published is None:
         subject = "insolvency" if ins is None else "insolvency.published"
         ctx.add("missing-field", "error", subject, f"missing-field.{subject.replace('.', '_')}", source)
         return
-    abroad = ctx.creditor_country not in (None, "FR")
+    abroad = outside_metropolitan_france(ctx.case.creditor)
     months = int(params["months_abroad"] if abroad else params["months"])
-    y, m = divmod(ins.published.month - 1 + months, 12)
-    day = min(ins.published.day, [31, 29 if (ins.published.year + y) % 4 == 0 else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][m])
-    deadline = dt.date(ins.published.year + y, m + 1, day)
+    deadline = add_months(ins.published, months)
+    key = ".abroad" if abroad else ""
     if ctx.as_of > deadline:
-        ctx.add("deadline-passed", "error", "insolvency.published", "deadline-passed", source, deadline=ctx.d(deadline),
+        ctx.add("deadline-passed", "error", "insolvency.published", f"deadline-passed{key}", source, deadline=ctx.d(deadline),
                 months=months, published=ctx.d(ins.published))
     elif (deadline - ctx.as_of).days <= int(params.get("near_days", 15)):
-        ctx.add("deadline-near", "warning", "insolvency.published", "deadline-near", source, deadline=ctx.d(deadline),
-                days=(deadline - ctx.as_of).days, months=months)
+        ctx.add("deadline-near", "warning", "insolvency.published", f"deadline-near{key}", source, deadline=ctx.d(deadline),
+                when=ctx.days_from_now((deadline - ctx.as_of).days), months=months)
 
 
 # ----------------------------------------------------------------------------------------------
 # Translation
 
-# The language of a country's courts and of a debtor there, when case.toml does not say. Switzerland
-# and Belgium have several: no default, the case must say (debtor.language).
-COUNTRY_LANGUAGE = {"FR": "fr", "MC": "fr", "LU": "fr", "DE": "de", "AT": "de", "LI": "de", "GB": "en", "IE": "en",
-                    "MT": "en"}
-
-
 @check("translation")
 def check_translation(ctx: Context, params: dict[str, Any]) -> None:
-    """The documents served on the debtor in a language it may not read, and the evidence filed in a
-    language other than the court's (LEGAL.md §7: free translation, sworn if contested)."""
-    source = params.get("source", "RIN art. 5.5; CPC art. 1411")
-    debtor_lang = ctx.case.debtor.language or COUNTRY_LANGUAGE.get(ctx.debtor_country or "")
-    served = [d for d in params.get("serve", [])]
-    if served and debtor_lang and debtor_lang != ctx.lang:
-        ctx.add("translation-needed", "warning", "documents", "translation-needed.served", source,
+    """The documents are written in the documents' language (case.language, or build --lang), whatever
+    language the report is read in. Served on a debtor of another language, filed with a court of
+    another language, or evidence not in the court's language (LEGAL.md §7: free translation, sworn if
+    contested): translation-needed, with the procedure's or the court country's rule, else practice.
+
+    params: serve (documents served on the debtor) and source; file (documents filed with the court)
+    and file_source; file_evidence (whether the evidence is filed) and evidence_source."""
+    doc_lang = ctx.doc_lang
+    debtor_lang = ctx.case.debtor.language or country(ctx.debtor_country).get("language")
+    served = list(params.get("serve", []))
+    if served and debtor_lang and debtor_lang != doc_lang:
+        ctx.add("translation-needed", "warning", "documents", "translation-needed.served", params.get("source", PRACTICE),
                 docs=ctx.both([i18n.text(ctx.lang, f"documents.{d}") for d in served]),
-                debtor_lang=i18n.language(debtor_lang, ctx.lang), case_lang=i18n.language(ctx.lang, ctx.lang))
-    court_lang = ctx.procedure.court_language or COUNTRY_LANGUAGE.get(ctx.debtor_country or "")
+                debtor_lang=i18n.language_the(debtor_lang, ctx.lang), doc_lang_in=i18n.language_in(doc_lang, ctx.lang))
+    court = ctx.court_country
+    court_lang = ctx.procedure.court_language or country(court).get("language")
+    filed = list(params.get("file", []))
+    if filed and court_lang and court_lang != doc_lang:
+        ctx.add("translation-needed", "warning", "court-documents", "translation-needed.filed", params.get("file_source", PRACTICE),
+                docs=ctx.both([i18n.text(ctx.lang, f"documents.{d}") for d in filed]),
+                doc_lang_in=i18n.language_in(doc_lang, ctx.lang), court_lang_in=i18n.language_in(court_lang, ctx.lang))
     if params.get("file_evidence") and court_lang:
         foreign = [p for p in ctx.pieces if p.error is None and p.piece.language != court_lang]
         if foreign:
+            source = params.get("evidence_source") or country(court).get("evidence_translation_source") or PRACTICE
             ctx.add("translation-needed", "warning", "evidence", "translation-needed.evidence", source,
-                    files=", ".join(p.piece.rel for p in foreign), court_lang=i18n.language(court_lang, ctx.lang))
+                    files=", ".join(p.piece.rel for p in foreign), court_lang_in=i18n.language_in(court_lang, ctx.lang))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -569,14 +752,14 @@ def check_translation(ctx: Context, params: dict[str, Any]) -> None:
 def evidence_hygiene(ctx: Context) -> None:
     for info in ctx.pieces:
         if info.error is not None:
-            ctx.add("unreadable-evidence", "error", info.piece.rel, "unreadable-evidence", info.piece.rel,
+            ctx.add("unreadable-evidence", "error", info.piece.rel, "unreadable-evidence", "",
                     file=info.piece.rel, error=info.error, hint=info.hint or "")
     by_hash: dict[str, list[str]] = defaultdict(list)
     for info in ctx.pieces:
         by_hash[info.piece.sha256].append(info.piece.rel)
     for rels in by_hash.values():
         if len(rels) > 1:
-            ctx.add("duplicate-evidence", "warning", rels[0], "duplicate-evidence", "SHA-256",
+            ctx.add("duplicate-evidence", "warning", rels[0], "duplicate-evidence", PRACTICE,
                     files=ctx.both(rels), first=rels[0])
     for info in ctx.pieces:
         missing = info.facts.get("fonts_not_embedded")
@@ -589,7 +772,7 @@ def evidence_hygiene(ctx: Context) -> None:
                     file=info.piece.rel, changes="; ".join(changes))
     for info in ctx.pieces:
         if info.error is None and info.piece.kind == "other":
-            ctx.add("unclassified-evidence", "info", info.piece.rel, "unclassified-evidence", "DESIGN.md §3",
+            ctx.add("unclassified-evidence", "info", info.piece.rel, "unclassified-evidence", "",
                     file=info.piece.rel)
 
 
@@ -650,43 +833,94 @@ def check_clauses(ctx: Context, params: dict[str, Any]) -> None:
     if not text.strip():
         return
     words = _data("textchecks.toml")["clauses"]
-    sources = {"penalty": "C. com. art. L441-10",
-               "retention": "recouvre-docs practice (no rule in LEGAL.md)",
-               "jurisdiction": "recouvre-docs practice (no rule in LEGAL.md)"}
     for clause in ("penalty", "retention", "jurisdiction"):
-        if not any(search(w, text) for w in words[clause]):
-            ctx.add("missing-clause", "warning", clause, f"missing-clause.{clause}", sources[clause])
+        if any(search(w, text) for w in words[clause]):
+            continue
+        if clause == "penalty":  # what the law of the claim provides failing a clause (data/countries.toml)
+            law = statutory_interest(ctx)
+            if law:
+                ctx.add("missing-clause", "warning", clause, "missing-clause.penalty", law["source"], law=law[ctx.lang])
+            else:
+                ctx.add("missing-clause", "warning", clause, "missing-clause.penalty.unknown", "")
+        else:  # no rule requires these clauses: practice (no rule in LEGAL.md)
+            ctx.add("missing-clause", "warning", clause, f"missing-clause.{clause}", PRACTICE)
     found = _clause_court(ctx)
     if found and found[0]:
-        ctx.add("jurisdiction-clause", "info", found[1], "jurisdiction-clause", found[1], court=found[0], file=found[1])
+        ctx.add("jurisdiction-clause", "info", found[1], "jurisdiction-clause", "", court=found[0], file=found[1])
+
+
+def statutory_interest(ctx: Context) -> dict[str, str] | None:
+    """The late-payment interest the governing law gives without a clause, for this debtor type: the
+    country's entry, or the Late Payment Directive's for another Member State's business debt."""
+    code = ctx.governing_country()
+    debtor = "consumer" if ctx.case.debtor.consumer else "business"
+    rules = country(code).get("statutory_interest", {})
+    if debtor in rules:
+        return rules[debtor]
+    if debtor == "business" and code in EU_STATES and code not in _countries_with_interest():
+        return _data("countries.toml")["EU"]["statutory_interest"]["business"]
+    return None
+
+
+def _countries_with_interest() -> set[str]:
+    return {code for code, data in _countries().items() if "statutory_interest" in data}
 
 
 # ----------------------------------------------------------------------------------------------
 # The dunning timeline
 
 
+def next_steps(ctx: Context) -> list[str]:
+    """The procedures that can follow a fruitless notice: the debtor's country's own (data/countries.toml),
+    the European order for payment between two Member States, the hand-over to a partner."""
+    options = []
+    national = country(ctx.debtor_country).get("filing")
+    if national:
+        options.append(national)
+    from . import procedures
+
+    try:
+        eop = procedures.load("eu-order-for-payment").jurisdictions
+    except KeyError:
+        eop = []
+    cred, debt = ctx.creditor_country, ctx.debtor_country
+    if cred and debt and cred != debt and cred in eop and debt in eop:
+        options.append("eu-order-for-payment")
+    options.append("agency-handover")
+    return [o for o in options if o != ctx.procedure.id]
+
+
 @check("timeline")
 def check_timeline(ctx: Context, params: dict[str, Any]) -> None:
+    """The dunning timeline (practice, no rule: LEGAL.md §1.1): a reminder before the notice; a notice
+    before a filing that does not require one (params notice = severity, notice_key, notice_source);
+    escalation 30 to 45 days after a fruitless notice; a promise not yet due; a dispute (params
+    dispute = severity, dispute_key: the procedure's message, dispute_source: the rule it puts at risk)."""
     stage = ctx.procedure.stage
     notices = ctx.events("formal-notice")
     reminders = ctx.events("reminder") + ctx.events("call")
     if notices and not any(r.date <= notices[0].date for r in reminders) and not ctx.of_kind("reminder"):
-        ctx.add("no-reminder", "warning", "formal-notice", "no-reminder", "recouvre-docs practice", date=ctx.d(notices[0].date))
+        ctx.add("no-reminder", "warning", "formal-notice", "no-reminder", PRACTICE, date=ctx.d(notices[0].date))
+    if params.get("notice") and not notices and not reminders and not ctx.of_kind("reminder", "formal-notice"):
+        ctx.add("no-notice", params["notice"], "formal-notice", f"no-notice.{params.get('notice_key', 'practice')}",
+                params.get("notice_source", PRACTICE))
     if notices and stage in ("amicable", "handover"):
         last = notices[-1]
         start = last.received or last.date
         days = (ctx.as_of - start).days
         paid_after = [p for p in ctx.case.payment if p.date > start]
         if days > 45 and not paid_after:
-            ctx.add("escalation-due", "warning", "formal-notice", "escalation-due", "recouvre-docs practice",
-                    days=days, date=ctx.d(start))
+            sent = "" if last.received else ".sent"
+            ctx.add("escalation-due", "warning", "formal-notice", f"escalation-due{sent}", PRACTICE,
+                    days=days, date=ctx.d(start), next=ctx.procedures_text(next_steps(ctx)))
     for promise in ctx.events("promise"):
         if promise.until and promise.until >= ctx.as_of:
-            ctx.add("promise-pending", "warning", "promise", "promise-pending", "recouvre-docs practice",
+            ctx.add("promise-pending", "warning", "promise", "promise-pending", PRACTICE,
                     until=ctx.d(promise.until), date=ctx.d(promise.date))
     severity = params.get("dispute", "warning")
+    key = params.get("dispute_key", stage)
     for dispute in ctx.events("dispute"):
-        ctx.add("disputed", severity, "dispute", f"disputed.{stage}", "CPC art. 1405, 835" if stage == "filing" else "C. civ. art. 1353",
+        ctx.add("disputed", severity, "dispute", f"disputed.{key}", params.get("dispute_source", PRACTICE),
                 date=ctx.d(dispute.date), note=_quoted(dispute.note, ctx.lang) if dispute.note else "")
 
 
@@ -700,10 +934,33 @@ def _quoted(text: str, lang: str) -> str:
 
 @check("default_de")
 def check_default_de(ctx: Context, params: dict[str, Any]) -> None:
-    """§ 286 BGB: a consumer is in default only after a reminder (Mahnung) unless the invoice pointed out
-    the 30-day rule; a business debtor at the latest 30 days after maturity and invoice."""
-    if ctx.case.debtor.consumer and not (ctx.events("reminder") or ctx.events("formal-notice")):
-        ctx.add("missing-event", "error", "reminder", "missing-event.default-de", "§ 286 Abs. 1, 3 BGB")
+    """§ 286 BGB (LEGAL.md §3): default follows a reminder (Mahnung) sent after maturity; without one, an
+    Entgeltforderung is in default at the latest ``days`` (30) days after maturity and receipt of the
+    invoice, and against a consumer only if the invoice expressly pointed that out (the notice's words:
+    data/textchecks.toml [default_de]). The receipt of the invoice is not recorded: its issue date
+    stands for it."""
+    days = int(params.get("days", 30))
+    source = params.get("source", "§ 286 Abs. 3 BGB")
+    patterns = _data("textchecks.toml")["default_de"]["notice"]
+    demands = ctx.events("reminder") + ctx.events("formal-notice")
+    for inv in ctx.case.invoice:
+        if inv.due >= ctx.as_of:
+            continue  # not due: check_due says so
+        if any(e.date > inv.due for e in demands):
+            continue  # in default from the reminder
+        info = ctx.invoice_piece(inv.number, inv.file)
+        text = info.text() if info is not None and info.error is None else ""
+        notice = any(search(pattern, text) for pattern in patterns)
+        early = [e for e in demands if e.date <= inv.due]
+        if ctx.case.debtor.consumer and not notice:
+            key = "missing-event.default-de-early" if early else "missing-event.default-de"
+            ctx.add("missing-event", "error", inv.number, key, "§ 286 Abs. 1, 3 BGB", number=inv.number,
+                    due=ctx.d(inv.due), date=ctx.d(early[-1].date) if early else "", days=days)
+            continue
+        in_default = max(inv.due, inv.issued) + dt.timedelta(days=days + 1)
+        if ctx.as_of < in_default:
+            ctx.add("not-in-default", "warning", inv.number, "not-in-default", source, number=inv.number,
+                    date=ctx.d(in_default), days=days)
 
 
 @check("currency")
@@ -727,15 +984,15 @@ def claim_rates(ctx: Context, case_root: Path | None) -> None:
     try:
         statement = claim.compute(ctx.case, ctx.as_of, case_root)
     except claim.RateMissingError as err:
-        ctx.add("missing-rate", "error", err.series, "missing-rate", f"recouvre_docs/data/rates/{err.series}.csv",
+        ctx.add("missing-rate", "error", err.series, "missing-rate", "",
                 series=i18n.text(ctx.lang, f"series.{err.series}"), date=ctx.d(err.day), file=f"rates/{err.series}.csv")
         return
     except Exception as err:  # noqa: BLE001 - any other reason the claim cannot be computed is reported too
         if not hasattr(err, "message"):
             raise
-        ctx.add("missing-rate", "error", "claim", "missing-rate.other", "case.toml", error=err.message, hint=err.hint or "")
+        ctx.add("missing-rate", "error", "claim", "missing-rate.other", "", error=err.message, hint=err.hint or "")
         return
-    for row in statement.unconfirmed:
+    for row in statement.unconfirmed:  # the row's source names the official publication to check it against
         name = row.file.rsplit("/", 1)[-1].removesuffix(".csv")
         ctx.add("unconfirmed-rule", "warning", f"{name}@{row.effective.isoformat()}", "unconfirmed-rule.rate", row.source,
-                series=i18n.text(ctx.lang, f"series.{name}"), date=ctx.d(row.effective), ref=row.source)
+                series=i18n.text(ctx.lang, f"series.{name}"), date=ctx.d(row.effective))
