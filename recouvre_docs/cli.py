@@ -51,6 +51,11 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+    for name in ("pyhanko", "pyhanko_certvalidator"):  # their tracebacks only with -v (sign.py keeps them quiet)
+        other = logging.getLogger(name)
+        other.handlers[:] = [handler] if verbose else []
+        other.setLevel(logging.DEBUG if verbose else logging.NOTSET)
+        other.propagate = not verbose
 
 
 def _fail(err: RecouvreError) -> None:
