@@ -22,7 +22,7 @@ from pathlib import Path
 from . import __version__, bundle, casefolder, check, claim, i18n, volumes
 from .claim import render as claim_render
 from .check import procedures
-from .errors import CaseFileError, CheckFailedError, EvidenceError, OutputError
+from .errors import CaseFileError, CheckFailedError, EvidenceError, OutputError, UsageError
 from .evidence import Cache, ingest
 from .models import Exhibit, Piece
 from .progress import NullProgress, Progress
@@ -77,6 +77,8 @@ class BuildResult:
     warnings: list[str] = field(default_factory=list)
     report: Path | None = None  # report.json, when a procedure was checked
     volumes: list[Path] = field(default_factory=list)  # the volumes, when a size limit split the bundle
+    files: list[Path] = field(default_factory=list)  # one PDF per exhibit and the bordereau (profile layout "exhibits")
+    channel: list[str] = field(default_factory=list)  # what the filing profile asks of the sender (the build summary)
     check: Any = None  # the check.Report
 
 
@@ -154,6 +156,8 @@ def prepare_exhibits(folder: casefolder.CaseFolder, cache: Cache, lang: str, pro
 
 def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress: Progress | None = None) -> BuildResult:
     progress = progress or NullProgress()
+    prof = _profile(options)  # a usage error before any work
+    attach = prof.attach_originals if prof is not None else True
     folder = casefolder.load_case(case_dir)
     case = folder.case
     lang = options.lang or case.language
@@ -227,37 +231,42 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
             documents.append((i18n.text(lang, "claim.title"), statement_pdf))
         # The cover states the page count, and the index the page of every exhibit: both depend on
         # the index's own length (and on the cover's). Start from an estimate, render each document
-        # only when what it states has changed, and stop when the lengths no longer move.
-        cover_pages, index_pages = 1, _estimate_index_pages(exhibits)
-        cover_total = index_start = None
-        for _attempt in range(6):
-            total = cover_pages + doc_pages + index_pages + exhibit_pages
-            if cover_total != total:
-                cover_ctx = frontmatter.cover_context(case, lang=lang, procedure=procedure, as_of=as_of,
-                                                      exhibits=len(exhibits), pages=total,
-                                                      findings=findings_on_cover, claim=statement)
-                with timed("cover"):
-                    new_cover = frontmatter.render_to_pdf("cover.html", cover_ctx, cover_pdf, lang=lang,
-                                                          case_root=folder.root)
-                cover_total = total
-            p = bundle.plan(exhibits, new_cover + doc_pages + index_pages, lang)
-            if index_start != (new_cover + index_pages, p.total):
-                index_ctx = frontmatter.index_context(case, p.entries, as_of=as_of, link_scheme=bundle.LINK_SCHEME,
-                                                      total_pages=p.total)
-                with timed("index"):
-                    new_index = frontmatter.render_to_pdf("index.html", index_ctx, index_pdf, lang=lang,
-                                                          case_root=folder.root)
-                index_start = (new_cover + index_pages, p.total)
-            if (new_cover, new_index) == (cover_pages, index_pages):
-                break
-            cover_pages, index_pages = new_cover, new_index
-        else:  # pragma: no cover - the lengths oscillate: a template whose length depends on a number
-            raise RuntimeError("the cover and index lengths do not settle; check the templates")
+        # only when what it states has changed, and stop when the lengths no longer move. When the
+        # bundle is split, the index also says which volume holds each exhibit.
+        def render_front(volume_of: dict[str, int] | None) -> tuple[bundle.Plan, int, int]:
+            cover_pages, index_pages = 1, _estimate_index_pages(exhibits)
+            cover_total = index_start = None
+            for _attempt in range(6):
+                total = cover_pages + doc_pages + index_pages + exhibit_pages
+                if cover_total != total:
+                    cover_ctx = frontmatter.cover_context(case, lang=lang, procedure=procedure, as_of=as_of,
+                                                          exhibits=len(exhibits), pages=total,
+                                                          findings=findings_on_cover, claim=statement)
+                    with timed("cover"):
+                        new_cover = frontmatter.render_to_pdf("cover.html", cover_ctx, cover_pdf, lang=lang,
+                                                              case_root=folder.root)
+                    cover_total = total
+                p = bundle.plan(exhibits, new_cover + doc_pages + index_pages, lang)
+                if index_start != (new_cover + index_pages, p.total):
+                    index_ctx = frontmatter.index_context(case, p.entries, as_of=as_of, link_scheme=bundle.LINK_SCHEME,
+                                                          total_pages=p.total, volume_of=volume_of)
+                    with timed("index"):
+                        new_index = frontmatter.render_to_pdf("index.html", index_ctx, index_pdf, lang=lang,
+                                                              case_root=folder.root)
+                    index_start = (new_cover + index_pages, p.total)
+                if (new_cover, new_index) == (cover_pages, index_pages):
+                    break
+                cover_pages, index_pages = new_cover, new_index
+            else:  # pragma: no cover - the lengths oscillate: a template whose length depends on a number
+                raise RuntimeError("the cover and index lengths do not settle; check the templates")
+            return bundle.plan(exhibits, cover_pages + doc_pages + index_pages, lang), cover_pages, index_pages
+
+        p, cover_pages, index_pages = render_front(None)
         progress.advance()
 
-        p = bundle.plan(exhibits, cover_pages + doc_pages + index_pages, lang)
         meta = {
             "tool": f"recouvre-docs {__version__}",
+            "versions": _versions(),
             "case": case.case.reference,
             "procedure": procedure,
             "language": lang,
@@ -265,43 +274,57 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
         }
         if statement is not None:  # the rate tables the claim used, by content: a changed table shows here
             meta["rates"] = claim.tables_used(statement, folder.root)
-        manifest = bundle.manifest(p, exhibits, meta)
-        attachments = _originals(exhibits)  # manifest.json is attached by assemble, with the pages' hashes
+            meta["rate_versions"] = _rate_versions(meta["rates"], folder.root)
+        meta["case_files"] = case_files(folder.root)
+        if prof is not None:
+            meta["profile"] = prof.to_json()
+        originals, attachment_exhibits = _originals(exhibits)  # manifest.json is attached by assemble
         rep = case.representative
-        assembly = bundle.Assembly(
-            cover=cover_pdf,
-            index=index_pdf,
-            documents=documents,
-            lang=lang,
-            reference=case.case.reference,
-            title=f"{case.case.reference} — {i18n.text(lang, 'cover.title')}",
-            author=(rep.firm or rep.name) if rep else case.creditor.name,
-            subject=procedures.load(procedure).title[lang] if procedure else i18n.text(lang, "cover.title"),
-            as_of=as_of,
-            attachments=attachments,
-            manifest=manifest,
-        )
+        title = f"{case.case.reference} — {i18n.text(lang, 'cover.title')}"
         bundle_tmp = work / f"{case.case.reference}.pdf"
-        with timed("pdf"):
-            bundle.assemble(p, assembly, bundle_tmp, work)
-        volumes_made: list[tuple[Path, tuple[int, int]]] = []
-        limit = options.max_bytes or (volumes.profile(options.profile).max_bytes if options.profile else None)
-        if limit:
-            volumes_made = volumes.split(bundle_tmp, p, manifest, limit, lang=lang, reference=case.case.reference,
-                                         title=assembly.title)
-            for vol, (first, last) in volumes_made:
-                if vol.stat().st_size > limit:
-                    log.warning("%s is %s bytes, over the limit of %s: the exhibit on its pages %d-%d exceeds it alone "
-                                "(reduce that document, or file it separately)", vol.name, f"{vol.stat().st_size:,}",
-                                f"{limit:,}", first, last)
-            if options.profile and volumes.profile(options.profile).status != "confirmed":
-                log.warning("the size limit of the %s profile is not confirmed (%s)", options.profile,
-                            volumes.profile(options.profile).source)
+
+        def assemble(p: bundle.Plan) -> dict[str, Any]:
+            manifest = bundle.manifest(p, exhibits, meta)
+            assembly = bundle.Assembly(
+                cover=cover_pdf,
+                index=index_pdf,
+                documents=documents,
+                lang=lang,
+                reference=case.case.reference,
+                title=title,
+                author=(rep.firm or rep.name) if rep else case.creditor.name,
+                subject=procedures.load(procedure).title[lang] if procedure else i18n.text(lang, "cover.title"),
+                as_of=as_of,
+                attachments=originals,
+                attachment_exhibits=attachment_exhibits,
+                manifest=manifest,
+                attach_originals=attach,
+            )
+            with timed("pdf"):
+                bundle.assemble(p, assembly, bundle_tmp, work)
+            return manifest
+
+        manifest = assemble(p)
+        parts: list[volumes.Part] = []
+        split = prof.split_bytes if prof is not None and prof.layout == "bundle" else None
+        if split and bundle_tmp.stat().st_size > split:
+            front_files = [cover_pdf, *[pdf for _, pdf in documents], index_pdf]
+            p, manifest, parts = _split(split, p, manifest, render_front, assemble, bundle_tmp, work, front_files, folder,
+                                        lang, title, attach, originals, attachment_exhibits, case)
+        elif prof is not None and prof.layout == "exhibits":
+            index_range = (cover_pages + doc_pages + 1, p.front)
+            parts = volumes.write_exhibits(bundle_tmp, p, index_range, manifest, work, prof.id, lang=lang, title=title,
+                                           embed=attach, pattern=prof.value("file_names") or "{label} – {title}")
+        file_limit = prof.split_bytes if prof is not None else None
+        for part in volumes.over_limit(parts, file_limit) if file_limit else []:
+            log.warning("%s is %s bytes, over the limit of %s: the exhibit on its pages %d-%d exceeds it alone "
+                        "(reduce that document, or file it separately)", part.name, f"{part.path.stat().st_size:,}",
+                        f"{file_limit:,}", *part.pages)
         if options.sign is not None:
             from . import sign as sign_mod
 
-            for vol, _pages in volumes_made:
-                sign_mod.sign(vol, Path(options.sign), reason=case.case.reference, location=None)
+            for part in parts:
+                sign_mod.sign(part.path, Path(options.sign), reason=case.case.reference, location=None)
 
             where = rep.address[-1] if rep and rep.address else (case.creditor.address[-1] if case.creditor.address else None)
             sign_mod.sign(bundle_tmp, Path(options.sign), reason=f"{case.case.reference} — {i18n.text(lang, 'cover.title')}",
@@ -311,9 +334,18 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
         manifest_tmp = work / "manifest.json"
         full_manifest = dict(manifest)
         full_manifest["bundle"] = {"file": bundle_tmp.name, "sha256": casefolder._sha256(bundle_tmp), "size": bundle_tmp.stat().st_size}
-        if volumes_made:
-            full_manifest["volumes"] = [{"file": v.name, "sha256": casefolder._sha256(v), "size": v.stat().st_size,
-                                         "pages": list(pages)} for v, pages in volumes_made]
+        entries = [part.entry(casefolder._sha256(part.path)) for part in parts]
+        if parts and parts[0].kind == "volume":
+            full_manifest["volumes"] = entries
+        elif parts:
+            full_manifest["files"] = entries
+        channel: list[str] = []
+        if prof is not None:
+            sent = entries or [full_manifest["bundle"]]
+            groups = volumes.messages([e["size"] for e in sent], prof)
+            full_manifest["messages"] = [{"files": [sent[i]["file"] for i in g], "size": sum(sent[i]["size"] for i in g)}
+                                         for g in groups]
+            channel = _channel_summary(prof, sent, groups, options.profile is None)
         manifest_tmp.write_text(json.dumps(full_manifest, ensure_ascii=False, indent=2) + "\n", "utf-8")
 
         report_tmp = work / "report.json"
@@ -331,10 +363,15 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
             if final_report is not None:
                 os.replace(report_tmp, final_report)
             os.replace(manifest_tmp, final_manifest)
-            for old_volume in out.glob(f"{case.case.reference}-{volumes.WORD.get(lang, 'volume')}-*.pdf"):
-                old_volume.unlink()  # a previous split must not linger beside the new one
-            for vol, _pages in volumes_made:
-                os.replace(vol, out / vol.name)
+            for old in [*out.glob(f"{case.case.reference}-{volumes.WORD.get(lang, 'volume')}-*.pdf"),
+                        *[f for pid in volumes.profile_ids() for f in (out / pid).glob("*.pdf")]]:
+                old.unlink()  # a previous split must not linger beside the new one
+            for pid in volumes.profile_ids():
+                if (out / pid).is_dir() and not any((out / pid).iterdir()):
+                    (out / pid).rmdir()
+            for part in parts:
+                (out / part.name).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(part.path, out / part.name)
             os.replace(bundle_tmp, final_bundle)
         except OSError as err:
             raise OutputError(f"cannot write {out}: {err.strerror or err}", path=out,
@@ -349,20 +386,179 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
         shutil.rmtree(work, ignore_errors=True)
         progress.done()
     return BuildResult(bundle=final_bundle, manifest=final_manifest, pages=p.total, exhibits=exhibits,
-                       report=final_report, check=report, volumes=[out / v.name for v, _ in volumes_made])
+                       report=final_report, check=report,
+                       volumes=[out / part.name for part in parts if part.kind == "volume"],
+                       files=[out / part.name for part in parts if part.kind != "volume"], channel=channel)
 
 
-def _originals(exhibits: list[Exhibit]) -> list[tuple[str, bytes, str, str]]:
-    """The original e-mails and e-invoice XML, attached to the PDF (DESIGN.md §5)."""
+def _profile(options: BuildOptions) -> volumes.Profile | None:
+    """The filing profile of the build: --profile, or --max-mb alone (the CLI refuses both together)."""
+    if options.profile and options.max_bytes:
+        raise UsageError("--profile and --max-mb cannot be combined",
+                         hint="A profile carries its channel's size limit; use --max-mb alone for another limit.")
+    if options.max_bytes is not None and options.max_bytes <= 0:
+        raise UsageError(f"--max-mb must be above 0 (got {options.max_bytes / 1_000_000:g})",
+                         hint="Give the size limit in megabytes, e.g. --max-mb 4.")
+    if options.profile:
+        return volumes.profile(options.profile)
+    if options.max_bytes:
+        return volumes.limit_profile(options.max_bytes)
+    return None
+
+
+def _split(limit: int, p: bundle.Plan, manifest: dict[str, Any], render_front, assemble, bundle_tmp: Path, work: Path,
+           front_files: list[Path], folder: casefolder.CaseFolder, lang: str, title: str, attach: bool, originals,
+           attachment_exhibits, case) -> tuple[bundle.Plan, dict[str, Any], list[volumes.Part]]:
+    """Split the bundle into volumes of at most ``limit`` bytes.
+
+    The volumes are planned from the sizes of the exhibits' cached PDFs (and of their embedded
+    originals) before the index is laid out again, so that the index says which volume holds each
+    exhibit; then the bundle is assembled and cut. A volume that still exceeds the limit while it
+    holds more than one exhibit makes the plan tighter (at most 6 rounds); an exhibit alone over the
+    limit keeps a volume of its own (the build warns).
+    """
+    extra: dict[int, int] = {}
+    if attach:
+        for name, data, _mime, _description in originals:
+            if attachment_exhibits.get(name) is not None:
+                extra[attachment_exhibits[name]] = extra.get(attachment_exhibits[name], 0) + len(data)
+    sizes = volumes.exhibit_bytes(p, extra)
+    # Each volume carries the stamp fonts, the manifest and a cover (about 40 kB, measured on the sample);
+    # volume 1 the front documents as rendered.
+    overhead = 40_000 + (len(bundle.manifest_bytes(manifest)) if attach else 0)
+    front = overhead + sum(f.stat().st_size for f in front_files)
+    # the estimate against the real bundle: plan with the budget scaled by what the merge really weighs
+    estimate = front + sum(n for _, n in sizes)
+    budget = min(limit * 0.95 * estimate / bundle_tmp.stat().st_size, estimate - 1)
+    done: list[list[int]] | None = None
+    parts: list[volumes.Part] = []
+    for attempt in range(6):
+        groups = volumes.plan_groups(sizes, front, budget, overhead)
+        if groups != done:
+            p, _cover_pages, _index_pages = render_front(volumes.volume_of(groups))
+            manifest = assemble(p)
+            done = groups
+        covers = None
+        if len(groups) > 1:
+            ranges = volumes.page_ranges(p, groups)
+            covers = work / "volume-covers.pdf"
+            rows = [{"number": n, "first": ranges[n - 1][0], "last": ranges[n - 1][1],
+                     "exhibits": i18n.text(lang, "volumes.exhibits_one", first=g[0]) if len(g) == 1
+                     else i18n.text(lang, "volumes.exhibits_range", first=g[0], last=g[-1])}
+                    for n, g in enumerate(groups, start=1) if n > 1]
+            ctx = frontmatter.volume_covers_context(case, lang=lang, volumes=rows, volume_count=len(groups),
+                                                    total_pages=p.total)
+            with timed("volume covers"):
+                frontmatter.render_to_pdf("volume.html", ctx, covers, lang=lang, case_root=folder.root)
+        for part in parts:
+            part.path.unlink(missing_ok=True)
+        parts = volumes.write_volumes(bundle_tmp, p, groups, manifest, lang=lang, reference=case.case.reference,
+                                      title=title, embed=attach, covers=covers)
+        if not volumes.crowded(parts, limit) or attempt == 5:
+            break
+        biggest = max(part.path.stat().st_size for part in parts)
+        budget *= min(0.85, limit / biggest)
+    return p, manifest, parts
+
+
+def _originals(exhibits: list[Exhibit]) -> tuple[list[tuple[str, bytes, str, str]], dict[str, int]]:
+    """The original e-mails and e-invoice XML, attached to the PDF (DESIGN.md §5), and the exhibit
+    each belongs to (the manifest records it: volumes and verify never read it from the name)."""
     out: list[tuple[str, bytes, str, str]] = []
+    owner: dict[str, int] = {}
     for ex in exhibits:
         label = f"{ex.number:03d}"
         if "email" in ex.facts:
             mime = "application/vnd.ms-outlook" if ex.piece.path.suffix.lower() == ".msg" else "message/rfc822"
             out.append((f"{label}-{Path(ex.piece.rel).name}", ex.piece.path.read_bytes(), mime,
                         f"Original e-mail of exhibit {ex.number}"))
+            owner[out[-1][0]] = ex.number
         einv = ex.facts.get("einvoice") or {}
         if einv.get("xml"):
             out.append((f"{label}-{einv.get('xml_name', 'invoice.xml')}", einv["xml"].encode("utf-8"), "text/xml",
                         f"E-invoice XML of exhibit {ex.number}"))
+            owner[out[-1][0]] = ex.number
+    return out, owner
+
+
+def case_files(root: Path) -> dict[str, str]:
+    """SHA-256 of what the case folder holds besides the evidence and changes the build: case.toml,
+    its own rate tables (rates/*.csv) and its template overrides (templates/), with the discovery's
+    skip rules (hidden files, Thumbs.db, Office lock files are not the case's)."""
+    out = {casefolder.CASE_FILE: casefolder._sha256(root / casefolder.CASE_FILE)}
+    for sub in ("rates", "templates"):
+        if (root / sub).is_dir():
+            for path in casefolder._walk(root / sub):
+                out[path.relative_to(root).as_posix()] = casefolder._sha256(path)
     return out
+
+
+def _versions() -> dict[str, str]:
+    """The versions of the programs that shape the output (the same versions give the same bytes)."""
+    import pikepdf
+
+    from .render import pdf as render_pdf
+
+    weasyprint, _fonts = render_pdf._weasyprint()
+    return {"recouvre-docs": __version__, "pikepdf": pikepdf.__version__, "qpdf": pikepdf.__libqpdf_version__,
+            "weasyprint": weasyprint.__version__}
+
+
+def _rate_versions(tables: dict[str, str], root: Path) -> dict[str, str | None]:
+    """Each rate table's version for a reader: the last effective date it holds."""
+    import csv
+
+    from .resources import data_path
+
+    out: dict[str, str | None] = {}
+    for label in tables:
+        if not label.endswith(".csv"):
+            continue
+        path = root / label[len("case:"):] if label.startswith("case:") else data_path("rates") / Path(label).name
+        if not path.is_file():
+            continue
+        rows = csv.DictReader(line for line in path.read_text("utf-8").splitlines() if not line.startswith("#"))
+        dates = [row["effective"] for row in rows if row.get("effective") and row.get("status") != "missing"]
+        out[label] = max(dates) if dates else None
+    return out
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB" if size >= 100_000 else f"{size / 1000:.0f} kB"
+
+
+def _channel_summary(prof: volumes.Profile, sent: list[dict[str, Any]], groups: list[list[int]], plain: bool) -> list[str]:
+    """What the sender must do for the channel, in a few lines for the build summary (English, like
+    every message of the command line)."""
+    limit, count = prof.value("transmission_bytes"), prof.value("transmission_files")
+    lines = []
+    if plain:  # --max-mb: a size per file, nothing known about messages
+        return lines
+    what = {"volume": "volumes", "exhibit": "files", "index": "files"}.get(sent[0].get("kind", ""), "")
+    bounds = " and ".join(x for x in (f"at most {_mb(limit)}" if limit else "",
+                                      f"at most {count:,} files" if count else "") if x)
+    if not limit and not count:
+        lines.append(f"{prof.title}: no size or file-count limit is known for this channel, so nothing was split.")
+    elif len(sent) == 1:
+        lines.append(f"{prof.title}: the bundle ({_mb(sent[0]['size'])}) fits in one message ({bounds} a message).")
+    elif len(groups) == 1:
+        lines.append(f"{prof.title}: {len(sent)} {what}: send them in one message ({bounds} a message).")
+    else:
+        def names(g: list[int]) -> str:
+            labels = [Path(sent[i]["file"]).stem for i in g]
+            return labels[0] if len(labels) == 1 else f"{labels[0]} … {labels[-1]}"
+
+        listing = "; ".join(f"{n}) {names(g)} ({_mb(sum(sent[i]['size'] for i in g))})" for n, g in enumerate(groups, start=1))
+        lines.append(f"{prof.title}: {len(sent)} {what} ({bounds} a message): send them in {len(groups)} separate "
+                     f"messages: {listing}.")
+    words = {"transmission_bytes": "the size limit of a message", "file_bytes": "the size limit of a file",
+             "transmission_files": "the number of files a message may carry", "file_names": "the file-name rule"}
+    unconfirmed = prof.unconfirmed()
+    if unconfirmed:
+        lines.append(f"Not confirmed for {prof.title}: {', '.join(words[r] for r in unconfirmed)} "
+                     "(check the channel's current rules before filing).")
+    if not prof.attach_originals:
+        lines.append(f"{prof.title} takes no embedded files: the originals and manifest.json are not inside the PDF; "
+                     "manifest.json is written beside it.")
+    lines.append("No image recompressed.")
+    return lines

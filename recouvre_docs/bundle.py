@@ -23,7 +23,7 @@ from typing import Any, Callable
 import pikepdf
 from pikepdf import Array, Dictionary, Name
 
-from . import __version__, i18n, pdfa, stamp
+from . import __version__, digest, i18n, pdfa, stamp
 from .errors import EvidenceError, ToolMissingError
 from .models import Exhibit
 
@@ -101,8 +101,14 @@ class Assembly:
     subject: str
     as_of: dt.date
     attachments: list[tuple[str, bytes, str, str]] = field(default_factory=list)  # name, data, mime, description
+    attachment_exhibits: dict[str, int] = field(default_factory=dict)  # attachment name -> its exhibit number
     documents: list[tuple[str, Path]] = field(default_factory=list)  # generated documents after the cover: title, PDF
     manifest: dict[str, Any] | None = None  # completed with each page's hash, then attached as manifest.json
+    # False for a channel that wants no attachments (beA: no portfolios): neither the originals nor
+    # manifest.json are embedded; the manifest is only written beside the PDF.
+    attach_originals: bool = True
+    # Set by assemble before the PDF/A step: 3 when files were embedded (PDF/A-3 allows them), else 2.
+    pdfa_part: int = 3
 
 
 def qpdf_path() -> str:
@@ -180,21 +186,31 @@ def assemble(p: Plan, a: Assembly, target: Path, work: Path, progress: Callable[
                 ModDate=pikepdf.String(date),
             )
         )
-        attachments = list(a.attachments)
-        conformance = pdfa_status(p, unembedded, part="3" if attachments or a.manifest is not None else "2")
+        attachments = list(a.attachments) if a.attach_originals else []
         if a.manifest is not None:
-            a.manifest["pdfa"] = conformance
-            a.manifest["page_sha256"] = [page_digest(page) for page in pdf.pages]
-            data = json.dumps(a.manifest, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
-            attachments.insert(0, ("manifest.json", data, "application/json",
-                                   "Integrity manifest: SHA-256 of every original and of every page as bundled"))
+            a.manifest["document"] = {"title": a.title, "author": a.author, "subject": a.subject,
+                                      "keywords": a.reference, "language": a.lang}
+            a.manifest["embedded"] = [{"name": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data),
+                                       "exhibit": a.attachment_exhibits.get(name)}
+                                      for name, data, _mime, _description in attachments]
+            if a.attach_originals:  # its content is set below, once every page is final
+                attachments.insert(0, ("manifest.json", b"{}", "application/json",
+                                       "Integrity manifest: SHA-256 of every original and of every page as bundled"))
         for name, data, mime, description in attachments:
             pdf.attachments[name] = pikepdf.AttachedFileSpec(
                 pdf, data, description=description, filename=name, mime_type=mime, creation_date=date, mod_date=date,
                 relationship=Name.Source if name != "manifest.json" else Name.Supplement,
             )
+        a.pdfa_part = 3 if attachments else 2
+        conformance = pdfa_status(p, unembedded, part=str(a.pdfa_part))
         _pdfa(pdf, a, conformance["part"])
         pdfa.unambiguous_stream_ends(pdf)
+        if a.manifest is not None:  # the pages are final only now (the PDF/A step may touch them)
+            a.manifest["pdfa"] = conformance
+            a.manifest["document"]["pdfa"] = pdfa_claim(pdf)
+            a.manifest["page_sha256"] = list(digest.page_digests(pdf))
+            if a.attach_originals:
+                set_attachment(pdf, "manifest.json", manifest_bytes(a.manifest))
         if "/ID" in pdf.trailer:  # qpdf keeps the first half of an existing /ID: derive it all from content
             del pdf.trailer["/ID"]
         pdf.save(
@@ -251,8 +267,7 @@ def _pdfa(pdf: pikepdf.Pdf, a: Assembly, part: str | None) -> None:
         Type=Name.OutputIntent, S=Name.GTS_PDFA1, OutputConditionIdentifier=pikepdf.String("sRGB IEC61966-2.1"),
         Info=pikepdf.String("sRGB IEC61966-2.1"), DestOutputProfile=profile))
     pdf.Root.OutputIntents = Array([intent])
-    names = pdf.Root.Names.EmbeddedFiles.Names if "/Names" in pdf.Root and "/EmbeddedFiles" in pdf.Root.Names else Array()
-    pdf.Root.AF = Array([names[i + 1] for i in range(0, len(names), 2)])
+    pdf.Root.AF = Array([spec.obj for spec in pdf.attachments.values()])  # the name tree, flat or with /Kids
     with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
         meta.load_from_docinfo(pdf.docinfo, delete_missing=True)
         if part is not None:
@@ -263,15 +278,33 @@ def _pdfa(pdf: pikepdf.Pdf, a: Assembly, part: str | None) -> None:
 
 
 def page_digest(page: pikepdf.Page) -> str:
-    """SHA-256 of what a page shows: its boxes, rotation and decoded content streams (stamp included).
-    Independent of how the file is saved, so verify can recompute it from the bundle alone."""
-    h = hashlib.sha256()
-    h.update(repr([round(float(v), 3) for v in page.mediabox]).encode())
-    h.update(str(int(page.obj.get("/Rotate", 0))).encode())
-    for stream in page.obj.Contents if isinstance(page.obj.get("/Contents"), pikepdf.Array) else [page.obj.Contents]:
-        h.update(stream.read_bytes())
-        h.update(b"\x00")
-    return h.hexdigest()
+    """SHA-256 of what a page shows: its whole object tree (content, XObjects, images, fonts,
+    annotations, link targets as page positions), independent of how the file is saved (digest.py).
+    For every page of a file, digest.page_digests is faster (shared resources are read once)."""
+    pdf = page.obj.owner
+    return digest.Digester(pdf).page(pdf.pages.index(page))
+
+
+def pdfa_claim(pdf: pikepdf.Pdf) -> str | None:
+    """The PDF/A conformance the XMP metadata claims ("3B"), None without one."""
+    if "/Metadata" not in pdf.Root:
+        return None
+    meta = pdf.open_metadata()
+    part = meta.get("pdfaid:part")
+    return f"{part}{meta.get('pdfaid:conformance') or ''}" if part else None
+
+
+def manifest_bytes(manifest: dict[str, Any]) -> bytes:
+    return json.dumps(manifest, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
+
+
+def set_attachment(pdf: pikepdf.Pdf, name: str, data: bytes) -> None:
+    """Replace the data of the embedded file ``name`` in place (its file specification, listed in the
+    catalog's /AF, stays the same object)."""
+    stream = pdf.attachments[name].obj.EF.F
+    stream.write(data)
+    stream.Params.Size = len(data)
+    stream.Params.CheckSum = pikepdf.String(hashlib.md5(data).digest())
 
 
 def _link_index(pdf: pikepdf.Pdf, p: Plan, exhibit_first: dict[str, int]) -> None:

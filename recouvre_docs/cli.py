@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from . import __version__, api, check
+from . import __version__, api, check, volumes
 from .errors import CaseFileError, CheckFailedError, ExitCode, RecouvreError
 from .models import LANGUAGES, PROCEDURES
 
@@ -51,6 +51,11 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+    for name in ("pyhanko", "pyhanko_certvalidator"):  # their tracebacks only with -v (sign.py keeps them quiet)
+        other = logging.getLogger(name)
+        other.handlers[:] = [handler] if verbose else []
+        other.setLevel(logging.DEBUG if verbose else logging.NOTSET)
+        other.propagate = not verbose
 
 
 def _fail(err: RecouvreError) -> None:
@@ -95,6 +100,29 @@ def _as_of(_ctx, _param, value: str | None) -> dt.date | None:
         raise click.BadParameter(f"expected a date as YYYY-MM-DD, got {value!r}") from None
 
 
+def _verbosity_options(command):
+    """-v/-q after the command name too (``build CASE -q``), as well as before it."""
+
+    def set_verbose(ctx: click.Context, _param, value: int) -> int:
+        if value:
+            ctx.ensure_object(dict)
+            ctx.obj["verbose"] = max(ctx.obj.get("verbose", 0), value)
+            _setup_logging(ctx.obj["verbose"], ctx.obj.get("quiet", False))
+        return value
+
+    def set_quiet(ctx: click.Context, _param, value: bool) -> bool:
+        if value:
+            ctx.ensure_object(dict)
+            ctx.obj["quiet"] = True
+            _setup_logging(ctx.obj.get("verbose", 0), True)
+        return value
+
+    command = click.option("-q", "--quiet", "quiet_", is_flag=True, expose_value=False, callback=set_quiet,
+                           help="Only errors.")(command)
+    return click.option("-v", "--verbose", "verbose_", count=True, expose_value=False, callback=set_verbose,
+                        help="Say more (debug messages, tracebacks).")(command)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="recouvre-docs")
 @click.option("-v", "--verbose", count=True, help="Say more (debug messages, tracebacks).")
@@ -123,14 +151,20 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
 @click.option("--ocr", is_flag=True, help="Recognise the text of scanned pages (OCRmyPDF with Tesseract, in the case's languages).")
 @click.option("--sign", "sign_p12", type=click.Path(path_type=Path, dir_okay=False, exists=True), metavar="CERT.p12",
               help="Sign the bundle (PAdES, pyHanko); the certificate's password in RECOUVRE_SIGN_PASSWORD.")
-@click.option("--profile", type=click.Choice(["rpva", "bea", "uk-email"]), help="Filing channel: split into volumes over its size limit.")
-@click.option("--max-mb", type=float, help="Split into volumes of at most this many megabytes (10^6 bytes).")
+@click.option("--profile", type=click.Choice(volumes.profile_ids()),
+              help="Filing channel (limits in data/profiles.toml): volumes or one file per exhibit, as the channel takes them.")
+@click.option("--max-mb", type=click.FloatRange(min=0, min_open=True), metavar="N",
+              help="Split into volumes of at most N megabytes (10^6 bytes); not with --profile.")
+@_verbosity_options
 @click.pass_context
 def build(ctx: click.Context, case_dir: Path, procedure, lang, as_of, output, force, ocr, sign_p12, profile, max_mb) -> None:
     """Check the case, then build the indexed, stamped case file CASE_DIR/out/<reference>.pdf.
 
     Without a procedure (--procedure or [case] procedure) the case is built without a check.
     """
+    if profile and max_mb:
+        raise click.UsageError("--profile and --max-mb cannot be combined: a profile carries its channel's size "
+                               "limit; use --max-mb alone for another limit.")
     quiet = ctx.obj.get("quiet", False)
     progress = ClickProgress(enabled=sys.stderr.isatty() and not quiet)
     options = api.BuildOptions(procedure=procedure, lang=lang, as_of=as_of, output=output, force=force, ocr=ocr, sign=sign_p12,
@@ -154,6 +188,11 @@ def build(ctx: click.Context, case_dir: Path, procedure, lang, as_of, output, fo
     )
     if result.volumes:
         click.echo(f"Split into {len(result.volumes)} volumes: {', '.join(v.name for v in result.volumes)}", err=True)
+    if result.files:
+        click.echo(f"Wrote {len(result.files)} files into {result.files[0].parent}: the bordereau and one PDF per exhibit",
+                   err=True)
+    for line in result.channel:
+        click.echo(line, err=True)
     if result.check is not None and result.check.findings:
         plural = {"error": "errors", "warning": "warnings", "info": "info"}
         counts = ", ".join(f"{n} {s if n == 1 else plural[s]}"
@@ -172,6 +211,7 @@ def build(ctx: click.Context, case_dir: Path, procedure, lang, as_of, output, fo
 @click.option("--as-of", "as_of", callback=_as_of, metavar="YYYY-MM-DD", help="Date of the check (default: [case] as_of, else today).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text for a person, json for a script (DESIGN.md §2).")
+@_verbosity_options
 @click.pass_context
 def check_command(ctx: click.Context, case_dir: Path, procedure, lang, as_of, fmt) -> None:
     """Pre-flight: what is missing or wrong in CASE_DIR for the procedure. Exit 1 on a blocking finding."""
@@ -188,6 +228,7 @@ def check_command(ctx: click.Context, case_dir: Path, procedure, lang, as_of, fm
 @main.command("procedures")
 @click.argument("procedure_id", required=False, type=click.Choice(PROCEDURES), metavar="[ID]")
 @click.option("--lang", type=click.Choice(LANGUAGES), default="en", show_default=True, help="Language of the listing.")
+@_verbosity_options
 @click.pass_context
 def procedures_command(ctx: click.Context, procedure_id: str | None, lang: str) -> None:
     """List the procedures, or print one procedure's requirements."""
@@ -202,6 +243,7 @@ def procedures_command(ctx: click.Context, procedure_id: str | None, lang: str) 
 @click.option("--as-of", "as_of", callback=_as_of, metavar="YYYY-MM-DD", help="Date of the statement (default: [case] as_of, else today).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="text for a person, json for a script (amounts as decimal strings).")
+@_verbosity_options
 @click.pass_context
 def claim_command(ctx: click.Context, case_dir: Path, lang, as_of, fmt) -> None:
     """Statement of account: principal, interest by period and rate, fixed compensation, payments."""
@@ -240,6 +282,7 @@ def _note_unavailable(procedure: str | None, lang: str, case_dir: Path, only: st
 @click.option("--as-of", "as_of", callback=_as_of, metavar="YYYY-MM-DD", help="Date of the documents (default: [case] as_of, else today).")
 @click.option("--only", metavar="NAME", help="One document (e.g. formal-notice); `recouvre-docs procedures ID` lists them.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Output folder (default: CASE_DIR/out).")
+@_verbosity_options
 @click.pass_context
 def generate_command(ctx: click.Context, case_dir: Path, procedure, lang, as_of, only, output) -> None:
     """Write the procedure's documents as PDF and DOCX into CASE_DIR/out/documents/."""
@@ -263,6 +306,7 @@ def generate_command(ctx: click.Context, case_dir: Path, procedure, lang, as_of,
               help="A folder of e-invoices (Factur-X/ZUGFeRD PDF, XRechnung/UBL/CII XML): copied into evidence/ and drafted as [[invoice]].")
 @click.option("--lang", type=click.Choice(LANGUAGES), default="fr", show_default=True, help="Language of the case.")
 @click.option("--reference", help="Case reference (default: the folder's name).")
+@_verbosity_options
 @click.pass_context
 def init_command(ctx: click.Context, case_dir: Path, from_invoices, lang, reference) -> None:
     """Create CASE_DIR with evidence/ and a commented case.toml (drafted from e-invoices if given)."""
@@ -329,6 +373,7 @@ def batch_command(ctx: click.Context, cases_dir: Path, check_only, jobs, schedul
 @main.command("verify")
 @click.argument("bundle_pdf", type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.argument("case_dir", required=False, type=click.Path(path_type=Path, file_okay=False, exists=True))
+@_verbosity_options
 @click.pass_context
 def verify_command(ctx: click.Context, bundle_pdf: Path, case_dir: Path | None) -> None:
     """Check a bundle against its manifest, and the case folder's originals if given. Exit 1 if anything changed."""
@@ -337,13 +382,20 @@ def verify_command(ctx: click.Context, bundle_pdf: Path, case_dir: Path | None) 
     result = _run(ctx, lambda: verify.verify(bundle_pdf, case_dir))
     from . import sign as sign_mod
 
-    for sig in sign_mod.signatures(bundle_pdf):
+    for sig in _run(ctx, lambda: sign_mod.signatures(bundle_pdf)):
         state = "intact, covers the whole file" if sig["intact"] and sig["whole_file"] else "BROKEN or partial"
-        click.echo(f"Signed by {sig['signer']}: {state}" + ("" if sig["trusted"] else " (the signer's certificate is not checked against a trust list)"))
+        click.echo(f"Signed by {sig['signer']}: {state}"
+                   + ("" if sig["trusted"] else " (certificate not checked against a trust list)"))
         if not (sig["intact"] and sig["whole_file"]):
             result.problems.append(f"the signature of {sig['signer']} does not hold")
+        else:
+            result.checked.append(f"the signature of {sig['signer']}")
     for problem in result.problems:
         click.echo(f"CHANGED  {problem}")
     if result.ok:
         click.echo(f"Intact: {'; '.join(result.checked)}.")
+    elif result.checked:
+        click.echo(f"Checked: {'; '.join(result.checked)}.")
+    for item in result.not_checked:
+        click.echo(f"Not checked: {item}.")
     sys.exit(int(ExitCode.OK if result.ok else ExitCode.CHECK_FAILED))

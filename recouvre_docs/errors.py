@@ -37,6 +37,13 @@ class RecouvreError(Exception):
         self.hint = hint
 
 
+class UsageError(RecouvreError):
+    """Options that cannot go together or a value out of range, when the API is called directly
+    (the CLI refuses them first, as Click does: exit 2)."""
+
+    exit_code = ExitCode.USAGE
+
+
 class CaseFileError(RecouvreError):
     """case.toml is missing, unparsable, or fails validation; a path leaves the case folder."""
 

@@ -5,18 +5,40 @@ signed builds are not byte-identical (the unsigned content still is)."""
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
 from .errors import CaseFileError, OutputError
 
 PASSWORD_ENV = "RECOUVRE_SIGN_PASSWORD"
+_LOGGERS = ("pyhanko", "pyhanko_certvalidator")
+
+
+def _quiet_pyhanko() -> None:
+    """pyHanko logs a full traceback for a wrong password or a self-signed certificate, although it
+    also raises or reports them, and we say them in one line: keep its logs for -v (which configures
+    these loggers), silent otherwise."""
+    for name in _LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logging.CRITICAL)
+
+
+def _signer_name(cert) -> str:
+    """'Maître Sophie Lambert (Lambert Avocats)': the common name, and the organisation if any."""
+    subject = cert.subject.native
+    name, org = subject.get("common_name"), subject.get("organization_name")
+    if name and org:
+        return f"{name} ({org})"
+    return name or org or cert.subject.human_friendly
 
 
 def sign(bundle: Path, p12: Path, *, reason: str, location: str | None, password_env: str = PASSWORD_ENV) -> None:
     from pyhanko.sign import fields, signers
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
+    _quiet_pyhanko()
     password = os.environ.get(password_env)
     try:
         signer = signers.SimpleSigner.load_pkcs12(str(p12), passphrase=password.encode() if password else None)
@@ -50,6 +72,7 @@ def signatures(bundle: Path) -> list[dict]:
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko_certvalidator import ValidationContext
 
+    _quiet_pyhanko()
     # no trust list and no fetching: verify never touches the network (revocation is for the recipient)
     context = ValidationContext(trust_roots=[], allow_fetching=False)
 
@@ -59,7 +82,7 @@ def signatures(bundle: Path) -> list[dict]:
         for sig in reader.embedded_signatures:
             status = validate_pdf_signature(sig, signer_validation_context=context)
             out.append({
-                "signer": status.signing_cert.subject.human_friendly,
+                "signer": _signer_name(status.signing_cert),
                 "intact": bool(status.intact and status.valid),
                 "whole_file": status.coverage.name == "ENTIRE_FILE",
                 "trusted": bool(status.trusted),

@@ -1,132 +1,375 @@
-"""Volumes: a bundle larger than a filing channel allows, split at exhibit boundaries.
+"""Filing profiles, and the files a channel receives: volumes of the bundle, or one PDF per exhibit.
 
-Each volume holds whole exhibits (an exhibit is split only when it alone exceeds the limit, which the
-build then reports), keeps the bundle's page numbers (the stamps are in the pages; the page labels
-start at the volume's first bundle page) and its own bookmarks; links of the index to pages in another
-volume are removed, since a PDF cannot point into another file reliably. Every volume embeds the
-manifest, with the range of bundle pages it holds, so that verify can check it alone; the original of
-an exhibit is attached to the volume that holds the exhibit.
+A profile (data/profiles.toml) carries what LEGAL.md says a channel accepts, each rule with its
+source and status: the size of a message and of a file, the number of files a message may carry, the
+PDF/A parts, whether embedded files are welcome, how files are named.
+
+Volumes (layout "bundle"): a bundle over the size limit is split at exhibit boundaries. The split is
+planned before the index is laid out, from the sizes of the exhibits' cached PDFs (plan_groups), so
+that the index can say which volume holds each exhibit; the build checks the volumes it wrote and plans
+again, tighter, when one holding several exhibits is still over the limit. Each volume holds whole
+exhibits (an exhibit is never split: one that alone exceeds the limit gets a volume of its own, which
+the build reports), keeps the bundle's page numbers (the stamps are in the pages, and the page labels
+continue), and its own bookmarks (the front documents in volume 1, an e-mail's attachments nested under
+it). Every volume after the first starts with a one-page volume cover that bears no bundle number:
+its page label is the volume's name ("Tome 2 sur 4"), so that the stamps and labels of every other
+page stay those of the whole bundle. Links of the index into another volume are removed, since a PDF
+cannot point into another file reliably.
+
+Exhibit files (layout "exhibits", RPVA): one PDF per exhibit, its stamped pages taken from the bundle,
+named after the channel's rule ("Pièce n° 3 – Facture n° F2026-0117"), plus the bordereau (the index
+pages of the bundle), in out/<profile>/.
+
+Every such file embeds the manifest with a "part" entry (its kind, its pages in the bundle, the
+digests of its own pages), so that verify checks it alone, and the originals of its exhibits; on a
+channel that wants no embedded files (beA) it embeds nothing, and manifest.json beside it holds the
+same entries.
 """
 
 from __future__ import annotations
 
-import json
+import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name
 
-from . import i18n
-from .bundle import Plan
+from . import digest, i18n
+from .bundle import Plan, manifest_bytes, set_attachment
 from .errors import CaseFileError
 from .resources import data_path
 
 WORD = {"fr": "tome", "en": "volume", "de": "band"}
+RULES = ("transmission_bytes", "file_bytes", "transmission_files", "pdfa", "attachments", "recompress_images",
+         "file_names")
+TITLE_CHARS = 120  # a title in a file name is cut here (ours, not a channel's rule: profiles.toml)
+_FORBIDDEN = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]')
+
+
+# ----------------------------------------------------------------------------------------------
+# profiles
+
+
+@dataclass(frozen=True)
+class Rule:
+    value: Any
+    status: str  # confirmed | unconfirmed | missing
+    source: str
+
+    @property
+    def known(self) -> bool:
+        return self.value is not None and self.status != "missing"
 
 
 @dataclass(frozen=True)
 class Profile:
     id: str
     title: str
-    max_bytes: int
-    status: str
-    source: str
+    layout: str  # "bundle" | "exhibits"
+    rules: dict[str, Rule]
+
+    def value(self, name: str, default: Any = None) -> Any:
+        rule = self.rules.get(name)
+        return rule.value if rule is not None and rule.known else default
+
+    @property
+    def split_bytes(self) -> int | None:
+        """The size no file may exceed: a file must fit in one message."""
+        known = [v for v in (self.value("file_bytes"), self.value("transmission_bytes")) if v]
+        return min(known) if known else None
+
+    @property
+    def attach_originals(self) -> bool:
+        return self.value("attachments", True) is not False
+
+    def unconfirmed(self) -> list[str]:
+        """The rules applied although LEGAL.md does not confirm them."""
+        return [name for name, r in self.rules.items() if r.known and r.status == "unconfirmed"
+                and name in ("transmission_bytes", "file_bytes", "transmission_files", "file_names")]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "layout": self.layout,
+                "rules": {name: {"value": r.value, "status": r.status, "source": r.source}
+                          for name, r in self.rules.items()},
+                "images_recompressed": "no image recompressed"}
+
+
+@lru_cache(maxsize=1)
+def _data() -> dict[str, Any]:
+    return tomllib.loads(data_path("profiles.toml").read_text("utf-8"))
+
+
+def profile_ids() -> list[str]:
+    """Every id --profile accepts: the profiles and their aliases."""
+    data = _data()
+    return list(data) + [alias for d in data.values() for alias in d.get("aliases", [])]
 
 
 def profile(profile_id: str) -> Profile:
-    data = tomllib.loads(data_path("profiles.toml").read_text("utf-8"))
-    if profile_id not in data:
-        raise CaseFileError(f"unknown filing profile {profile_id!r}", hint=f"Choose one of: {', '.join(data)}.")
-    d = data[profile_id]
-    return Profile(profile_id, d["title"], int(d["max_bytes"]), d["status"], d["source"])
+    data = _data()
+    pid = next((k for k, d in data.items() if profile_id == k or profile_id in d.get("aliases", [])), None)
+    if pid is None:
+        raise CaseFileError(f"unknown filing profile {profile_id!r}", hint=f"Choose one of: {', '.join(profile_ids())}.")
+    d = data[pid]
+    rules = {name: Rule(d[name].get("value"), d[name]["status"], d[name]["source"]) for name in RULES if name in d}
+    return Profile(pid, d["title"], d.get("layout", "bundle"), rules)
 
 
-def _ranges(p: Plan, sizes: dict[str, int], budget: int, front_bytes: int) -> list[tuple[int, int]]:
-    """Page ranges (1-based, inclusive) of the volumes: whole exhibits, greedily, within ``budget``."""
-    tops = [e for e in p.entries if e.level == 0]
-    groups = []  # (first page, last page, bytes) per exhibit with its attachments
-    for i, e in enumerate(tops):
-        last = (tops[i + 1].first - 1) if i + 1 < len(tops) else p.total
-        nbytes = sum(sizes.get(x.key, 0) for x in p.entries if x.key == e.key or x.key.startswith(f"{e.key}."))
-        groups.append((e.first, last, nbytes))
-    ranges, start, used = [], 1, front_bytes
-    for first, last, nbytes in groups:
-        if used + nbytes > budget and used > (front_bytes if not ranges else 0):
-            ranges.append((start, first - 1))
-            start, used = first, 0
+def limit_profile(limit: int) -> Profile:
+    """--max-mb N: volumes of at most N MB, nothing else known about the channel."""
+    rule = Rule(limit, "confirmed", "--max-mb")
+    return Profile("max-mb", f"{limit / 1_000_000:g} MB per file", "bundle", {"file_bytes": rule})
+
+
+# ----------------------------------------------------------------------------------------------
+# planning
+
+
+def exhibit_bytes(p: Plan, extra: dict[int, int] | None = None) -> list[tuple[int, int]]:
+    """(exhibit number, bytes) of each exhibit with its nested attachments and its embedded originals."""
+    extra = extra or {}
+    out = []
+    for e in p.entries:
+        if e.level == 0:
+            nbytes = sum(x.pdf.stat().st_size for x in p.entries if x.key == e.key or x.key.startswith(f"{e.key}."))
+            out.append((int(e.key), nbytes + extra.get(int(e.key), 0)))
+    return out
+
+
+def plan_groups(sizes: list[tuple[int, int]], front_bytes: int, budget: float, overhead: int = 0) -> list[list[int]]:
+    """The exhibits of each volume, greedily, whole exhibits within ``budget`` bytes a volume.
+
+    Volume 1 holds the front documents (cover, documents, index) and may hold no exhibit when the
+    first one would take it over the budget; a later volume always holds at least one exhibit.
+    """
+    groups: list[list[int]] = [[]]
+    used = front_bytes
+    for number, nbytes in sizes:
+        if used + nbytes > budget and (groups[-1] or len(groups) == 1):
+            groups.append([])
+            used = overhead
+        groups[-1].append(number)
         used += nbytes
-    ranges.append((start, p.total))
+    return groups
+
+
+def page_ranges(p: Plan, groups: list[list[int]]) -> list[tuple[int, int]]:
+    """The bundle pages (1-based, inclusive) of each volume of ``groups``."""
+    last_of: dict[int, int] = {}
+    first_of: dict[int, int] = {}
+    for e in p.entries:
+        top = int(e.key.split(".")[0])
+        first_of.setdefault(top, e.first)
+        last_of[top] = e.last
+    ranges = []
+    for n, group in enumerate(groups):
+        first = 1 if n == 0 else first_of[group[0]]
+        last = last_of[group[-1]] if group else p.front
+        ranges.append((first, last))
     return ranges
 
 
-def _write(src: Path, target: Path, pages: tuple[int, int], p: Plan, manifest: dict[str, Any], lang: str,
-           title: str, number: int, count: int) -> None:
-    a, b = pages
-    with pikepdf.open(src) as pdf:
-        keep = {pdf.pages[i].objgen for i in range(a - 1, b)}
-        for i in range(a - 1, b):  # links into another volume cannot work: drop them
+def volume_of(groups: list[list[int]]) -> dict[str, int]:
+    """Index key ("3", "5.1") prefix -> volume number, for the index's volume column."""
+    return {str(number): n for n, group in enumerate(groups, start=1) for number in group}
+
+
+def messages(sizes: list[int], prof: Profile) -> list[list[int]]:
+    """The files (indexes into ``sizes``) of each message, in order, within the channel's limits."""
+    limit, count = prof.value("transmission_bytes"), prof.value("transmission_files")
+    out: list[list[int]] = []
+    used = 0
+    for i, size in enumerate(sizes):
+        if not out or (limit and used + size > limit) or (count and len(out[-1]) >= count):
+            out.append([])
+            used = 0
+        out[-1].append(i)
+        used += size
+    return out
+
+
+def file_name(text: str) -> str:
+    """``text`` as a file name: characters file systems refuse replaced, spaces tidied, title length cut."""
+    name = _FORBIDDEN.sub("-", re.sub(r"\s+", " ", text))
+    name = name.strip().rstrip(". ")
+    return name or "-"
+
+
+# ----------------------------------------------------------------------------------------------
+# writing
+
+
+@dataclass
+class Part:
+    """One file written for a channel: a volume, an exhibit, or the bordereau."""
+
+    path: Path  # where it was written (a temporary folder the caller publishes)
+    name: str  # its path relative to the output folder
+    kind: str  # "volume" | "exhibit" | "index"
+    pages: tuple[int, int]  # the bundle pages it holds
+    exhibits: list[int]
+    cover: bool = False
+    title: str = ""  # its document title (set when written)
+    page_sha256: list[str] = field(default_factory=list)
+
+    def entry(self, sha256: str) -> dict[str, Any]:
+        return {"file": self.name, "kind": self.kind, "sha256": sha256, "size": self.path.stat().st_size,
+                "pages": list(self.pages), "exhibits": self.exhibits, "cover": self.cover, "title": self.title,
+                "page_sha256": self.page_sha256}
+
+
+def _outline_tree(pdf: pikepdf.Pdf) -> list[tuple[str, int, list]]:
+    """(title, page index, children) of every bookmark of ``pdf``."""
+    index = {page.obj.objgen: n for n, page in enumerate(pdf.pages)}
+
+    def page_of(item) -> int | None:
+        dest = item.destination
+        if isinstance(dest, int):
+            return dest
+        if isinstance(dest, pikepdf.Array) and len(dest) and isinstance(dest[0], pikepdf.Dictionary):
+            return index.get(dest[0].objgen)
+        return None
+
+    def walk(items) -> list[tuple[str, int, list]]:
+        return [(item.title, page_of(item), walk(item.children)) for item in items]
+
+    with pdf.open_outline() as outline:
+        return walk(outline.root)
+
+
+def _dest_page(annot: pikepdf.Object):
+    dest = annot.get("/Dest")
+    action = annot.get("/A")
+    if dest is None and isinstance(action, pikepdf.Dictionary) and action.get("/S") == Name.GoTo:
+        dest = action.get("/D")
+    if isinstance(dest, pikepdf.Array) and len(dest) and isinstance(dest[0], pikepdf.Dictionary):
+        return dest[0]
+    return None
+
+
+def write_part(src: Path, part: Part, manifest: dict[str, Any], *, title: str, embed: bool,
+               cover: tuple[Path, int, str] | None = None) -> None:
+    """Write ``part`` (its pages taken from the bundle ``src``) to ``part.path``.
+
+    ``cover``: (PDF, page index, label) of the volume cover to put first, unnumbered.
+    """
+    a, b = part.pages
+    held = set(part.exhibits)
+    owner = {item["name"]: item["exhibit"] for item in manifest.get("embedded", [])}
+    with pikepdf.open(src) as pdf, (pikepdf.open(cover[0]) if cover else _Nothing()) as cover_pdf:
+        tree = _outline_tree(pdf)
+        keep = {pdf.pages[i].obj.objgen for i in range(a - 1, b)}
+        for i in range(a - 1, b):  # links into another file cannot work: drop them
             page = pdf.pages[i]
             annots = page.obj.get("/Annots")
             if annots is None:
                 continue
-            kept = Array([x for x in annots if not ("/Dest" in x and x.Dest[0].objgen not in keep)])
-            page.obj.Annots = kept
+            kept = [x for x in annots if (target := _dest_page(x)) is None or target.objgen in keep]
+            if len(kept) != len(annots):
+                page.obj.Annots = Array(kept)
         for i in reversed(range(len(pdf.pages))):
             if not a - 1 <= i < b:
                 del pdf.pages[i]
-        pdf.Root.PageLabels = Dictionary(Nums=Array([0, Dictionary(S=Name.D, St=a)]))
+        offset = 0
+        if cover is not None:
+            pdf.pages.insert(0, cover_pdf.pages[cover[1]])
+            offset = 1
+            pdf.Root.PageLabels = Dictionary(Nums=Array([0, Dictionary(P=pikepdf.String(cover[2])),
+                                                         1, Dictionary(S=Name.D, St=a)]))
+        else:
+            pdf.Root.PageLabels = Dictionary(Nums=Array([0, Dictionary(S=Name.D, St=a)]))
+
+        def rebuild(items, parent) -> None:
+            for text, page, children in items:
+                if page is not None and a - 1 <= page < b:
+                    item = pikepdf.OutlineItem(text, page - (a - 1) + offset)
+                    parent.append(item)
+                    rebuild(children, item.children)
+                else:  # the bookmark is elsewhere; its children may be here
+                    rebuild(children, parent)
+
         with pdf.open_outline() as outline:
             outline.root.clear()
-            for e in p.entries:
-                if e.level == 0 and a <= e.first <= b:
-                    outline.root.append(pikepdf.OutlineItem(f"{e.label} — {e.title}", e.first - a))
-        numbers = {int(name[:3]) for name in pdf.attachments if name[:3].isdigit()}
-        held = {int(e.key) for e in p.entries if e.level == 0 and a <= e.first <= b}
+            if cover is not None:
+                outline.root.append(pikepdf.OutlineItem(cover[2], 0))
+            rebuild(tree, outline.root)
+
         for name in list(pdf.attachments):
-            if name[:3].isdigit() and int(name[:3]) in numbers - held:
+            if not embed or (name != "manifest.json" and owner.get(name) not in held):
                 del pdf.attachments[name]
-        vol_manifest = dict(manifest, volume={"number": number, "of": count, "pages": [a, b]})
-        pdf.attachments["manifest.json"] = pikepdf.AttachedFileSpec(
-            pdf, json.dumps(vol_manifest, ensure_ascii=False, indent=2).encode() + b"\n",
-            filename="manifest.json", mime_type="application/json", description="Integrity manifest",
-            relationship=Name.Supplement)
-        label = i18n.text(lang, "volumes.label", n=number, of=count)
-        pdf.docinfo["/Title"] = f"{title} — {label}"
+        specs = [spec.obj for spec in pdf.attachments.values()]
+        if specs:
+            pdf.Root.AF = Array(specs)
+        elif "/AF" in pdf.Root:
+            del pdf.Root["/AF"]
+        pdf.docinfo["/Title"] = pikepdf.String(title)
         with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
-            meta["dc:title"] = f"{title} — {label}"
-        names = pdf.Root.Names.EmbeddedFiles.Names if "/Names" in pdf.Root and "/EmbeddedFiles" in pdf.Root.Names else Array()
-        pdf.Root.AF = Array([names[i + 1] for i in range(0, len(names), 2)])
+            meta["dc:title"] = title
+        part.title = title
+        part.page_sha256 = list(digest.page_digests(pdf))
+        if embed:
+            info = {"kind": part.kind, "pages": [a, b], "exhibits": part.exhibits, "cover": part.cover,
+                    "title": title, "page_sha256": part.page_sha256}
+            set_attachment(pdf, "manifest.json", manifest_bytes(dict(manifest, part=info)))
         if "/ID" in pdf.trailer:
             del pdf.trailer["/ID"]
-        pdf.save(target, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate,
+        pdf.save(part.path, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate,
                  compress_streams=True)
 
 
-def split(bundle: Path, p: Plan, manifest: dict[str, Any], limit: int, *, lang: str, reference: str,
-          title: str) -> list[tuple[Path, tuple[int, int]]]:
-    """Write the volumes beside ``bundle`` (temporary names the caller publishes); [] if it fits."""
-    if bundle.stat().st_size <= limit:
-        return []
-    sizes = {e.key: e.pdf.stat().st_size for e in p.entries}
-    front_bytes = max(0, bundle.stat().st_size - sum(sizes.values()))
-    budget = limit
-    for attempt in range(8):
-        ranges = _ranges(p, sizes, int(budget * 0.92), front_bytes)
-        paths = []
-        for n, pages in enumerate(ranges, start=1):
-            target = bundle.with_name(f"{reference}-{WORD.get(lang, 'volume')}-{n}.pdf")
-            _write(bundle, target, pages, p, manifest, lang, title, n, len(ranges))
-            paths.append((target, pages))
-        # a volume over the limit that holds more than one exhibit: split tighter (one exhibit alone
-        # over the limit stays whole, and the build reports it)
-        crowded = [1 for path, (a, b) in paths if path.stat().st_size > limit
-                   and sum(1 for e in p.entries if e.level == 0 and a <= e.first <= b) > 1]
-        if not crowded or attempt == 7:
-            return paths
-        for path, _ in paths:
-            path.unlink()
-        budget *= 0.8
-    return []
+class _Nothing:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def write_volumes(bundle: Path, p: Plan, groups: list[list[int]], manifest: dict[str, Any], *, lang: str,
+                  reference: str, title: str, embed: bool, covers: Path | None) -> list[Part]:
+    """Write the volumes of ``groups`` beside ``bundle``; ``covers`` holds the cover of volume 2, 3… in order."""
+    ranges = page_ranges(p, groups)
+    parts = []
+    for n, (group, pages) in enumerate(zip(groups, ranges), start=1):
+        name = file_name(f"{reference}-{WORD.get(lang, 'volume')}-{n}") + ".pdf"
+        part = Part(bundle.with_name(name), name, "volume", pages, list(group), cover=n > 1)
+        label = i18n.text(lang, "volumes.label", n=n, of=len(groups))
+        write_part(bundle, part, manifest, title=f"{title} — {label}", embed=embed,
+                   cover=(covers, n - 2, label) if n > 1 and covers is not None else None)
+        parts.append(part)
+    return parts
+
+
+def write_exhibits(bundle: Path, p: Plan, index_pages: tuple[int, int], manifest: dict[str, Any], folder: Path,
+                   subdir: str, *, lang: str, title: str, embed: bool, pattern: str = "{label} – {title}") -> list[Part]:
+    """One PDF per exhibit (with its nested attachments) and the bordereau, into ``folder``/``subdir``."""
+    target = folder / subdir
+    target.mkdir(parents=True, exist_ok=True)
+    index_title = i18n.text(lang, "index.title")
+    name = file_name(index_title) + ".pdf"
+    parts = [Part(target / name, f"{subdir}/{name}", "index", index_pages, [])]
+    write_part(bundle, parts[0], manifest, title=f"{title} — {index_title}", embed=embed)
+    for e in p.entries:
+        if e.level:
+            continue
+        last = max(x.last for x in p.entries if x.key == e.key or x.key.startswith(f"{e.key}."))
+        cut = e.title if len(e.title) <= TITLE_CHARS else e.title[:TITLE_CHARS - 1].rstrip() + "…"
+        name = file_name(pattern.format(label=e.label, title=cut)) + ".pdf"
+        part = Part(target / name, f"{subdir}/{name}", "exhibit", (e.first, last), [int(e.key)])
+        write_part(bundle, part, manifest, title=f"{title} — {e.label}", embed=embed)
+        parts.append(part)
+    return parts
+
+
+def over_limit(parts: list[Part], limit: int) -> list[Part]:
+    return [part for part in parts if part.path.stat().st_size > limit]
+
+
+def crowded(parts: list[Part], limit: int) -> bool:
+    """A volume over the limit that holds more than one exhibit (or the front and an exhibit)."""
+    return any(part.path.stat().st_size > limit and len(part.exhibits) + (1 if n == 0 else 0) > 1
+               for n, part in enumerate(parts))

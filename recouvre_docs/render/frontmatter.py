@@ -28,6 +28,13 @@ def render_to_pdf(name: str, context: dict[str, Any], target: Path, *, lang: str
     return html_to_pdf(html, target, base_dir=base, roots=_roots(case_root), lang=lang).pages
 
 
+def volume_covers_context(case: Case, *, lang: str, volumes: list[dict[str, Any]], volume_count: int,
+                          total_pages: int) -> dict[str, Any]:
+    """The covers of volumes 2, 3…: ``volumes`` holds number, exhibits (text), first and last page."""
+    return {"case": case.case, "creditor": case.creditor, "debtor": case.debtor, "volumes": volumes,
+            "volume_count": volume_count, "total_pages": total_pages}
+
+
 def amounts(case: Case) -> dict[str, dict[str, Decimal]]:
     """Invoiced, paid and outstanding principal per currency (plain arithmetic, no interest)."""
     currency_of = {inv.number: inv.currency for inv in case.invoice}
@@ -67,7 +74,9 @@ def cover_context(case: Case, *, lang: str, procedure: str | None, as_of: dt.dat
     }
 
 
-def index_context(case: Case, entries: list[Any], *, as_of: dt.date, link_scheme: str, total_pages: int) -> dict[str, Any]:
+def index_context(case: Case, entries: list[Any], *, as_of: dt.date, link_scheme: str, total_pages: int,
+                  volume_of: dict[str, int] | None = None) -> dict[str, Any]:
+    """``volume_of``: exhibit number -> volume, when the bundle is split (the index then says where each is)."""
     return {
         "case": case.case,
         "creditor": case.creditor,
@@ -85,9 +94,11 @@ def index_context(case: Case, entries: list[Any], *, as_of: dt.date, link_scheme
                 "last": e.last,
                 "child": e.level > 0,
                 "href": link_scheme + e.key,
+                "volume": (volume_of or {}).get(e.key.split(".")[0]),
             }
             for e in entries
         ],
+        "volumes": bool(volume_of),
         "exhibit_count": sum(1 for e in entries if e.level == 0),
         "exhibit_pages": sum(e.pages for e in entries),
         "total_pages": total_pages,

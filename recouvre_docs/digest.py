@@ -1,0 +1,198 @@
+"""Page digests: the SHA-256 of everything a page shows, recomputable from the PDF alone.
+
+A page shows more than its content streams: the exhibit's own content sits in form XObjects and
+images, its text in fonts, its look in graphics states, patterns and shadings, and its links and
+annotations in their dictionaries and appearance streams. The digest covers the page's whole object
+tree, recursively: its boxes, rotation and other keys (inherited ones included), its content, its
+resources and its annotations, each stream by its decoded data. It is independent of how the file was
+saved (object numbers, object streams, compression), so that ``verify`` can recompute it on the
+file a recipient holds.
+
+- A reference to a page (a link's destination, an annotation's /P) is hashed as that page's position
+  in the file, never followed: retargeting a link changes the digest of the page holding it.
+- The page tree, the catalog and the structure tree are not followed (they reach every page).
+- An indirect object reached twice is hashed once (a bounded cache keyed by object number, so that a
+  font shared by 400 pages is read once, and memory does not grow with the bundle); an object met
+  again while it is being hashed (a cycle, e.g. a widget and its field) is hashed as a back-reference.
+- Dictionary keys are taken in sorted order; every value is tagged with its type and length, so two
+  different trees never feed the same bytes. Numbers are hashed by value (20 and 20.0 are the same
+  number to a PDF reader, and a writer may print either).
+- An invisible signature widget (a /Sig field with an empty rectangle, as ``build --sign`` adds) is
+  left out: it shows nothing, and the signature it carries is checked on its own.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from decimal import Decimal
+from typing import Iterator
+
+import pikepdf
+from pikepdf import Name
+
+_INHERITABLE = ("/Resources", "/MediaBox", "/CropBox", "/Rotate")
+_NOT_FOLLOWED = {"/Pages", "/Catalog", "/StructTreeRoot", "/StructElem", "/Outlines"}
+_CODING = {"/Filter", "/DecodeParms", "/DL"}  # how stream data is coded: not what it is
+_MAX_DEPTH = 200
+_CACHE_SIZE = 4096
+
+
+class DigestError(ValueError):
+    """A page whose object tree cannot be hashed (nested deeper than any real PDF is)."""
+
+
+def _real(value: int | Decimal | float) -> bytes:
+    number = Decimal(str(value)).normalize()
+    return str(number if number != 0 else Decimal(0)).encode()  # -0 is 0
+
+
+def _tagged(tag: bytes, data: bytes) -> bytes:
+    return tag + str(len(data)).encode() + b":" + data
+
+
+def _is_invisible_signature(annot: pikepdf.Object) -> bool:
+    if not isinstance(annot, pikepdf.Dictionary) or annot.get("/Subtype") != Name.Widget:
+        return False
+    field = annot if "/FT" in annot else annot.get("/Parent")
+    if not isinstance(field, pikepdf.Dictionary) or field.get("/FT") != Name.Sig:
+        return False
+    rect = annot.get("/Rect")
+    if rect is None or len(rect) != 4:
+        return True
+    x0, y0, x1, y1 = (float(v) for v in rect)
+    return abs(x1 - x0) < 1e-6 or abs(y1 - y0) < 1e-6
+
+
+class Digester:
+    """Digests of the pages of one open PDF (one instance per pass, pages in any order)."""
+
+    def __init__(self, pdf: pikepdf.Pdf):
+        self.pdf = pdf
+        self.positions = {page.obj.objgen: n for n, page in enumerate(pdf.pages)}
+        self.cache: OrderedDict[tuple[int, int], bytes] = OrderedDict()
+        self.on_stack: dict[tuple[int, int], int] = {}
+        self.lowest = _MAX_DEPTH + 1  # the highest ancestor a back-reference of the current subtree points to
+
+    # ------------------------------------------------------------------------------------------
+    def page(self, index: int) -> str:
+        obj = self.pdf.pages[index].obj
+        h = hashlib.sha256(b"recouvre-docs page digest 2\n")
+        keys = set(obj.keys()) - {"/Parent", "/Type"}
+        for key in _INHERITABLE:
+            if key not in keys and self._inherited(obj, key) is not None:
+                keys.add(key)
+        self.on_stack[obj.objgen] = 0
+        try:
+            for key in sorted(keys):
+                value = obj.get(key) if key in obj else self._inherited(obj, key)
+                if key == "/Annots" and isinstance(value, pikepdf.Array):
+                    shown = [a for a in value if not _is_invisible_signature(a)]
+                    if not shown:
+                        continue  # no annotation left: as if the page had none
+                    h.update(_tagged(b"K", key.encode()) + b"[" + str(len(shown)).encode() + b":")
+                    for annot in shown:
+                        self._feed(h, annot, 1)
+                    h.update(b"]")
+                    continue
+                h.update(_tagged(b"K", key.encode()))
+                self._feed(h, value, 1)
+        finally:
+            del self.on_stack[obj.objgen]
+        return h.hexdigest()
+
+    def pages(self) -> Iterator[str]:
+        for n in range(len(self.pdf.pages)):
+            yield self.page(n)
+
+    # ------------------------------------------------------------------------------------------
+    @staticmethod
+    def _inherited(obj: pikepdf.Object, key: str):
+        node, seen = obj.get("/Parent"), set()
+        while isinstance(node, pikepdf.Dictionary) and node.objgen not in seen:
+            seen.add(node.objgen)
+            if key in node:
+                return node.get(key)
+            node = node.get("/Parent")
+        return None
+
+    def _feed(self, h, obj, depth: int) -> None:
+        if depth > _MAX_DEPTH:
+            raise DigestError("the page's objects are nested too deeply to be checked")
+        if isinstance(obj, pikepdf.Object) and obj.is_indirect:
+            h.update(self._indirect(obj, depth))
+            return
+        self._direct(h, obj, depth)
+
+    def _indirect(self, obj: pikepdf.Object, depth: int) -> bytes:
+        og = obj.objgen
+        if og in self.positions:
+            return b"P" + str(self.positions[og]).encode() + b";"
+        if og in self.on_stack:  # a cycle: say how far up, deterministically
+            self.lowest = min(self.lowest, self.on_stack[og])
+            return b"C" + str(depth - self.on_stack[og]).encode() + b";"
+        cached = self.cache.get(og)
+        if cached is not None:
+            self.cache.move_to_end(og)
+            return b"O" + cached
+        self.on_stack[og] = depth
+        outer, self.lowest = self.lowest, _MAX_DEPTH + 1
+        try:
+            sub = hashlib.sha256()
+            self._direct(sub, obj, depth)
+            digest = sub.digest()
+        finally:
+            del self.on_stack[og]
+        inner = self.lowest
+        if inner >= depth:  # no back-reference above this object: its digest holds in any context
+            self.cache[og] = digest
+            if len(self.cache) > _CACHE_SIZE:
+                self.cache.popitem(last=False)
+            inner = _MAX_DEPTH + 1
+        self.lowest = min(outer, inner)
+        return b"O" + digest
+
+    def _direct(self, h, obj, depth: int) -> None:
+        if isinstance(obj, bool):
+            h.update(b"B1;" if obj else b"B0;")
+        elif isinstance(obj, (int, Decimal, float)):  # 20 and 20.0 are one number (a writer may print either)
+            h.update(b"R" + _real(obj) + b";")
+        elif obj is None:
+            h.update(b"Z;")
+        elif isinstance(obj, pikepdf.Name):
+            h.update(_tagged(b"N", str(obj).encode()))
+        elif isinstance(obj, pikepdf.String):
+            h.update(_tagged(b"S", bytes(obj)))
+        elif isinstance(obj, pikepdf.Array):
+            h.update(b"[" + str(len(obj)).encode() + b":")
+            for item in obj:
+                self._feed(h, item, depth + 1)
+            h.update(b"]")
+        elif isinstance(obj, pikepdf.Stream):
+            try:
+                data, drop = obj.read_bytes(), _CODING | {"/Length"}
+            except pikepdf.PdfError:  # an image coding (DCT, JBIG2, JPX…): hashed as coded, with its filters
+                data, drop = obj.read_raw_bytes(), {"/Length"}
+            self._dictionary(h, obj.stream_dict, depth, drop, tag=b"T")
+            h.update(_tagged(b"D", hashlib.sha256(data).digest()))
+        elif isinstance(obj, pikepdf.Dictionary):
+            kind = obj.get("/Type")
+            if kind is not None and str(kind) in _NOT_FOLLOWED:
+                h.update(_tagged(b"X", str(kind).encode()))
+                return
+            self._dictionary(h, obj, depth, set(), tag=b"<")
+        else:  # an operator or anything pikepdf may add: its PDF syntax
+            h.update(_tagged(b"?", repr(obj).encode()))
+
+    def _dictionary(self, h, obj, depth: int, drop: set[str], *, tag: bytes) -> None:
+        keys = sorted(k for k in obj.keys() if k not in drop)
+        h.update(tag + str(len(keys)).encode() + b":")
+        for key in keys:
+            h.update(_tagged(b"K", key.encode()))
+            self._feed(h, obj.get(key), depth + 1)
+        h.update(b">")
+
+
+def page_digests(pdf: pikepdf.Pdf) -> Iterator[str]:
+    """The digest of every page of ``pdf``, in order, one page at a time."""
+    return Digester(pdf).pages()

@@ -1,0 +1,111 @@
+"""Page digests (digest.py): the page's whole object tree, independent of how the file is saved."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+
+import pikepdf
+import pytest
+
+from recouvre_docs import digest
+
+
+def exhibit_like(path):
+    """A page as an exhibit is in the bundle: its content in a form XObject that draws an image and
+    text in a font, a link to page 2."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page()
+    pdf.add_blank_page()
+    image = pdf.make_stream(bytes(range(256)) * 12, Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Image,
+                            Width=32, Height=32, ColorSpace=pikepdf.Name.DeviceRGB, BitsPerComponent=8)
+    font = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1,
+                                                BaseFont=pikepdf.Name.Helvetica))
+    form = pdf.make_stream(b"q 100 0 0 100 50 50 cm /Im0 Do Q BT /F1 12 Tf 50 200 Td (Livraison) Tj ET",
+                           Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Form, BBox=[0, 0, 595, 842],
+                           Resources=pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=image),
+                                                        Font=pikepdf.Dictionary(F1=font)))
+    page = pdf.pages[0]
+    page.obj.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Fx0=form))
+    page.obj.Contents = pdf.make_stream(b"q /Fx0 Do Q")
+    page.obj.Annots = pikepdf.Array([pdf.make_indirect(pikepdf.Dictionary(
+        Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link, Rect=[0, 0, 10, 10],
+        Dest=[pdf.pages[1].obj, pikepdf.Name.Fit]))])
+    pdf.save(path)
+    return path
+
+
+def digests(path):
+    with pikepdf.open(path) as pdf:
+        return list(digest.page_digests(pdf))
+
+
+def test_the_same_pages_saved_differently_have_the_same_digests(tmp_path):
+    original = exhibit_like(tmp_path / "a.pdf")
+    plain = tmp_path / "plain.pdf"
+    subprocess.run(["qpdf", "--object-streams=disable", "--compress-streams=n", "--decode-level=generalized",
+                    str(original), str(plain)], check=True)
+    packed = tmp_path / "packed.pdf"
+    subprocess.run(["qpdf", "--object-streams=generate", "--recompress-flate", "--compression-level=9",
+                    str(original), str(packed)], check=True)
+    assert digests(original) == digests(plain) == digests(packed)
+    assert plain.read_bytes() != packed.read_bytes()
+
+
+def edit_image(pdf):
+    image = pdf.pages[0].obj.Resources.XObject.Fx0.Resources.XObject.Im0
+    data = bytearray(image.read_bytes())
+    data[100] ^= 0x01
+    image.write(bytes(data))
+
+
+def edit_font(pdf):
+    pdf.pages[0].obj.Resources.XObject.Fx0.Resources.Font.F1.BaseFont = pikepdf.Name("/Courier")
+
+
+def edit_form(pdf):
+    form = pdf.pages[0].obj.Resources.XObject.Fx0
+    form.write(form.read_bytes().replace(b"Livraison", b"Livraisqn"))
+
+
+def edit_link(pdf):
+    pdf.pages[0].obj.Annots[0].Dest = pikepdf.Array([pdf.pages[0].obj, pikepdf.Name.Fit])
+
+
+def edit_graphics_state(pdf):
+    pdf.pages[0].obj.Resources.ExtGState = pikepdf.Dictionary(GS0=pikepdf.Dictionary(CA=0.1))
+
+
+@pytest.mark.parametrize("edit", [edit_image, edit_font, edit_form, edit_link, edit_graphics_state])
+def test_an_edit_anywhere_in_the_page_tree_changes_its_digest_only(tmp_path, edit):
+    original = exhibit_like(tmp_path / "a.pdf")
+    before = digests(original)
+    with pikepdf.open(original) as pdf:
+        edit(pdf)
+        pdf.save(tmp_path / "b.pdf")
+    after = digests(tmp_path / "b.pdf")
+    assert after[0] != before[0] and after[1] == before[1]
+
+
+def test_the_digest_survives_resaving_and_follows_cycles(tmp_path):
+    """Two annotations pointing at each other (a popup and its parent), links by page: the digest is the
+    same after any save, and changes with the link's target."""
+    pdf = pikepdf.new()
+    for _ in range(3):
+        pdf.add_blank_page()
+    note = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Text,
+                                                Rect=[10, 10, 20, 20], Contents=pikepdf.String("n")))
+    popup = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Popup,
+                                                 Rect=[20, 20, 80, 80], Parent=note))
+    note.Popup = popup
+    link = pdf.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Annot, Subtype=pikepdf.Name.Link,
+                                                Rect=[0, 0, 5, 5], Dest=[pdf.pages[2].obj, pikepdf.Name.Fit]))
+    pdf.pages[0].obj.Annots = pikepdf.Array([note, popup, link])
+    before = list(digest.page_digests(pdf))
+    pdf.save(tmp_path / "a.pdf", object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    with pikepdf.open(tmp_path / "a.pdf") as again:
+        assert list(digest.page_digests(again)) == before
+        again.pages[0].obj.Annots[2].Dest = pikepdf.Array([again.pages[1].obj, pikepdf.Name.Fit])
+        after = list(digest.page_digests(again))
+    assert after[0] != before[0] and after[1:] == before[1:]
+    assert hashlib.sha256(b"").hexdigest() not in before
