@@ -48,9 +48,17 @@ def gather(folder: casefolder.CaseFolder, cache: Cache, lang: str, progress: Pro
             infos.append(rules.PieceInfo(piece=piece, error=_without_path(err.message, piece.rel), hint=err.hint))
         else:
             infos.append(rules.PieceInfo(piece=casefolder.refine(piece, result.facts, lang), facts=result.facts,
-                                         pdf=result.main.pdf))
+                                         pdf=result.main.pdf, text_cache=text_cache(cache, piece.sha256, lang)))
         progress.advance()
     return infos
+
+
+def text_cache(cache: Cache, sha256: str, lang: str) -> Path:
+    """Where the text of a converted piece is kept (the conversion depends on the format's version and,
+    for e-mails, on the language)."""
+    from ..evidence import INGEST_VERSION
+
+    return cache.root / f"text-{sha256[:40]}-{lang}-v{INGEST_VERSION}.txt"
 
 
 def _without_path(message: str, rel: str) -> str:

@@ -32,6 +32,7 @@ class PieceInfo:
     piece: Piece
     facts: dict[str, Any] = field(default_factory=dict)
     pdf: Path | None = None  # the converted PDF (cache), for its text
+    text_cache: Path | None = None  # where its text is kept between runs
     error: str | None = None  # why it cannot be read
     hint: str | None = None
     _text: str | None = None
@@ -52,13 +53,9 @@ class PieceInfo:
         if self._raw is None:
             self._raw = ""
             if self.pdf is not None and self.pdf.is_file():
-                from pypdf import PdfReader
-                from pypdf.errors import PdfReadError
+                from ..evidence import text
 
-                try:
-                    self._raw = " ".join((page.extract_text() or "") for page in PdfReader(str(self.pdf)).pages)
-                except (PdfReadError, ValueError, KeyError, TypeError):  # a text layer pypdf cannot read
-                    self._raw = ""
+                self._raw = text.of(self.pdf, self.text_cache).replace("\f", " ")
         return self._raw
 
 

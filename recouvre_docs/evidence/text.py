@@ -28,7 +28,7 @@ def _extract(pdf: Path) -> str:
             try:
                 textpage = page.get_textpage()
                 try:
-                    pages.append(textpage.get_text_bounded())
+                    pages.append(textpage.get_text_range())  # all of it, even what lies off the page
                 finally:
                     textpage.close()
             finally:
