@@ -77,6 +77,8 @@ class BuildResult:
     report: Path | None = None  # report.json, when a procedure was checked
     volumes: list[Path] = field(default_factory=list)  # the volumes, when a size limit split the bundle
     check: Any = None  # the check.Report
+    to_complete: list[str] = field(default_factory=list)  # "document: case.toml fields printed to be completed"
+    notes: list[str] = field(default_factory=list)  # the documents' warnings (e.g. the language of Form A)
 
 
 def _output_dir(folder: casefolder.CaseFolder, options: BuildOptions) -> Path:
@@ -213,9 +215,9 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
                 generated = doc_generate.generate(folder, procedure=procedure, lang=lang, as_of=as_of, out=out,
                                                   exhibits=exhibits, statement=statement, work=work / "documents")
             for g in generated:
-                if g.name not in doc_generate.NOT_IN_BUNDLE:
-                    documents.append((g.title, g.pdf))
-                    doc_pages += g.pages
+                if g.name not in doc_generate.NOT_IN_BUNDLE:  # the bundle's copy: without the notes to the lawyer
+                    documents.append((g.title, g.final_pdf or g.pdf))
+                    doc_pages += g.final_pages or g.pages
         if statement is not None:
             statement_pdf = work / "statement.pdf"
             with timed("statement"):
@@ -339,8 +341,11 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
     finally:
         shutil.rmtree(work, ignore_errors=True)
         progress.done()
+    from .documents.generate import to_complete
+
     return BuildResult(bundle=final_bundle, manifest=final_manifest, pages=p.total, exhibits=exhibits,
-                       report=final_report, check=report, volumes=[out / v.name for v, _ in volumes_made])
+                       report=final_report, check=report, volumes=[out / v.name for v, _ in volumes_made],
+                       to_complete=to_complete(generated), notes=[n for g in generated for n in g.notes])
 
 
 def _originals(exhibits: list[Exhibit]) -> list[tuple[str, bytes, str, str]]:
