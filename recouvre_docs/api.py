@@ -80,6 +80,8 @@ class BuildResult:
     files: list[Path] = field(default_factory=list)  # one PDF per exhibit and the bordereau (profile layout "exhibits")
     channel: list[str] = field(default_factory=list)  # what the filing profile asks of the sender (the build summary)
     check: Any = None  # the check.Report
+    to_complete: list[str] = field(default_factory=list)  # "document: case.toml fields printed to be completed"
+    notes: list[str] = field(default_factory=list)  # the documents' warnings (e.g. the language of Form A)
 
 
 def _output_dir(folder: casefolder.CaseFolder, options: BuildOptions) -> Path:
@@ -221,9 +223,9 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
                 generated = doc_generate.generate(folder, procedure=procedure, lang=lang, as_of=as_of, out=out,
                                                   exhibits=exhibits, statement=statement, work=work / "documents")
             for g in generated:
-                if g.name not in doc_generate.NOT_IN_BUNDLE:
-                    documents.append((g.title, g.pdf))
-                    doc_pages += g.pages
+                if g.name not in doc_generate.NOT_IN_BUNDLE:  # the bundle's copy: without the notes to the lawyer
+                    documents.append((g.title, g.final_pdf or g.pdf))
+                    doc_pages += g.final_pages or g.pages
         if statement is not None:
             statement_pdf = work / "statement.pdf"
             with timed("statement"):
@@ -385,10 +387,13 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
     finally:
         shutil.rmtree(work, ignore_errors=True)
         progress.done()
+    from .documents.generate import to_complete
+
     return BuildResult(bundle=final_bundle, manifest=final_manifest, pages=p.total, exhibits=exhibits,
                        report=final_report, check=report,
                        volumes=[out / part.name for part in parts if part.kind == "volume"],
-                       files=[out / part.name for part in parts if part.kind != "volume"], channel=channel)
+                       files=[out / part.name for part in parts if part.kind != "volume"], channel=channel,
+                       to_complete=to_complete(generated), notes=[n for g in generated for n in g.notes])
 
 
 def _profile(options: BuildOptions) -> volumes.Profile | None:

@@ -202,6 +202,16 @@ def build(ctx: click.Context, case_dir: Path, procedure, lang, as_of, output, fo
         click.echo("Note: no procedure chosen, so the case was not checked (--procedure or [case] procedure).", err=True)
     if result.check is not None:
         _note_unavailable(result.check.procedure, result.check.language, case_dir)
+    _note_documents(result.to_complete, result.notes)
+
+
+def _note_documents(to_complete: list[str], notes: list[str]) -> None:
+    """What the documents left to complete (a value the law requires and case.toml lacks) and their warnings."""
+    if to_complete:
+        click.echo("To complete before signing (printed \"to be completed\" in the documents; fill in case.toml and "
+                   "generate again, or complete the DOCX):\n  " + "\n  ".join(to_complete), err=True)
+    for note in notes:
+        click.echo(f"Warning: {note}", err=True)
 
 
 @main.command("check")
@@ -286,16 +296,28 @@ def _note_unavailable(procedure: str | None, lang: str, case_dir: Path, only: st
 @click.pass_context
 def generate_command(ctx: click.Context, case_dir: Path, procedure, lang, as_of, only, output) -> None:
     """Write the procedure's documents as PDF and DOCX into CASE_DIR/out/documents/."""
+    from . import casefolder
+    from .check import default_procedure
     from .documents import generate
 
+    if only is not None:  # a document that is not written in this language: a usage error, before any work
+        def wording():
+            folder = casefolder.load_case(case_dir)
+            return folder, default_procedure(folder, procedure)
+
+        folder, proc_id = _run(ctx, wording)
+        code = lang or folder.case.language
+        if proc_id and only in generate.documents_of(proc_id) and only in generate.unavailable(proc_id, code, folder.root):
+            langs = generate.languages_of(only, folder.root)
+            raise click.UsageError(f"--only {only}: this document is not written in {code}; it exists in "
+                                   f"{', '.join(langs) or 'no language'} (--lang {langs[0] if langs else code}).")
     docs = _run(ctx, lambda: generate.run(case_dir, procedure=procedure, lang=lang, as_of=as_of, output=output, only=only))
     for d in docs:
         click.echo(f"{d.pdf}\n{d.docx}")
     if not ctx.obj.get("quiet"):
-        from . import casefolder
-
         folder = casefolder.load_case(case_dir)
         _note_unavailable(procedure or folder.case.case.procedure, lang or folder.case.language, case_dir, only)
+        _note_documents(generate.to_complete(docs), [n for d in docs for n in d.notes])
     if not ctx.obj.get("quiet") and not docs:
         click.echo("No document of this procedure exists in this language yet.", err=True)
 

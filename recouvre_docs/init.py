@@ -87,6 +87,7 @@ def draft(case_dir: Path, invoices: list[tuple[Path, dict[str, Any]]], *, refere
         'address = ["TO COMPLETE: street", "TO COMPLETE: postcode and city"]',
         *( [f"vat = {_toml_str(buyer_vat)}"] if buyer_vat else []),
         "consumer = false",
+        "# sole_trader = true                  # a person trading in its own name: business rules, individual letters",
     ]
     if len(sellers) > 1 or len(buyers) > 1:
         lines.insert(3, "# TO CHECK: the invoices name several sellers or buyers; the most frequent are used below.")

@@ -20,6 +20,7 @@ from pydantic import (
     ConfigDict,
     Field,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -191,6 +192,10 @@ class Party(_Strict):
     iban: str | None = None
     bic: str | None = None
     signatory: str | None = None
+    # a natural person: the surname and first name(s) where a form asks for them apart (Form A, the
+    # Mahnantrag); without them the documents split ``name`` at its last word (the surname)
+    surname: str | None = None
+    first_name: str | None = None
 
 
 class Creditor(Party):
@@ -200,7 +205,21 @@ class Creditor(Party):
 
 class Debtor(Party):
     language: Language | None = None
+    # a natural person not acting for its trade: consumer interest rules, no fixed compensation
     consumer: bool = False
+    # a natural person trading in its own name (sole trader, entrepreneur individuel, Einzelkaufmann):
+    # a business debtor for interest and fixed compensation, but an individual for the documents (the
+    # English Pre-Action Protocol for Debt Claims, a person's name and domicile in a French request)
+    sole_trader: bool = False
+
+    @model_validator(mode="after")
+    def _one_kind_of_person(self) -> "Debtor":
+        if self.consumer and self.sole_trader:
+            raise ValueError(
+                "consumer and sole_trader are both true: a sole trader acts for its business (consumer = false, "
+                "sole_trader = true); a private individual is consumer = true, sole_trader = false"
+            )
+        return self
 
 
 class Representative(_Strict):
@@ -258,6 +277,24 @@ class Insolvency(_Strict):
     court: str | None = None
 
 
+class Translation(_Strict):
+    """The sworn translation the translator's letter (translation-request) orders."""
+
+    translator: str | None = None  # name (and title) of the translator the letter is addressed to
+    address: list[str] = Field(default_factory=list)
+    language: Language | None = None  # the target language; default: the debtor's (the court's abroad)
+    deadline: Date | None = None  # the date the translations are wanted by
+    days: int | None = Field(default=None, ge=1, le=365)  # or: so many days after the letter (default 15)
+
+    @model_validator(mode="after")
+    def _one_deadline(self) -> "Translation":
+        if self.deadline is not None and self.days is not None:
+            raise ValueError("give either deadline (a date) or days (a number of days after the letter), not both")
+        if self.address and not self.translator:
+            raise ValueError("address is given without translator: add translator = \"name of the translator\"")
+        return self
+
+
 class InterestTerms(_Strict):
     rate: Annotated[Decimal, BeforeValidator(_amount)] | None = None
     from_: Literal["due", "formal-notice"] = Field(default="due", alias="from")
@@ -278,6 +315,7 @@ class Case(_Strict):
     evidence: list[EvidenceEntry] = Field(default_factory=list)
     insolvency: Insolvency | None = None
     interest: InterestTerms | None = None
+    translation: Translation | None = None
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=False)
 

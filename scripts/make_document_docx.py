@@ -64,4 +64,25 @@ title_run.font.size = Pt(15)
 title_run.font.color.rgb = RGBColor(0x1F, 0x3A, 0x5F)
 doc.add_paragraph("{{p body }}")
 doc.core_properties.author = "recouvre-docs"
-doc.save(Path(__file__).resolve().parent.parent / "templates" / "shared" / "document.docx")
+target = Path(__file__).resolve().parent.parent / "templates" / "shared" / "document.docx"
+doc.save(target)
+
+
+def drop_thumbnail(path: Path) -> None:
+    """python-docx's default template carries a thumbnail of an empty page (docProps/thumbnail.jpeg): every
+    document made from ours would show it in a file browser. Drop the picture and its relationship."""
+    import re
+    import zipfile
+
+    data = {}
+    with zipfile.ZipFile(path) as src:
+        for info in src.infolist():
+            if info.filename != "docProps/thumbnail.jpeg":
+                data[info.filename] = src.read(info.filename)
+    data["_rels/.rels"] = re.sub(rb"<Relationship [^>]*Target=\"docProps/thumbnail.jpeg\"/>", b"", data["_rels/.rels"])
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for name, content in data.items():
+            dst.writestr(name, content)
+
+
+drop_thumbnail(target)

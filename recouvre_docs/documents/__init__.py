@@ -10,6 +10,12 @@ document.html`` / ``document.docx``).
 
 User data only ever enters as values: str.format_map inserts them into the wording, Jinja escapes
 them in HTML, python-docx writes them as literal text runs. None of them is ever read as a template.
+
+A value the law requires and case.toml lacks is printed, in a form's fields, as a visible "À compléter"
+/ "to be completed" / "zu ergänzen" (``Document.missing`` names the case.toml fields, for the summary
+of generate and build); a row marked ``optional`` is left out instead. Notes to the lawyer (block type
+``note``, and any block with ``draft = true``) are in the documents of out/documents/, boxed and
+labelled, and left out of the copy that goes into the bundle.
 """
 
 from __future__ import annotations
@@ -27,11 +33,29 @@ from ..errors import CaseFileError, TemplateError
 from ..resources import templates_root
 
 BLOCK_TYPES = ("recipient", "place-date", "mention", "subject", "heading", "paragraph", "strong", "table", "fields",
-               "list", "signature", "page-break", "small")
+               "list", "signature", "page-break", "small", "note", "closing")
+
+# A placeholder's field in case.toml, where its name does not say it (creditor_street: creditor.address).
+_FIELD_OF = {"street": "address", "postcode": "address", "city": "address", "address_lines": "address",
+             "signatory_name": "signatory", "signatory_title": "signatory", "signatory_surname": "signatory",
+             "signatory_first_name": "signatory", "country_code": "country"}
+
+
+def case_field(key: str) -> str:
+    """The case.toml field behind a placeholder: creditor_legal_form -> creditor.legal_form."""
+    if key == "court":
+        return "case.court"
+    for section in ("creditor", "debtor", "representative", "insolvency", "translation"):
+        if key.startswith(section + "_"):
+            rest = key[len(section) + 1:]
+            return f"{section}.{_FIELD_OF.get(rest, rest)}"
+    return key
 
 
 class MissingValue(CaseFileError):
     """A document needs a value case.toml does not give."""
+
+    key: str = ""
 
 
 @dataclass
@@ -42,6 +66,10 @@ class Block:
     columns: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
     align: list[str] = field(default_factory=list)
+    todo: list[bool] = field(default_factory=list)  # fields: the rows whose value is to be completed
+    draft: bool = False  # a note to the lawyer: not in the bundle's copy
+    closing: str = ""  # signature: the closing formula that stays with it on the page
+    keep: bool = False  # stays on the page of the next block (the last paragraph before the signature)
 
 
 @dataclass
@@ -51,6 +79,16 @@ class Document:
     title: str
     blocks: list[Block]
     kind: str = "letter"  # letter | form: a form has no letterhead recipient layout
+    missing: list[str] = field(default_factory=list)  # case.toml fields printed "to be completed"
+
+    @property
+    def has_draft(self) -> bool:
+        return any(b.draft for b in self.blocks)
+
+    def final(self) -> "Document":
+        """The copy for the bundle: without the notes to the lawyer."""
+        return Document(name=self.name, lang=self.lang, title=self.title, kind=self.kind, missing=self.missing,
+                        blocks=_keep_signature([b for b in self.blocks if not b.draft]))
 
 
 @dataclass
@@ -60,6 +98,10 @@ class Generated:
     pdf: Path
     docx: Path
     pages: int
+    missing: list[str] = field(default_factory=list)  # case.toml fields the documents left to complete
+    notes: list[str] = field(default_factory=list)  # warnings for the user (stderr)
+    final_pdf: Path | None = None  # the bundle's copy (without the notes to the lawyer), if it differs
+    final_pages: int | None = None
 
 
 def definition_path(name: str, lang: str, case_root: Path | None) -> Path:
@@ -96,11 +138,13 @@ class _Values(dict):
     def __getitem__(self, key: str) -> Any:
         value = super().__getitem__(key)
         if value is None or value == "":
-            raise MissingValue(
-                f"{self.where} needs {{{key}}}, which case.toml does not give",
-                hint=f"Fill in the field behind {key} in case.toml (for instance debtor_address is [debtor] address), "
+            err = MissingValue(
+                f"{self.where} needs {{{key}}} ({case_field(key)} in case.toml), which case.toml does not give",
+                hint=f"Fill in {case_field(key)} in case.toml (for instance debtor_address is [debtor] address), "
                 "or use a document that does not need it.",
             )
+            err.key = key
+            raise err
         return value
 
 
@@ -108,22 +152,54 @@ def _fill(text: str, values: _Values) -> str:
     return string.Formatter().vformat(text, (), values)
 
 
+def _shown(spec: dict[str, Any], ctx: dict[str, Any]) -> bool:
+    """``when``: a context key (or a list of keys) that must all be set; ``unless``: keys none of which may be."""
+    def keys(value: Any) -> list[str]:
+        return [value] if isinstance(value, str) else list(value)
+
+    if "when" in spec and not all(ctx.get(k) for k in keys(spec["when"])):
+        return False
+    return not ("unless" in spec and any(ctx.get(k) for k in keys(spec["unless"])))
+
+
+def _keep_signature(blocks: list[Block]) -> list[Block]:
+    """The closing formula goes into the signature block, and the paragraph before them stays on their
+    page: a signature never stands alone at the top of a page."""
+    out: list[Block] = []
+    for b in blocks:
+        if b.type == "signature" and out and out[-1].type == "closing":
+            b = Block(**{**b.__dict__, "closing": out.pop().text})
+        if b.type == "signature" and out and out[-1].type in ("paragraph", "strong", "list", "table", "fields"):
+            out[-1] = Block(**{**out[-1].__dict__, "keep": True})
+        out.append(b)
+    return [Block(**{**b.__dict__, "type": "paragraph"}) if b.type == "closing" else b for b in out]
+
+
 def load(name: str, lang: str, ctx: dict[str, Any], case_root: Path | None = None) -> Document:
     """The definition of ``name`` in ``lang``, its blocks filled with the context."""
+    from .. import i18n
+
     path = definition_path(name, lang, case_root)
     data = tomllib.loads(path.read_text("utf-8"))
     where = f"the document {name} ({lang})"
     values = _Values(ctx, where)
+    marker = i18n.text(lang, "document_marks.to_complete")
+    missing: list[str] = []
+
+    def record(dotted: str) -> None:
+        if dotted not in missing:
+            missing.append(dotted)
+
     blocks: list[Block] = []
     for raw in data.get("block", []):
         kind = raw.get("type")
         if kind not in BLOCK_TYPES:
             raise TemplateError(f"{path}: unknown block type {kind!r}", hint=f"Use one of: {', '.join(BLOCK_TYPES)}.")
-        if "when" in raw and not ctx.get(raw["when"]):
+        if not _shown(raw, ctx):
             continue
-        if "unless" in raw and ctx.get(raw["unless"]):
-            continue
-        block = Block(type=kind)
+        block = Block(type=kind, draft=bool(raw.get("draft")) or kind == "note")
+        if "missing" in raw:  # a block that stands for a value case.toml lacks ("court: to be completed")
+            record(raw["missing"])
         if "text" in raw:
             block.text = _fill(raw["text"], values)
         if kind == "recipient" or "lines" in raw:
@@ -149,40 +225,58 @@ def load(name: str, lang: str, ctx: dict[str, Any], case_root: Path | None = Non
             block.align = list(raw.get("align", []))
         if kind in ("fields", "list"):
             for item in raw.get("items", []):
-                if isinstance(item, dict):  # {when=…, label=…, value=…}
-                    if "when" in item and not ctx.get(item["when"]):
+                optional = bool(raw.get("optional_values"))
+                if isinstance(item, dict):  # {when=…, unless=…, label=…, value=…, optional=true}
+                    if not _shown(item, ctx):
+                        continue
+                    optional = bool(item.get("optional", optional))
+                    if "todo" in item:  # a value case.toml cannot hold: always to be completed, named as given
+                        block.rows.append([_fill(item["label"], values), marker])
+                        block.todo.append(True)
+                        record(item["todo"])
                         continue
                     item = [item["label"], item["value"]] if "label" in item else [item["text"]]
                 if kind == "fields":
                     label, value = item
+                    label = _fill(label, values)
                     try:
-                        block.rows.append([_fill(label, values), _fill(value, values)])
-                    except MissingValue:
-                        if not raw.get("optional_values"):
-                            raise
+                        block.rows.append([label, _fill(value, values)])
+                        block.todo.append(False)
+                    except MissingValue as err:
+                        if optional:
+                            continue
+                        # a value the document requires: shown to be completed, and named in the summary
+                        block.rows.append([label, marker])
+                        block.todo.append(True)
+                        record(case_field(err.key))
                 else:
                     block.lines.append(_fill(item[0] if isinstance(item, list) else item, values))
         blocks.append(block)
-    return Document(name=name, lang=lang, title=_fill(data["title"], values), blocks=blocks, kind=data.get("kind", "letter"))
+    return Document(name=name, lang=lang, title=_fill(data["title"], values), blocks=_keep_signature(blocks),
+                    kind=data.get("kind", "letter"), missing=missing)
 
 
 def render_pdf(doc: Document, ctx: dict[str, Any], target: Path, case_root: Path | None) -> int:
     from ..render import frontmatter
 
-    return frontmatter.render_to_pdf("document.html", {"doc": doc, "c": _layout_values(ctx)}, target, lang=doc.lang,
-                                     case_root=case_root)
+    return frontmatter.render_to_pdf("document.html", {"doc": doc, "c": _layout_values(ctx, doc.lang)}, target,
+                                     lang=doc.lang, case_root=case_root)
 
 
-def _layout_values(ctx: dict[str, Any]) -> dict[str, Any]:
+def _layout_values(ctx: dict[str, Any], lang: str) -> dict[str, Any]:
+    from .. import i18n
+
     keys = ("sender_name", "sender_lines", "creditor_name", "creditor_email", "creditor_phone", "creditor_registration",
             "creditor_vat", "representative_bar", "reference", "signatory_name", "signatory_title")
-    return {k: ctx.get(k) for k in keys}
+    values = {k: ctx.get(k) for k in keys}
+    values["note_label"] = i18n.text(lang, "document_marks.note")
+    return values
 
 
 def render_docx(doc: Document, ctx: dict[str, Any], target: Path, case_root: Path | None, as_of: dt.date) -> None:
     from . import docx as docx_render
 
-    docx_render.render(doc, _layout_values(ctx), target, case_root, as_of)
+    docx_render.render(doc, _layout_values(ctx, doc.lang), target, case_root, as_of)
 
 
 def _fixed_zip(data: bytes) -> bytes:

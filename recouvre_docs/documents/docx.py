@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK, WD_COLOR_INDEX
 from docx.shared import Mm, Pt
 from docxtpl import DocxTemplate
 
@@ -64,17 +64,31 @@ def render(doc: Document, c: dict[str, Any], target: Path, case_root: Path | Non
             p.paragraph_format.space_before = Pt(10)
             p.paragraph_format.keep_with_next = True
         elif b.type == "strong":
-            _para(sub, b.text, bold=True)
+            p = _para(sub, b.text, bold=True)
+            p.paragraph_format.keep_with_next = b.keep
         elif b.type == "small":
             _para(sub, b.text, size=8.5, italic=True)
         elif b.type == "paragraph":
             p = _para(sub, b.text)
             p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+            p.paragraph_format.keep_with_next = b.keep
+        elif b.type == "note":  # a note to the lawyer: labelled and highlighted, to delete before sending
+            p = _para(sub, space_after=6)
+            label = p.add_run(f"{c['note_label']} : " if doc.lang == "fr" else f"{c['note_label']}: ")
+            label.bold = True
+            label.font.size = Pt(8.5)
+            label.font.highlight_color = WD_COLOR_INDEX.YELLOW
+            run = p.add_run(b.text)
+            run.italic = True
+            run.font.size = Pt(9)
+            run.font.highlight_color = WD_COLOR_INDEX.YELLOW
+            p.paragraph_format.left_indent = Mm(4)
         elif b.type == "list":
-            for line in b.lines:
+            for i, line in enumerate(b.lines):
                 p = _para(sub, f"–\u00a0{line}", space_after=2)
                 p.paragraph_format.left_indent = Mm(6)
-            _para(sub, space_after=4)
+                p.paragraph_format.keep_with_next = b.keep or i < len(b.lines) - 1
+            _para(sub, space_after=4).paragraph_format.keep_with_next = b.keep
         elif b.type in ("table", "fields"):
             header = b.columns if b.type == "table" else []
             rows = b.rows
@@ -89,24 +103,32 @@ def render(doc: Document, c: dict[str, Any], target: Path, case_root: Path | Non
                     run = cell.paragraphs[0].add_run(text)
                     run.bold = True
                     run.font.size = Pt(9)
-            for row in rows:
+            for i, row in enumerate(rows):
                 cells = table.add_row().cells
                 for k, (cell, text) in enumerate(zip(cells, row, strict=True)):
                     cell.text = ""
                     run = cell.paragraphs[0].add_run(str(text))
                     run.font.size = Pt(9)
                     run.bold = b.type == "fields" and k == 0
+                    if b.type == "fields" and k == 1 and b.todo and b.todo[i]:  # to be completed before signing
+                        run.bold = run.italic = True
+                        run.font.highlight_color = WD_COLOR_INDEX.YELLOW
                     if b.align and k < len(b.align) and b.align[k] == "right":
                         cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.RIGHT
             _para(sub, space_after=6)
-        elif b.type == "signature":
+        elif b.type == "signature":  # the closing, the place and date, the signatory: one unit on one page
+            if b.closing:
+                q = _para(sub, b.closing)
+                q.paragraph_format.keep_with_next = True
             p = _para(sub, b.text or "", space_after=30)
             p.paragraph_format.left_indent = Mm(95)
             p.paragraph_format.space_before = Pt(12)
-            for line in [c.get("signatory_name"), c.get("signatory_title")]:
-                if line:
-                    q = _para(sub, line, bold=line == c.get("signatory_name"), space_after=0)
-                    q.paragraph_format.left_indent = Mm(95)
+            p.paragraph_format.keep_with_next = True
+            lines = [x for x in (c.get("signatory_name"), c.get("signatory_title")) if x]
+            for k, line in enumerate(lines):
+                q = _para(sub, line, bold=line == c.get("signatory_name"), space_after=0)
+                q.paragraph_format.left_indent = Mm(95)
+                q.paragraph_format.keep_with_next = k < len(lines) - 1
         elif b.type == "page-break":
             sub.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
     tpl.render({"c": c, "title": doc.title if doc.kind == "form" else "", "body": sub}, autoescape=True)

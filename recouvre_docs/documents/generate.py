@@ -13,24 +13,41 @@ from .. import casefolder, claim, i18n
 from ..resources import templates_root  # noqa: F401 - tests and firms locate the packaged layout from here
 from ..check import procedures
 from ..errors import CaseFileError, OutputError
-from . import Generated, available, context, load, render_docx, render_pdf
+from . import Document, Generated, available, context, load, render_docx, render_pdf
 
-# Documents for the lawyer, not for the court: written to out/documents/ but left out of the bundle.
-NOT_IN_BUNDLE = ("translation-request", "exhibit-list")
+# Documents for the lawyer, not for the court: written to out/documents/ but left out of the bundle
+# (the statement of account enclosed with a letter is in the bundle already, as the bundle's own).
+NOT_IN_BUNDLE = ("translation-request", "exhibit-list", "statement-of-account")
+# The lawyer's own documents: never sent for translation.
+NOT_TRANSLATED = ("translation-request", "exhibit-list")
+# A letter that says it encloses another document: generate writes that one with it, when the context
+# key holds (the Debt Claims Protocol letter, to an individual, encloses the statement of account).
+ENCLOSES = {"letter-of-claim": [("statement-of-account", "debtor_individual")]}
 
 
 def unavailable(procedure_id: str, lang: str, case_root: Path | None = None) -> list[str]:
     """The procedure's documents that have no wording in ``lang`` (neither packaged nor in the case folder)."""
-    return [n for n in procedures.load(procedure_id).documents
-            if not available(n, lang) and not (case_root and (case_root / "templates" / lang / "documents" / f"{n}.toml").is_file())]
+    return [n for n in procedures.load(procedure_id).documents if not _has_wording(n, lang, case_root)]
+
+
+def languages_of(name: str, case_root: Path | None = None) -> list[str]:
+    """The languages ``name`` is written in (packaged, or in the case folder)."""
+    from ..models import LANGUAGES
+
+    return [code for code in LANGUAGES if _has_wording(name, code, case_root)]
+
+
+def _has_wording(name: str, lang: str, case_root: Path | None) -> bool:
+    return available(name, lang) or bool(case_root and (case_root / "templates" / lang / "documents" / f"{name}.toml").is_file())
 
 
 def exhibit_rows(exhibits: list, lang: str) -> list[dict[str, Any]]:
     rows = []
     for ex in exhibits:
         rows.append({"label": i18n.exhibit_label(lang, ex.number), "title": ex.piece.title,
-                     "date": i18n.format_date(ex.piece.date, lang, "short") if ex.piece.date else None,
-                     "pages": str(ex.pages)})
+                     "date": context.short_date(ex.piece.date, lang),
+                     "long_date": i18n.format_date(ex.piece.date, lang) if ex.piece.date else None,
+                     "kind": ex.piece.kind, "pages": str(ex.pages)})
     return rows
 
 
@@ -46,60 +63,124 @@ def documents_of(procedure_id: str, only: str | None = None) -> list[str]:
     return names
 
 
+def _statement_for(name: str, folder: casefolder.CaseFolder, as_of: dt.date,
+                   statement: claim.Statement) -> claim.Statement:
+    """The statement a document states. A déclaration de créance declares the claim due on the day of the
+    opening judgment (C. com. art. L622-25): its statement stops there; the interest that runs on is
+    declared by its method of calculation (R622-23, 2°)."""
+    ins = folder.case.insolvency
+    if name == "claim-declaration" and ins is not None and ins.judgment is not None and ins.judgment < as_of:
+        return claim.compute(folder.case, ins.judgment, folder.root)
+    return statement
+
+
+def _language_notes(name: str, lang: str, folder: casefolder.CaseFolder) -> list[str]:
+    """Form A is completed in a language the court accepts (Reg. 1896/2006, LEGAL.md Part 3 §1.3): say
+    so when the document's language is not the language of the court's country."""
+    from ..check.rules import COUNTRY_LANGUAGE
+
+    if name != "eop-application":
+        return []
+    country = folder.case.debtor.country  # the court is the defendant's (Form A ground 01)
+    court_lang = COUNTRY_LANGUAGE.get(country or "")
+    if court_lang is None or court_lang == lang:
+        return []
+    return [f"eop-application: Form A is written in {i18n.language(lang, 'en')}, but the court seised (the "
+            f"defendant's, in {i18n.country(country, 'en')}) works in {i18n.language(court_lang, 'en')}: file Form A "
+            f"in a language that court accepts (generate it with --lang {court_lang}, if written in that language)."]
+
+
 def generate(folder: casefolder.CaseFolder, *, procedure: str, lang: str, as_of: dt.date, out: Path,
              exhibits: list, statement: claim.Statement | None = None, only: str | None = None,
              work: Path | None = None) -> list[Generated]:
-    """Render each document of ``procedure`` into ``work`` (a temporary folder: the caller publishes)."""
+    """Render each document of ``procedure`` into ``work`` (a temporary folder: the caller publishes).
+
+    The translator's letter lists the documents to translate whatever ``only`` asks: with ``--only
+    translation-request`` the other documents are rendered too (into ``work``, to count and pack them)
+    but not returned."""
     case = folder.case
     if statement is None and case.invoice:
         statement = claim.compute(case, as_of, folder.root)
     proc = procedures.load(procedure)
-    ctx = context.build(case, statement, exhibit_rows(exhibits, lang), lang=lang, as_of=as_of,
-                        procedure_title=proc.title[lang])
+    rows = exhibit_rows(exhibits, lang)
+    ctx = context.build(case, statement, rows, lang=lang, as_of=as_of, procedure_title=proc.title[lang])
     work = work or Path(tempfile.mkdtemp(prefix=".documents-", dir=out))
     work.mkdir(parents=True, exist_ok=True)
-    done = []
-    names = documents_of(procedure, only)
+    wanted = documents_of(procedure, only)
+    names = list(wanted)
+    if "translation-request" in names:  # what the translator receives does not depend on --only
+        names = [n for n in proc.documents if n in names or n not in NOT_TRANSLATED]
+    for letter, enclosed in ENCLOSES.items():
+        if letter in names:
+            extra = [n for n, key in enclosed if ctx.get(key)]
+            names += [n for n in extra if n not in names]
+            wanted += [n for n in extra if n not in wanted]
     # the translator's letter lists the other documents: it comes last
     names = [n for n in names if n != "translation-request"] + [n for n in names if n == "translation-request"]
+    done: list[Generated] = []
     for name in names:
-        if not available(name, lang) and not (folder.root / "templates" / lang / "documents" / f"{name}.toml").is_file():
+        if not _has_wording(name, lang, folder.root):
             continue
+        doc_ctx = ctx
+        if statement is not None:
+            own = _statement_for(name, folder, as_of, statement)
+            if own is not statement:
+                doc_ctx = context.build(case, own, rows, lang=lang, as_of=as_of, procedure_title=proc.title[lang])
         if name == "translation-request":
+            _translation_deadline(case, as_of, folder)
             _translation(ctx, done, exhibits, lang, work)
-        doc = load(name, lang, ctx, folder.root)
+        doc = load(name, lang, doc_ctx, folder.root)
         pdf, docx = work / f"{name}.pdf", work / f"{name}.docx"
-        pages = render_pdf(doc, ctx, pdf, folder.root)
-        render_docx(doc, ctx, docx, folder.root, as_of)
-        done.append(Generated(name=name, title=doc.title, pdf=pdf, docx=docx, pages=pages))
-    return done
+        pages = render_pdf(doc, doc_ctx, pdf, folder.root)
+        render_docx(doc, doc_ctx, docx, folder.root, as_of)
+        g = Generated(name=name, title=doc.title, pdf=pdf, docx=docx, pages=pages, missing=list(doc.missing),
+                      notes=_language_notes(name, lang, folder))
+        if doc.has_draft and name not in NOT_TRANSLATED:  # the bundle's (and translator's) copy: without the notes
+            g.final_pdf = work / "final" / f"{name}.pdf"
+            g.final_pdf.parent.mkdir(exist_ok=True)
+            g.final_pages = render_pdf(doc.final(), doc_ctx, g.final_pdf, folder.root)
+        done.append(g)
+    return [g for g in done if g.name in wanted]
 
 
-def _words(pdf: Path) -> int:
+def _translation_deadline(case: Any, as_of: dt.date, folder: casefolder.CaseFolder) -> None:
+    tr = case.translation
+    if tr is not None and tr.deadline is not None and tr.deadline <= as_of:
+        raise CaseFileError(
+            f"[translation] deadline = {tr.deadline.isoformat()} is not after the date of the letter ({as_of.isoformat()})",
+            path=folder.root / casefolder.CASE_FILE,
+            hint="Give a later date, or days = N (the translations are then wanted N days after the letter).",
+        )
+
+
+def _words(pdfs: list[Path]) -> int:
     from pypdf import PdfReader
 
-    return sum(len((page.extract_text() or "").split()) for page in PdfReader(str(pdf)).pages)
+    return sum(len((page.extract_text() or "").split()) for pdf in pdfs for page in PdfReader(str(pdf)).pages)
 
 
 def _translation(ctx: dict[str, Any], done: list[Generated], exhibits: list, lang: str, work: Path) -> None:
     """Fill the translator's table: the documents written in ``lang`` and the exhibits not in the target
-    language, with pages and words; and write translation-pack.pdf holding just those."""
+    language (each with its attachments), with pages and words; and write translation-pack.pdf holding
+    exactly those files, in the order of the table."""
     from ..bundle import concatenate
 
     target_name = ctx["translation_target"]
-    target = next((code for code in ("fr", "en", "de") if ctx.get(f"translation_to_{code}")), None)
+    target = ctx["translation_target_code"]
     rows, pdfs = [], []
     if target != lang:
         for g in done:
-            if g.name in NOT_IN_BUNDLE:
+            if g.name in NOT_TRANSLATED:
                 continue
-            rows.append([g.title, str(g.pages), str(_words(g.pdf)), i18n.language(lang, lang), target_name])
-            pdfs.append(g.pdf)
+            pdf, pages = (g.final_pdf, g.final_pages) if g.final_pdf else (g.pdf, g.pages)
+            rows.append([g.title, str(pages), str(_words([pdf])), i18n.language(lang, lang), target_name])
+            pdfs.append(pdf)
     for ex in exhibits:
         if ex.piece.language != target:
             label = f"{i18n.exhibit_label(lang, ex.number)} — {ex.piece.title}"
-            rows.append([label, str(ex.pages), str(_words(ex.main.pdf)), i18n.language(ex.piece.language, lang), target_name])
-            pdfs.append(ex.main.pdf)
+            parts = [ex.main.pdf] + [c.pdf for c in ex.children]  # an e-mail with its attachments
+            rows.append([label, str(ex.pages), str(_words(parts)), i18n.language(ex.piece.language, lang), target_name])
+            pdfs += parts
     ctx["table_translation"] = rows
     ctx["has_translation"] = bool(rows)
     if pdfs:
@@ -118,11 +199,17 @@ def publish(generated: list[Generated], out: Path) -> list[Generated]:
             pdf, docx = target / g.pdf.name, target / g.docx.name
             os.replace(g.pdf, pdf)
             os.replace(g.docx, docx)
-            published.append(Generated(name=g.name, title=g.title, pdf=pdf, docx=docx, pages=g.pages))
+            published.append(Generated(name=g.name, title=g.title, pdf=pdf, docx=docx, pages=g.pages,
+                                       missing=g.missing, notes=g.notes))
         return published
     except OSError as err:
         raise OutputError(f"cannot write {target}: {err.strerror or err}", path=target,
                           hint="Check free space and permissions of the output folder.") from err
+
+
+def to_complete(generated: list[Generated]) -> list[str]:
+    """'injonction-request: creditor.legal_form, creditor.registration' for each document with fields to fill."""
+    return [f"{g.name}: {', '.join(g.missing)}" for g in generated if g.missing]
 
 
 def run(case_dir: Path | str, *, procedure: str | None, lang: str | None, as_of: dt.date | None,
@@ -149,3 +236,6 @@ def run(case_dir: Path | str, *, procedure: str | None, lang: str | None, as_of:
                                 only=only, work=work), out)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+__all__ = ["Document", "Generated", "NOT_IN_BUNDLE", "generate", "publish", "run", "to_complete", "unavailable"]
