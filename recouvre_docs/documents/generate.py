@@ -77,12 +77,12 @@ def _statement_for(name: str, folder: casefolder.CaseFolder, as_of: dt.date,
 def _language_notes(name: str, lang: str, folder: casefolder.CaseFolder) -> list[str]:
     """Form A is completed in a language the court accepts (Reg. 1896/2006, LEGAL.md Part 3 §1.3): say
     so when the document's language is not the language of the court's country."""
-    from ..check.rules import COUNTRY_LANGUAGE
+    from ..check.rules import country as country_data
 
     if name != "eop-application":
         return []
     country = folder.case.debtor.country  # the court is the defendant's (Form A ground 01)
-    court_lang = COUNTRY_LANGUAGE.get(country or "")
+    court_lang = country_data(country).get("language")  # data/countries.toml
     if court_lang is None or court_lang == lang:
         return []
     return [f"eop-application: Form A is written in {i18n.language(lang, 'en')}, but the court seised (the "
