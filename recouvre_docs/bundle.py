@@ -216,8 +216,8 @@ def _pdfa(pdf: pikepdf.Pdf, a: Assembly) -> None:
         Type=Name.OutputIntent, S=Name.GTS_PDFA1, OutputConditionIdentifier=pikepdf.String("sRGB IEC61966-2.1"),
         Info=pikepdf.String("sRGB IEC61966-2.1"), DestOutputProfile=profile))
     pdf.Root.OutputIntents = Array([intent])
-    names = pdf.Root.Names.EmbeddedFiles.Names if "/Names" in pdf.Root and "/EmbeddedFiles" in pdf.Root.Names else Array()
-    pdf.Root.AF = Array([names[i + 1] for i in range(0, len(names), 2)])
+    # the name tree, not its flat /Names: qpdf writes /Kids once it holds more than 32 files
+    pdf.Root.AF = Array([spec.obj for spec in pdf.attachments.values()])
     with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
         meta.load_from_docinfo(pdf.docinfo, delete_missing=True)
         meta["pdfaid:part"] = "3"

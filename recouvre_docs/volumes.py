@@ -97,8 +97,8 @@ def _write(src: Path, target: Path, pages: tuple[int, int], p: Plan, manifest: d
         pdf.docinfo["/Title"] = f"{title} — {label}"
         with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
             meta["dc:title"] = f"{title} — {label}"
-        names = pdf.Root.Names.EmbeddedFiles.Names if "/Names" in pdf.Root and "/EmbeddedFiles" in pdf.Root.Names else Array()
-        pdf.Root.AF = Array([names[i + 1] for i in range(0, len(names), 2)])
+        # the name tree, not its flat /Names: qpdf writes /Kids once it holds more than 32 files
+        pdf.Root.AF = Array([spec.obj for spec in pdf.attachments.values()])
         if "/ID" in pdf.trailer:
             del pdf.trailer["/ID"]
         pdf.save(target, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate,

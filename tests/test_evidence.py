@@ -554,3 +554,40 @@ def test_fonts_not_embedded_are_named_for_pdfa(make_case, cli):
     assert cli("build", case_dir).exit_code == 0
     manifest = json.loads((case_dir / "out" / "manifest.json").read_text())
     assert manifest["exhibits"][0]["fonts_not_embedded"] == ["Helvetica"]
+
+
+# ----------------------------------------------------------------------------------------------
+# Many originals attached: qpdf stores them as a name tree with /Kids above 32 entries
+
+
+def _mail(n: int, attachment: bytes | None = None, subject: str | None = None) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = "Comptabilité <compta@atelier-dupont.example>"
+    msg["To"] = "j.martin@boulangeries-martin.example"
+    msg["Date"] = f"Tue, {1 + n % 28:02d} Apr 2026 09:{n % 60:02d}:00 +0200"
+    msg["Subject"] = subject or f"Relance n° {n}"
+    msg.set_content(f"Relance n° {n} : la facture reste impayée.\n")
+    if attachment is not None:
+        msg.add_attachment(attachment, maintype="application", subtype="pdf", filename=f"releve-{n}.pdf")
+    return msg.as_bytes()
+
+
+def test_forty_emails_attach_forty_originals_in_the_bundle_and_its_volumes(make_case, cli):
+    files = {f"evidence/correspondance/relance-{n:02d}.eml": _mail(n) for n in range(40)}
+    case_dir = make_case(files=files)
+    result = cli("build", case_dir, "--max-mb", "0.06")
+    assert result.exit_code == 0, result.stderr
+    bundle = case_dir / "out" / "T-100.pdf"
+    with pikepdf.open(bundle) as pdf:
+        assert "/Kids" in pdf.Root.Names.EmbeddedFiles  # the tree qpdf writes over 32 entries
+        names = sorted(pdf.attachments)
+        assert len(names) == 41 and "manifest.json" in names  # 40 e-mails and the manifest
+        af = {str(spec.get("/UF", spec.get("/F"))) for spec in pdf.Root.AF}
+        assert af == set(names)  # PDF/A-3: every attachment listed in the catalog's /AF
+    volumes = sorted((case_dir / "out").glob("T-100-tome-*.pdf"))
+    assert len(volumes) >= 2
+    for volume in volumes:
+        with pikepdf.open(volume) as pdf:
+            af = sorted(str(spec.get("/UF", spec.get("/F"))) for spec in pdf.Root.AF)
+            assert af == sorted(pdf.attachments) and "manifest.json" in af
+        assert cli("verify", volume, case_dir).exit_code == 0
