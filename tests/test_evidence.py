@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import http.server
 import io
 import json
+import re
 import threading
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -591,3 +593,146 @@ def test_forty_emails_attach_forty_originals_in_the_bundle_and_its_volumes(make_
             af = sorted(str(spec.get("/UF", spec.get("/F"))) for spec in pdf.Root.AF)
             assert af == sorted(pdf.attachments) and "manifest.json" in af
         assert cli("verify", volume, case_dir).exit_code == 0
+
+
+# ----------------------------------------------------------------------------------------------
+# Conversions in worker processes: a time limit per file, the same bundle whatever the workers
+
+
+def _statement_mail(rows: int) -> bytes:
+    """An e-mail whose HTML body is a statement of account of ``rows`` table rows."""
+    msg = EmailMessage()
+    msg["From"] = "compta@atelier-dupont.example"
+    msg["To"] = "j.martin@boulangeries-martin.example"
+    msg["Date"] = "Tue, 05 May 2026 09:12:00 +0200"
+    msg["Subject"] = "Relevé de compte"
+    msg.set_content("Voir la version HTML.")
+    table = "".join(f"<tr><td>F2026-{i:05d}</td><td>{i},00 €</td></tr>" for i in range(rows))
+    msg.add_alternative(f"<html><body><p>Relevé de compte</p><table>{table}</table></body></html>", subtype="html")
+    return msg.as_bytes()
+
+
+def test_a_file_over_the_time_limit_is_named_by_build_and_check(make_case, cli, monkeypatch):
+    import time
+
+    case_dir = make_case(files={"evidence/releve.eml": _statement_mail(15_000), "evidence/contrat.pdf": 1})
+    monkeypatch.setenv("RECOUVRE_CONVERT_TIMEOUT", "1")
+    start = time.monotonic()
+    result = cli("build", case_dir)
+    assert time.monotonic() - start < 30
+    assert result.exit_code == 4, result.stderr
+    assert "evidence/releve.eml: converting it took longer than the limit of 1 s" in result.stderr
+    assert "RECOUVRE_CONVERT_TIMEOUT" in result.stderr
+    assert not (case_dir / "out" / "T-100.pdf").exists()
+    start = time.monotonic()
+    checked = cli("check", case_dir, "--procedure", "agency-handover", "--format", "json")
+    assert time.monotonic() - start < 30
+    [finding] = [f for f in json.loads(checked.stdout)["findings"] if f["code"] == "unreadable-evidence"]
+    assert finding["subject"] == "evidence/releve.eml" and "limit of 1 s" in finding["message"]
+    # the other file was converted, and is in the cache: a rebuild with time enough takes only the e-mail
+    monkeypatch.setenv("RECOUVRE_CONVERT_TIMEOUT", "900")
+    from recouvre_docs.evidence import email as email_mod
+
+    monkeypatch.setattr(email_mod, "MAX_BODY_ROWS", 40)  # inherited by the forked workers
+    result = cli("build", case_dir)
+    assert result.exit_code == 0, result.stderr
+    manifest = json.loads((case_dir / "out" / "manifest.json").read_text())
+    mail = next(e for e in manifest["exhibits"] if e["file"] == "evidence/releve.eml")
+    text = "".join(p.extract_text() for p in PdfReader(str(case_dir / "out" / "T-100.pdf")).pages[mail["pages"][0] - 1:mail["pages"][1]])
+    assert "F2026-00039" in text and "F2026-00040" not in text  # the first 40 rows only…
+    assert "trop long pour être reproduit en entier" in text  # …and the page says so
+    assert "Suite du message non reproduite" in text
+
+
+def test_the_bundle_is_the_same_whatever_the_number_of_workers(make_case, cli, monkeypatch, tmp_path):
+    files = {
+        "evidence/contrat.pdf": RESOURCES / "owner-password-only-aes.pdf",
+        "evidence/broken.pdf": RESOURCES / "damaged-repairable.pdf",
+        "evidence/fwd.eml": RESOURCES / "forwarded-message.eml",
+        "evidence/img.eml": RESOURCES / "image-attachment.eml",
+        "evidence/xrechnung.xml": RESOURCES / "xrechnung-cii.xml",
+        "evidence/msg.msg": RESOURCES / "example_received_regular.msg",
+        "evidence/facture.pdf": RESOURCES / "facturx-basicwl.pdf",
+    }
+    case_dir = make_case(files=files)
+    digests = []
+    for workers in ("1", "3"):
+        monkeypatch.setenv("RECOUVRE_CONVERT_WORKERS", workers)
+        out = tmp_path / f"out-{workers}"
+        result = cli("build", case_dir, "-o", out)
+        assert result.exit_code == 0, result.stderr
+        digests.append(hashlib.sha256((out / "T-100.pdf").read_bytes()).hexdigest())
+    assert digests[0] == digests[1]
+
+
+def test_a_build_from_a_warm_cache_starts_no_worker(make_case, cli, monkeypatch):
+    from recouvre_docs.evidence import workers
+
+    case_dir = make_case(files={"evidence/fwd.eml": RESOURCES / "forwarded-message.eml", "evidence/contrat.pdf": 2})
+    assert cli("build", case_dir).exit_code == 0
+    started = []
+    monkeypatch.setattr(workers._Pool, "submit", lambda self, job: started.append(job) or 1 / 0)
+    result = cli("build", case_dir)
+    assert result.exit_code == 0, result.stderr
+    assert started == []
+
+
+# ----------------------------------------------------------------------------------------------
+# An e-mail in an e-mail in an e-mail: attachments numbered by path, bookmarks and index nested
+
+
+def test_nested_attachments_are_numbered_by_path(make_case, cli, tmp_path):
+    import email as email_lib
+    import email.policy
+
+    real = email_lib.message_from_bytes((RESOURCES / "image-attachment.eml").read_bytes(), policy=email.policy.default)
+    middle = EmailMessage()
+    middle["From"], middle["To"], middle["Subject"] = "a@example.com", "b@example.com", "TR: bon de livraison"
+    middle["Date"] = "Mon, 04 May 2026 10:00:00 +0200"
+    middle.set_content("Voir le bon et le message transféré.")
+    middle.add_attachment(make_pdf(tmp_path / "bl.pdf", 1, text="Bon BL-7").read_bytes(), maintype="application",
+                          subtype="pdf", filename="BL-7.pdf")
+    middle.add_attachment(real, filename="demande.eml")
+    outer = EmailMessage()
+    outer["From"], outer["To"], outer["Subject"] = "c@example.com", "d@example.com", "TR: TR: relance"
+    outer["Date"] = "Tue, 05 May 2026 09:00:00 +0200"
+    outer.set_content("Ci-joint la facture et l'échange.")
+    outer.add_attachment(make_pdf(tmp_path / "f.pdf", 2, text="Facture F-1").read_bytes(), maintype="application",
+                         subtype="pdf", filename="F-1.pdf")
+    outer.add_attachment(middle, filename="echange.eml")
+    case_dir = make_case(files={"evidence/relance.eml": outer.as_bytes()})
+    result = cli("build", case_dir)
+    assert result.exit_code == 0, result.stderr
+
+    manifest = json.loads((case_dir / "out" / "manifest.json").read_text())
+    [ex] = manifest["exhibits"]
+    got = [(a["exhibit"], a["name"], a["level"]) for a in ex["attachments"]]
+    assert got == [("1.1", "F-1.pdf", 1), ("1.2", "echange.eml", 1), ("1.2.1", "BL-7.pdf", 2),
+                   ("1.2.2", "demande.eml", 2), ("1.2.2.1", "Eelanalüüsi päring.jpg", 3)]
+    pages = {a["exhibit"]: a["pages"] for a in ex["attachments"]}
+    bundle = case_dir / "out" / "T-100.pdf"
+    reader = PdfReader(str(bundle))
+    assert "Facture F-1 1" in reader.pages[pages["1.1"][0] - 1].extract_text()
+    assert "TR: bon de livraison" in reader.pages[pages["1.2"][0] - 1].extract_text()
+    assert "Bon BL-7" in reader.pages[pages["1.2.1"][0] - 1].extract_text()
+    assert "Pièce n° 1.2.2.1" in reader.pages[pages["1.2.2.1"][0] - 1].extract_text()  # the stamp
+
+    with pikepdf.open(bundle) as pdf, pdf.open_outline() as outline:  # bookmarks nested the same way
+        [top] = [item for item in outline.root if item.title.startswith("Pièce n° 1 ")]
+        assert [c.title.split(" — ")[0] for c in top.children] == ["Pièce n° 1.1", "Pièce n° 1.2"]
+        second = top.children[1]
+        assert [c.title.split(" — ")[0] for c in second.children] == ["Pièce n° 1.2.1", "Pièce n° 1.2.2"]
+        assert [c.title for c in second.children[1].children] == ["Pièce n° 1.2.2.1 — Eelanalüüsi päring.jpg"]
+
+    # the index: one row per attachment, indented by level
+    x_of: dict[str, float] = {}
+
+    def visit(text, cm, tm, font, size):
+        label = re.match(r"Pièce n° 1\.[\d.]+", text)
+        if label and label.group() not in x_of:
+            x_of[label.group()] = tm[4] * cm[0] + cm[4]
+
+    index_page = next(p for p in reader.pages if "Bordereau de pièces" in (p.extract_text() or ""))
+    index_page.extract_text(visitor_text=visit)
+    assert list(x_of) == ["Pièce n° 1.1", "Pièce n° 1.2", "Pièce n° 1.2.1", "Pièce n° 1.2.2", "Pièce n° 1.2.2.1"]
+    assert x_of["Pièce n° 1.1"] == x_of["Pièce n° 1.2"] < x_of["Pièce n° 1.2.1"] == x_of["Pièce n° 1.2.2"] < x_of["Pièce n° 1.2.2.1"]

@@ -84,6 +84,7 @@ def index_context(case: Case, entries: list[Any], *, as_of: dt.date, link_scheme
                 "first": e.first,
                 "last": e.last,
                 "child": e.level > 0,
+                "level": e.level,
                 "href": link_scheme + e.key,
             }
             for e in entries
