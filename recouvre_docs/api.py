@@ -193,7 +193,7 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
     bundle.qpdf_path()  # fail early (exit 5) rather than after the slow work
     out = _output_dir(folder, options)
     cache = Cache(out / ".cache")
-    skipped: list[str] = []
+    skipped: list[dict[str, str]] = []  # the files build --force left out: file, sha256, reason
     if options.ocr:
         from .evidence import ocr as ocr_mod
 
@@ -223,6 +223,10 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
             findings_on_cover = [f"{f.message} ({f.source})" for f in shown[:12]]
             if len(shown) > 12:  # the cover stays one page: the rest is in report.json
                 findings_on_cover.append(i18n.text(lang, "report.more", n=len(shown) - 12, code="…"))
+    elif skipped:  # no check to name the files left out: the cover does (the rest is in manifest.json)
+        findings_on_cover = [i18n.text(lang, "cover.left_out", file=s["file"], reason=s["reason"]) for s in skipped[:12]]
+        if len(skipped) > 12:
+            findings_on_cover.append(i18n.text(lang, "report.more", n=len(skipped) - 12, code="left_out"))
 
     # The statement of account (claim): needs invoices; a missing rate stops the build (exit 3).
     with timed("claim"):
@@ -294,6 +298,8 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
         if statement is not None:  # the rate tables the claim used, by content: a changed table shows here
             meta["rates"] = claim.tables_used(statement, folder.root)
         manifest = bundle.manifest(p, exhibits, meta)
+        if skipped:  # the files build --force left out, and why (verify knows them: not "added after the build")
+            manifest["left_out"] = skipped
         attachments = _originals(exhibits)  # manifest.json is attached by assemble, with the pages' hashes
         rep = case.representative
         assembly = bundle.Assembly(

@@ -81,6 +81,11 @@ def verify(bundle_path: Path | str, case_dir: Path | str | None = None) -> Verif
                 v.problems.append(f"{ex['file']}: missing from the case folder (exhibit {ex['exhibit']})")
             elif _sha256(original) != ex["sha256"]:
                 v.problems.append(f"{ex['file']}: changed since the build (exhibit {ex['exhibit']})")
+        for item in manifest.get("left_out", []):  # unreadable files build --force left out: known, not added
+            listed.add(item["file"])
+            original = root / item["file"]
+            if original.is_file() and item.get("sha256") and _sha256(original) != item["sha256"]:
+                v.problems.append(f"{item['file']}: changed since the build (left out of it as unreadable)")
         evidence = root / casefolder.EVIDENCE_DIR
         added = sorted(
             p.relative_to(root).as_posix() for p in evidence.rglob("*")

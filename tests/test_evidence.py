@@ -677,6 +677,40 @@ def test_a_build_from_a_warm_cache_starts_no_worker(make_case, cli, monkeypatch)
     assert started == []
 
 
+def test_build_force_without_procedure_names_what_it_left_out(make_case, cli):
+    files = {"evidence/contrat.pdf": 2, "evidence/factures/F9.pdf": RESOURCES / "damaged-unrepairable.pdf",
+             "evidence/protege.pdf": RESOURCES / "encrypted-rc4.pdf"}
+    case_dir = make_case(files=files)
+    result = cli("build", case_dir, "--force")
+    assert result.exit_code == 0, result.stderr
+    assert "WARNING: evidence/factures/F9.pdf: left out of the bundle: not a readable PDF" in result.stderr
+    assert "WARNING: evidence/protege.pdf: left out of the bundle: the PDF is encrypted" in result.stderr
+    manifest = json.loads((case_dir / "out" / "manifest.json").read_text())
+    assert [e["file"] for e in manifest["exhibits"]] == ["evidence/contrat.pdf"]
+    left = {item["file"]: item for item in manifest["left_out"]}
+    assert sorted(left) == ["evidence/factures/F9.pdf", "evidence/protege.pdf"]
+    assert left["evidence/protege.pdf"]["reason"].startswith("the PDF is encrypted")
+    assert left["evidence/factures/F9.pdf"]["sha256"] == hashlib.sha256((RESOURCES / "damaged-unrepairable.pdf").read_bytes()).hexdigest()
+    cover = page_text(case_dir / "out" / "T-100.pdf", 0)
+    assert "Points à vérifier avant tout dépôt" in cover
+    assert "evidence/factures/F9.pdf : fichier illisible, non repris dans les pièces (not a readable PDF" in " ".join(cover.split())
+    assert "evidence/protege.pdf : fichier illisible" in " ".join(cover.split())
+    with pikepdf.open(case_dir / "out" / "T-100.pdf") as pdf:  # the embedded manifest says it too
+        embedded = json.loads(pdf.attachments["manifest.json"].get_file().read_bytes())
+    assert embedded["left_out"] == manifest["left_out"]
+    # verify knows them: they were there at the build, not "added after" it
+    verified = cli("verify", case_dir / "out" / "T-100.pdf", case_dir)
+    assert verified.exit_code == 0, verified.stdout + verified.stderr
+    assert "added to the case folder" not in verified.stdout + verified.stderr
+    (case_dir / "evidence" / "factures" / "F9.pdf").write_bytes(b"%PDF-1.4 another copy")
+    (case_dir / "evidence" / "nouveau.pdf").write_bytes(b"%PDF-1.4")
+    verified = cli("verify", case_dir / "out" / "T-100.pdf", case_dir)
+    out = verified.stdout + verified.stderr
+    assert verified.exit_code != 0
+    assert "evidence/factures/F9.pdf: changed since the build (left out of it as unreadable)" in out
+    assert "evidence/nouveau.pdf: added to the case folder after the build" in out
+
+
 # ----------------------------------------------------------------------------------------------
 # An e-mail in an e-mail in an e-mail: attachments numbered by path, bookmarks and index nested
 
