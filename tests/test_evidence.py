@@ -770,3 +770,17 @@ def test_nested_attachments_are_numbered_by_path(make_case, cli, tmp_path):
     index_page.extract_text(visitor_text=visit)
     assert list(x_of) == ["Pièce n° 1.1", "Pièce n° 1.2", "Pièce n° 1.2.1", "Pièce n° 1.2.2", "Pièce n° 1.2.2.1"]
     assert x_of["Pièce n° 1.1"] == x_of["Pièce n° 1.2"] < x_of["Pièce n° 1.2.1"] == x_of["Pièce n° 1.2.2"] < x_of["Pièce n° 1.2.2.1"]
+
+
+def test_a_damaged_trailer_is_repaired_into_a_new_pdf(make_case, cli):
+    names = ["damaged-trailer-bad7.pdf", "damaged-trailer-bad9.pdf", "damaged-trailer-bad16.pdf"]
+    case_dir = make_case(files={f"evidence/{n}": RESOURCES / n for n in names})
+    result = cli("build", case_dir)
+    assert result.exit_code == 0, result.stderr
+    manifest = json.loads((case_dir / "out" / "manifest.json").read_text())
+    assert {e["file"]: e["repaired"] for e in manifest["exhibits"]} == {f"evidence/{n}": True for n in names}
+    reader = PdfReader(str(case_dir / "out" / "T-100.pdf"))
+    for exhibit in manifest["exhibits"]:
+        assert "Potato" in reader.pages[exhibit["pages"][0] - 1].extract_text()  # the page's own text
+    for n in names:
+        assert f"evidence/{n}: damaged PDF repaired by qpdf" in result.stderr
