@@ -51,7 +51,8 @@ def sniff(path: Path, head: bytes) -> str:
     if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") and (
             b"CrossIndustryInvoice" in head or b"CrossIndustryDocument" in head
             or b"urn:oasis:names:specification:ubl:schema:xsd:Invoice" in head
-            or b"urn:oasis:names:specification:ubl:schema:xsd:CreditNote" in head):
+            or b"urn:oasis:names:specification:ubl:schema:xsd:CreditNote" in head
+            or b"urn:un:unece:uncefact:data:standard:CBFBUY:5" in head):
         return "einvoice-xml"
     if head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"II*\x00", b"MM\x00*")) or image.is_heif(head):
         return "image"
