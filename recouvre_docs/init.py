@@ -25,9 +25,7 @@ from .errors import CaseFileError, OutputError
 from .evidence import einvoice, sniff
 
 
-# UNTDID 1001 document codes of credit notes (EN 16931): 381 credit note, 261 self-billed credit note,
-# 396 factored credit note, 532 forwarder's credit note.
-CREDIT_NOTES = {"381", "261", "396", "532"}
+CREDIT_NOTES = einvoice.CREDIT_NOTE_CODES  # UNTDID 1001 codes of credit notes
 
 
 def _toml_str(value: str) -> str:

@@ -784,3 +784,21 @@ def test_a_damaged_trailer_is_repaired_into_a_new_pdf(make_case, cli):
         assert "Potato" in reader.pages[exhibit["pages"][0] - 1].extract_text()  # the page's own text
     for n in names:
         assert f"evidence/{n}: damaged PDF repaired by qpdf" in result.stderr
+
+
+def test_a_credit_note_is_titled_as_one(make_case, cli):
+    from recouvre_docs.casefolder import refine
+
+    avoir = RESOURCES / "einvoices" / "ZUGFeRDv2_correct_FNFE-factur-x-examples_Avoir_FR_type381_BASIC.pdf"
+    case_dir = make_case(files={"evidence/scan-0042.pdf": avoir, "evidence/scan-0043.pdf": RESOURCES / "facturx-basicwl.pdf"})
+    result = cli("build", case_dir)
+    assert result.exit_code == 0, result.stderr
+    manifest = json.loads((case_dir / "out" / "manifest.json").read_text())
+    titles = {e["file"]: e["title"] for e in manifest["exhibits"]}
+    assert titles == {"evidence/scan-0042.pdf": "Avoir n° AV-2017-0005", "evidence/scan-0043.pdf": "Facture n° FA-2017-0010"}
+    index = next(p.extract_text() for p in PdfReader(str(case_dir / "out" / "T-100.pdf")).pages if "Bordereau" in p.extract_text())
+    assert "Avoir n° AV-2017-0005" in index
+    result = ingest_one(case_dir, "evidence/scan-0042.pdf")
+    piece = next(p for p in discover(load_case(case_dir)) if p.rel == "evidence/scan-0042.pdf")
+    assert refine(piece, result.facts, "en").title == "Credit note AV-2017-0005"
+    assert refine(piece, result.facts, "de").title == "Gutschrift Nr. AV-2017-0005"

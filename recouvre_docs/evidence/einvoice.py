@@ -15,6 +15,10 @@ from typing import Any
 import pikepdf
 from lxml import etree
 
+# UNTDID 1001 document codes of credit notes (EN 16931): 381 credit note, 261 self-billed credit note,
+# 396 factored credit note, 532 forwarder's credit note.
+CREDIT_NOTE_CODES = frozenset({"381", "261", "396", "532"})
+
 # File names the Factur-X, ZUGFeRD (1.0 and 2.x) and XRechnung specifications give the embedded XML.
 XML_NAMES = ("factur-x.xml", "zugferd-invoice.xml", "xrechnung.xml")  # compared lower-case
 
