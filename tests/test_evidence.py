@@ -802,3 +802,24 @@ def test_a_credit_note_is_titled_as_one(make_case, cli):
     piece = next(p for p in discover(load_case(case_dir)) if p.rel == "evidence/scan-0042.pdf")
     assert refine(piece, result.facts, "en").title == "Credit note AV-2017-0005"
     assert refine(piece, result.facts, "de").title == "Gutschrift Nr. AV-2017-0005"
+
+
+def test_an_ocr_over_its_time_limit_stops_the_build_or_is_skipped_with_force(make_case, cli, monkeypatch):
+    from PIL import ImageDraw
+
+    scan = Image.new("L", (1654, 2339), 255)  # an A4 page at 200 dpi, with typed-looking text
+    ImageDraw.Draw(scan).text((200, 300), "BON DE LIVRAISON BL-2026-0225", fill=0)
+    data = io.BytesIO()
+    scan.save(data, format="PNG", dpi=(200, 200))
+    case_dir = make_case(files={"evidence/BL-2026-0225.png": data.getvalue()})
+    assert cli("build", case_dir).exit_code == 0  # converted (cached); only the OCR is left to time out
+    monkeypatch.setenv("RECOUVRE_CONVERT_TIMEOUT", "1")  # OCRmyPDF and Tesseract need longer than that to start
+    result = cli("build", case_dir, "--ocr")
+    assert result.exit_code == 4
+    assert "evidence/BL-2026-0225.png: recognising its text (OCR) took longer than the limit of 1 s" in result.stderr
+    result = cli("build", case_dir, "--ocr", "--force")
+    assert result.exit_code == 0, result.stderr
+    assert "WARNING: evidence/BL-2026-0225.png: recognising its text (OCR) took longer" in result.stderr
+    assert "(left as it is, not searchable)" in result.stderr
+    manifest = json.loads((case_dir / "out" / "manifest.json").read_text())
+    assert manifest["exhibits"][0]["pages"] == [3, 3] and manifest["ocr_pages"] == []
