@@ -823,3 +823,22 @@ def test_an_ocr_over_its_time_limit_stops_the_build_or_is_skipped_with_force(mak
     assert "(left as it is, not searchable)" in result.stderr
     manifest = json.loads((case_dir / "out" / "manifest.json").read_text())
     assert manifest["exhibits"][0]["pages"] == [3, 3] and manifest["ocr_pages"] == []
+
+
+def test_what_an_exhibit_could_not_carry_is_a_check_finding(make_case, cli, tmp_path):
+    broken_xml = tmp_path / "facture.pdf"
+    with pikepdf.open(RESOURCES / "facturx-basicwl.pdf") as pdf:  # its Factur-X XML cut in the middle
+        xml = pdf.attachments["factur-x.xml"].get_file().read_bytes()
+        pdf.attachments["factur-x.xml"] = pikepdf.AttachedFileSpec(pdf, xml[: len(xml) // 2], filename="factur-x.xml")
+        pdf.save(broken_xml)
+    case_dir = make_case(files={"evidence/releve.eml": RESOURCES / "broken-pdf-attachment.eml",
+                                "evidence/facture.pdf": broken_xml})
+    result = cli("check", case_dir, "--procedure", "agency-handover", "--format", "json")
+    findings = {f["code"]: f for f in json.loads(result.stdout)["findings"]}
+    attachment = findings["attachment-not-reproduced"]
+    assert attachment["severity"] == "warning" and attachment["subject"] == "evidence/releve.eml › broken.pdf"
+    assert "la pièce jointe « broken.pdf » du courriel ne peut pas être reproduite (not a readable PDF" in attachment["message"]
+    einvoice = findings["einvoice-unreadable"]
+    assert einvoice["severity"] == "warning" and einvoice["subject"] == "evidence/facture.pdf"
+    assert "la facture électronique jointe au PDF (factur-x.xml) ne peut pas être lue" in einvoice["message"]
+    assert "not well-formed" in einvoice["message"]

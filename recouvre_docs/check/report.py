@@ -20,6 +20,7 @@ CODES = (
     "overpaid", "unconfirmed-rule", "collective-proceedings", "deadline-near",
     "missing-mention", "missing-clause", "jurisdiction-clause", "unverified-mentions", "no-reminder",
     "escalation-due", "promise-pending", "disputed", "wrong-currency", "missing-rate", "fonts-not-embedded",
+    "attachment-not-reproduced", "einvoice-unreadable",
 )
 
 

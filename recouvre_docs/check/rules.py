@@ -583,6 +583,16 @@ def evidence_hygiene(ctx: Context) -> None:
         if info.error is None and missing:
             ctx.add("fonts-not-embedded", "info", info.piece.rel, "fonts-not-embedded", "ISO 19005 (PDF/A) 6.2.11.4",
                     file=info.piece.rel, fonts=", ".join(missing[:6]))
+    for info in ctx.pieces:  # read, but not all of it: an e-mail attachment, an embedded e-invoice XML
+        if info.error is not None:
+            continue
+        for item in (info.facts.get("email") or {}).get("not_reproduced", []):
+            ctx.add("attachment-not-reproduced", "warning", item["name"], "attachment-not-reproduced", item["name"],
+                    file=info.piece.rel, name=item["name"].rsplit(" › ", 1)[-1], reason=item["reason"])
+        einv = info.facts.get("einvoice") or {}
+        if einv.get("error"):
+            ctx.add("einvoice-unreadable", "warning", info.piece.rel, "einvoice-unreadable", einv.get("xml_name", "XML"),
+                    file=info.piece.rel, xml=einv.get("xml_name", "XML"), error=einv["error"])
     for info in ctx.pieces:
         if info.error is None and info.piece.kind == "other":
             ctx.add("unclassified-evidence", "info", info.piece.rel, "unclassified-evidence", "DESIGN.md §3",
