@@ -805,24 +805,30 @@ def test_a_credit_note_is_titled_as_one(make_case, cli):
 
 
 def test_an_ocr_over_its_time_limit_stops_the_build_or_is_skipped_with_force(make_case, cli, monkeypatch):
-    from PIL import ImageDraw
+    from PIL import ImageDraw, ImageFont
 
-    scan = Image.new("L", (1654, 2339), 255)  # an A4 page at 200 dpi, with typed-looking text
-    ImageDraw.Draw(scan).text((200, 300), "BON DE LIVRAISON BL-2026-0225", fill=0)
+    font = ImageFont.load_default(size=36)
+    pages = []
+    for n in range(4):  # four A4 pages at 300 dpi, full of typed-looking lines: seconds of Tesseract's time
+        page = Image.new("1", (2480, 3508), 1)
+        draw = ImageDraw.Draw(page)
+        for line in range(60):
+            draw.text((150, 150 + 55 * line), f"BON DE LIVRAISON BL-2026-{n}{line:03d} palette {line} quantité 12", fill=0, font=font)
+        pages.append(page)
     data = io.BytesIO()
-    scan.save(data, format="PNG", dpi=(200, 200))
-    case_dir = make_case(files={"evidence/BL-2026-0225.png": data.getvalue()})
+    pages[0].save(data, format="TIFF", save_all=True, append_images=pages[1:], compression="group4", dpi=(300, 300))
+    case_dir = make_case(files={"evidence/BL-2026-0225.tiff": data.getvalue()})
     assert cli("build", case_dir).exit_code == 0  # converted (cached); only the OCR is left to time out
-    monkeypatch.setenv("RECOUVRE_CONVERT_TIMEOUT", "1")  # OCRmyPDF and Tesseract need longer than that to start
+    monkeypatch.setenv("RECOUVRE_CONVERT_TIMEOUT", "0.5")  # far less than OCRmyPDF needs for four full pages
     result = cli("build", case_dir, "--ocr")
-    assert result.exit_code == 4
-    assert "evidence/BL-2026-0225.png: recognising its text (OCR) took longer than the limit of 1 s" in result.stderr
+    assert result.exit_code == 4, result.stderr
+    assert "evidence/BL-2026-0225.tiff: recognising its text (OCR) took longer than the limit of 0.5 s" in result.stderr
     result = cli("build", case_dir, "--ocr", "--force")
     assert result.exit_code == 0, result.stderr
-    assert "WARNING: evidence/BL-2026-0225.png: recognising its text (OCR) took longer" in result.stderr
+    assert "WARNING: evidence/BL-2026-0225.tiff: recognising its text (OCR) took longer" in result.stderr
     assert "(left as it is, not searchable)" in result.stderr
     manifest = json.loads((case_dir / "out" / "manifest.json").read_text())
-    assert manifest["exhibits"][0]["pages"] == [3, 3] and manifest["ocr_pages"] == []
+    assert manifest["exhibits"][0]["pages"] == [3, 6] and manifest["ocr_pages"] == []
 
 
 def test_what_an_exhibit_could_not_carry_is_a_check_finding(make_case, cli, tmp_path):
