@@ -171,9 +171,9 @@ def ingest_all(pieces: list[Piece], cache: Cache, *, lang: str, case_root: Path 
     for j, outcome in enumerate(workers.run(jobs, on_done=done)):
         for i in todo[keys[j]]:
             if isinstance(outcome, EvidenceError):
-                results[i] = outcome if pieces[i].rel == pieces[todo[keys[j]][0]].rel else EvidenceError(
-                    outcome.message.replace(pieces[todo[keys[j]][0]].rel, pieces[i].rel, 1), path=pieces[i].path,
-                    hint=outcome.hint)
+                first = pieces[todo[keys[j]][0]].rel  # an identical file: the same error, under its own name
+                results[i] = outcome if pieces[i].rel == first else type(outcome)(
+                    outcome.message.replace(first, pieces[i].rel, 1), path=pieces[i].path, hint=outcome.hint)
             elif isinstance(outcome, Exception):  # a tool missing (exit 5): stops everything
                 raise outcome
             else:
