@@ -23,7 +23,7 @@ from . import __version__, bundle, casefolder, check, claim, i18n, volumes
 from .claim import render as claim_render
 from .check import procedures
 from .errors import CaseFileError, CheckFailedError, EvidenceError, OutputError, UsageError
-from .evidence import Cache, ingest
+from .evidence import Cache, ingest_all
 from .models import Exhibit, Piece
 from .progress import NullProgress, Progress
 from .render import frontmatter
@@ -108,11 +108,12 @@ def _output_dir(folder: casefolder.CaseFolder, options: BuildOptions) -> Path:
 
 
 def prepare_exhibits(folder: casefolder.CaseFolder, cache: Cache, lang: str, progress: Progress,
-                     skipped: list[str] | None = None, ocr: bool = False) -> list[Exhibit]:
+                     skipped: list[dict[str, str]] | None = None, ocr: bool = False) -> list[Exhibit]:
     """Discover, convert (cached), classify and number every piece of evidence.
 
     A piece that cannot be read stops everything (exit 4), unless ``skipped`` is given: it is then
-    left out and its path added there (build --force; the check names it with its reason).
+    left out, its path, SHA-256 and the reason added there (build --force), with a warning naming it.
+    With ``skipped`` given, a failed OCR leaves the piece as it is (not searchable), with a warning.
     """
     pieces = casefolder.discover(folder)
     if not pieces:
@@ -122,25 +123,19 @@ def prepare_exhibits(folder: casefolder.CaseFolder, cache: Cache, lang: str, pro
             hint="Put the contract, invoices, delivery notes, letters… in the case folder's evidence/ folder.",
         )
     progress.stage("Converting evidence", len(pieces))
+    outcomes = ingest_all(pieces, cache, lang=lang, case_root=folder.root, advance=progress.advance)
     converted: dict[Path, tuple[Piece, object]] = {}
-    for piece in pieces:
-        try:
-            result = ingest(piece, cache, lang=lang, case_root=folder.root)
-        except EvidenceError:
+    for piece, result in zip(pieces, outcomes):
+        if isinstance(result, EvidenceError):
             if skipped is None:
-                raise
-            skipped.append(piece.rel)
-            progress.advance()
+                raise result
+            reason = result.message.removeprefix(f"{piece.rel}: ")
+            log.warning("%s: left out of the bundle: %s", piece.rel, reason)
+            skipped.append({"file": piece.rel, "sha256": piece.sha256, "reason": reason})
             continue
-        final = casefolder.refine(piece, result.facts, lang)
-        if ocr:
-            from .evidence import ocr as ocr_mod
-
-            languages = [final.language, folder.case.language]
-            result.main = ocr_mod.apply(result.main, languages)
-            result.children = [ocr_mod.apply(child, languages) for child in result.children]
-        converted[final.path] = (final, result)
-        progress.advance()
+        converted[piece.path] = (casefolder.refine(piece, result.facts, lang), result)
+    if ocr:
+        _recognise(converted, folder.case.language, force=skipped is not None)
     exhibits = []
     for number, piece in casefolder.order([p for p, _ in converted.values()]):
         result = converted[piece.path][1]
@@ -156,6 +151,43 @@ def prepare_exhibits(folder: casefolder.CaseFolder, cache: Cache, lang: str, pro
     return exhibits
 
 
+def _recognise(converted: dict[Path, tuple[Piece, Any]], case_language: str, *, force: bool) -> None:
+    """--ocr: the text-less pages of every part recognised, in worker processes with a time limit (per
+    10 pages: OCR is slow), what a previous build recognised taken from the cache. A failure stops the
+    build (exit 4), or with --force leaves that part as it is, not searchable, with a warning."""
+    from .evidence import ocr as ocr_mod, workers
+
+    todo: list[tuple[Path, int]] = []  # (piece, -1 for its main part or the index of the attachment)
+    jobs: list[workers.Job] = []
+    for path, (piece, result) in converted.items():
+        languages = [piece.language, case_language]
+        for n, part in [(-1, result.main), *enumerate(result.children)]:
+            done = ocr_mod.cached(part, languages)
+            if done is not None:
+                _set_part(result, n, done)
+                continue
+            todo.append((path, n))
+            jobs.append(workers.Job(ocr_mod.apply, (part, languages), shown_as=part.source, path=piece.path,
+                                    limit=workers.timeout() * math.ceil(part.pages / ocr_mod.PAGES_PER_LIMIT),
+                                    action="recognising its text (OCR)"))
+    for (path, n), outcome in zip(todo, workers.run(jobs)):
+        if isinstance(outcome, EvidenceError):
+            if not force:
+                raise outcome
+            log.warning("%s (left as it is, not searchable)", outcome.message)
+            continue
+        if isinstance(outcome, Exception):
+            raise outcome
+        _set_part(converted[path][1], n, outcome)
+
+
+def _set_part(result: Any, n: int, part: Any) -> None:
+    if n < 0:
+        result.main = part
+    else:
+        result.children[n] = part
+
+
 def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress: Progress | None = None) -> BuildResult:
     progress = progress or NullProgress()
     prof = _profile(options)  # a usage error before any work
@@ -168,7 +200,7 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
     bundle.qpdf_path()  # fail early (exit 5) rather than after the slow work
     out = _output_dir(folder, options)
     cache = Cache(out / ".cache")
-    skipped: list[str] = []
+    skipped: list[dict[str, str]] = []  # the files build --force left out: file, sha256, reason
     if options.ocr:
         from .evidence import ocr as ocr_mod
 
@@ -199,6 +231,10 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
             findings_on_cover = [f"{f.message} ({f.source})" if f.source else f.message for f in shown[:12]]
             if len(shown) > 12:  # the cover stays one page: the rest is in report.json
                 findings_on_cover.append(i18n.text(lang, "report.more", n=len(shown) - 12, code="…"))
+    elif skipped:  # no check to name the files left out: the cover does (the rest is in manifest.json)
+        findings_on_cover = [i18n.text(lang, "cover.left_out", file=s["file"], reason=s["reason"]) for s in skipped[:12]]
+        if len(skipped) > 12:
+            findings_on_cover.append(i18n.text(lang, "report.more", n=len(skipped) - 12, code="left_out"))
 
     # The statement of account (claim): needs invoices; a missing rate stops the build (exit 3).
     with timed("claim"):
@@ -287,6 +323,8 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
 
         def assemble(p: bundle.Plan) -> dict[str, Any]:
             manifest = bundle.manifest(p, exhibits, meta)
+            if skipped:  # the files build --force left out, and why (verify knows them: not "added after the build")
+                manifest["left_out"] = skipped
             assembly = bundle.Assembly(
                 cover=cover_pdf,
                 index=index_pdf,

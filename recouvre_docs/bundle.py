@@ -36,14 +36,14 @@ LINK_SCHEME = "recouvre:exhibit/"
 class Entry:
     """One line of the index and one bookmark: an exhibit, or an attachment nested under it."""
 
-    key: str  # "3", or "5.1" for the first appended attachment of exhibit 5
+    key: str  # "3", "5.1" for the first appended attachment of exhibit 5, "5.2.1" for the first of 5.2
     label: str  # "Pièce n° 3"
     title: str
     date: dt.date | None
     kind: str
     first: int  # first page in the bundle, 1-based
     pages: int
-    level: int  # 0 exhibit, 1 attachment
+    level: int  # 0 exhibit, 1 attachment, 2 an attachment's attachment…
     source: str
     pdf: Path
     ocr: tuple[int, ...] = ()  # pages (1-based, in this entry) whose text OCR recognised
@@ -77,10 +77,10 @@ def plan(exhibits: list[Exhibit], front: int, lang: str) -> Plan:
         entries.append(Entry(key, i18n.exhibit_label(lang, key), ex.piece.title, ex.piece.date, ex.piece.kind,
                              page, ex.main.pages, 0, ex.piece.rel, ex.main.pdf, tuple(ex.main.ocr_pages)))
         page += ex.main.pages
-        for k, child in enumerate(ex.children, start=1):
-            ckey = f"{ex.number}.{k}"
+        for child in ex.children:  # depth first, numbered by path (Part.key)
+            ckey = f"{ex.number}.{child.key}"
             entries.append(Entry(ckey, i18n.exhibit_label(lang, ckey), child.title, None, "attachment",
-                                 page, child.pages, 1, child.source, child.pdf, tuple(child.ocr_pages)))
+                                 page, child.pages, child.level, child.source, child.pdf, tuple(child.ocr_pages)))
             page += child.pages
     return Plan(front=front, total=page - 1, entries=entries)
 
@@ -347,15 +347,12 @@ def _outline(pdf: pikepdf.Pdf, p: Plan, a: Assembly, starts: tuple[list[tuple[st
         for title, page in documents:
             outline.root.append(pikepdf.OutlineItem(title, page))
         outline.root.append(pikepdf.OutlineItem(i18n.text(a.lang, "index.title"), index_page))
-        parent = None
+        parents: list[pikepdf.OutlineItem] = []  # the open item at each level
         for e in p.entries:
             item = pikepdf.OutlineItem(f"{e.label} — {e.title}", e.first - 1)
-            if e.level == 0:
-                outline.root.append(item)
-                parent = item
-            else:
-                assert parent is not None
-                parent.children.append(item)
+            del parents[e.level:]
+            (parents[-1].children if parents else outline.root).append(item)
+            parents.append(item)
 
 
 def manifest(p: Plan, exhibits: list[Exhibit], case_meta: dict[str, Any]) -> dict[str, Any]:
@@ -379,16 +376,17 @@ def manifest(p: Plan, exhibits: list[Exhibit], case_meta: dict[str, Any]) -> dic
                 "repaired": ex.main.note == "repaired",  # a damaged PDF qpdf repaired (the original is unchanged)
                 "fonts_not_embedded": ex.facts.get("fonts_not_embedded", []),  # no PDF/A claim then (pdfa_status)
                 "pdfa_changes": pdfa.describe(ex.facts, "en"),  # what the ingestion changed to make it PDF/A-safe
-                "attachments": [
+                "attachments": [  # depth first; "5.2.1" is the first attachment of 5.2
                     {
-                        "exhibit": f"{ex.number}.{k}",
+                        "exhibit": f"{ex.number}.{child.key}",
                         "name": child.title,
+                        "level": child.level,
                         "sha256": child.sha256,
                         "size": child.size,
-                        "pages": [by_key[f"{ex.number}.{k}"].first, by_key[f"{ex.number}.{k}"].last],
-                        "ocr_pages": [by_key[f"{ex.number}.{k}"].first + n - 1 for n in child.ocr_pages],
+                        "pages": [by_key[f"{ex.number}.{child.key}"].first, by_key[f"{ex.number}.{child.key}"].last],
+                        "ocr_pages": [by_key[f"{ex.number}.{child.key}"].first + n - 1 for n in child.ocr_pages],
                     }
-                    for k, child in enumerate(ex.children, start=1)
+                    for child in ex.children
                 ],
             }
         )

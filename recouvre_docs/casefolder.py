@@ -473,7 +473,10 @@ def refine(piece: Piece, facts: dict[str, Any], lang: str) -> Piece:
         einv = facts.get("einvoice") or {}
         mail = facts.get("email") or {}
         if kind == "invoice" and einv.get("number"):
-            update["title"] = i18n.text(lang, "title.invoice", number=einv["number"])
+            from .evidence.einvoice import CREDIT_NOTE_CODES
+
+            credit = str(einv.get("type_code")) in CREDIT_NOTE_CODES  # an e-invoice that is a credit note
+            update["title"] = i18n.text(lang, "title.credit_note" if credit else "title.invoice", number=einv["number"])
         elif mail.get("subject"):
             update["title"] = mail["subject"]
         else:

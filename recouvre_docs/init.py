@@ -4,7 +4,9 @@ With --from-invoices DIR, every e-invoice of DIR (a Factur-X / ZUGFeRD PDF or an
 CII XML file) is read with the same reader as the evidence (einvoice.py), copied into
 CASE_DIR/evidence/factures/ (the originals are never touched), and becomes an [[invoice]] whose number,
 dates, amount and currency are those of its XML; the seller and buyer become the creditor and the
-debtor. What the XML does not give is left for the user, marked "TO COMPLETE" or "TO CHECK".
+debtor. What the XML does not give is left for the user, marked "TO COMPLETE" or "TO CHECK"; so is
+every file of DIR that could not be drafted (an unreadable PDF or XML, a file that is no e-invoice),
+with the reason: nothing of DIR is left out silently.
 """
 
 from __future__ import annotations
@@ -23,9 +25,7 @@ from .errors import CaseFileError, OutputError
 from .evidence import einvoice, sniff
 
 
-# UNTDID 1001 document codes of credit notes (EN 16931): 381 credit note, 261 self-billed credit note,
-# 396 factored credit note, 532 forwarder's credit note.
-CREDIT_NOTES = {"381", "261", "396", "532"}
+CREDIT_NOTES = einvoice.CREDIT_NOTE_CODES  # UNTDID 1001 codes of credit notes
 
 
 def _toml_str(value: str) -> str:
@@ -33,8 +33,13 @@ def _toml_str(value: str) -> str:
 
 
 def read_invoices(folder: Path) -> list[tuple[Path, dict[str, Any]]]:
-    found = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+    return scan(folder)[0]
+
+
+def scan(folder: Path) -> tuple[list[tuple[Path, dict[str, Any]]], list[tuple[Path, str]]]:
+    """(the e-invoices of ``folder`` with their facts, every other file with why it is not drafted)."""
+    found, other = [], []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
         head = path.read_bytes()[:2048]
         kind = sniff(path, head)
         facts = None
@@ -42,13 +47,21 @@ def read_invoices(folder: Path) -> list[tuple[Path, dict[str, Any]]]:
             try:
                 with pikepdf.open(path) as pdf:
                     facts = einvoice.read_from_pdf(pdf)
-            except pikepdf.PdfError:
-                facts = None
+            except pikepdf.PasswordError:
+                other.append((path, "could not be read (the PDF is encrypted)"))
+                continue
+            except pikepdf.PdfError as err:
+                other.append((path, f"could not be read (not a readable PDF: {str(err).splitlines()[0][-120:]})"))
+                continue
         elif kind == "einvoice-xml":
             facts = einvoice.read_xml(path.read_bytes())
         if facts and facts.get("number") and not facts.get("error"):
             found.append((path, facts))
-    return found
+        elif facts:
+            other.append((path, f"could not be read ({facts.get('error') or 'its e-invoice XML gives no invoice number'})"))
+        else:
+            other.append((path, "is not an e-invoice (no Factur-X, ZUGFeRD, XRechnung or UBL data): not drafted"))
+    return found, other
 
 
 def _amount(facts: dict[str, Any]) -> Decimal | None:
@@ -60,7 +73,8 @@ def _amount(facts: dict[str, Any]) -> Decimal | None:
     return None
 
 
-def draft(case_dir: Path, invoices: list[tuple[Path, dict[str, Any]]], *, reference: str, language: str) -> str:
+def draft(case_dir: Path, invoices: list[tuple[Path, dict[str, Any]]], *, reference: str, language: str,
+          not_drafted: list[tuple[str, str]] = ()) -> str:
     sellers = Counter(f.get("seller") for _, f in invoices if f.get("seller"))
     buyers = Counter(f.get("buyer") for _, f in invoices if f.get("buyer"))
     seller = sellers.most_common(1)[0][0] if sellers else None
@@ -109,8 +123,14 @@ def draft(case_dir: Path, invoices: list[tuple[Path, dict[str, Any]]], *, refere
         lines.append(f"issued = {issued}" if issued else "issued = 1970-01-01  # TO COMPLETE: the e-invoice gives no issue date")
         lines.append(f"due = {due}" if due else f"due = {issued or '1970-01-01'}  # TO CHECK: the e-invoice gives no due date")
         lines.append(f"amount = {amount}" if amount is not None else "amount = 0.00  # TO COMPLETE: the e-invoice gives no total")
-        lines.append(f"currency = {_toml_str(facts.get('currency') or 'EUR')}")
+        lines.append(f"currency = {_toml_str(facts['currency'])}" if facts.get("currency")
+                     else 'currency = "EUR"  # TO CHECK: the e-invoice gives no currency')
         lines.append(f"file = {_toml_str(rel)}")
+        if facts.get("read_note"):
+            lines.append(f"# TO CHECK: {rel}: {facts['read_note']}")
+    if not_drafted:
+        lines += ["", "# Files of the invoices folder not drafted (not copied into evidence/):"]
+        lines += [f"# TO CHECK: {name} {reason}" for name, reason in not_drafted]
     return "\n".join(lines) + "\n"
 
 
@@ -122,11 +142,14 @@ def run(case_dir: Path | str, *, from_invoices: Path | None = None, language: st
         raise OutputError(f"{toml} already exists: init never overwrites a case file",
                           hint="Choose a new folder, or edit the existing case.toml.")
     invoices: list[tuple[Path, dict[str, Any]]] = []
+    not_drafted: list[tuple[str, str]] = []
     if from_invoices is not None:
-        found = read_invoices(Path(from_invoices))
+        found, other = scan(Path(from_invoices))
         if not found:
-            raise CaseFileError(f"no e-invoice (Factur-X, ZUGFeRD, XRechnung, UBL) found in {from_invoices}",
+            unread = "".join(f"\n  {path}: {reason}" for path, reason in other[:20])
+            raise CaseFileError(f"no e-invoice (Factur-X, ZUGFeRD, XRechnung, UBL) found in {from_invoices}{unread}",
                                 hint="Point --from-invoices at the folder of the invoices' PDF or XML files.")
+        not_drafted = [((Path(from_invoices) / p.relative_to(from_invoices)).as_posix(), reason) for p, reason in other]
         target_dir = case_dir / casefolder.EVIDENCE_DIR / "factures"
         target_dir.mkdir(parents=True, exist_ok=True)
         used: set[str] = set()
@@ -141,7 +164,8 @@ def run(case_dir: Path | str, *, from_invoices: Path | None = None, language: st
         invoices.sort(key=lambda item: (item[1].get("date") or "", item[1]["number"]))
     else:
         (case_dir / casefolder.EVIDENCE_DIR).mkdir(parents=True, exist_ok=True)
-    text = draft(case_dir, invoices, reference=reference or _reference(case_dir), language=language)
+    text = draft(case_dir, invoices, reference=reference or _reference(case_dir), language=language,
+                 not_drafted=not_drafted)
     tmp = toml.with_suffix(".toml.tmp")
     tmp.write_text(text, "utf-8")
     tmp.replace(toml)
@@ -156,4 +180,4 @@ def _reference(case_dir: Path) -> str:
     return name[:80]
 
 
-__all__ = ["run", "draft", "read_invoices"]
+__all__ = ["run", "draft", "read_invoices", "scan"]

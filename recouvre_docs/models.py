@@ -359,6 +359,12 @@ class Part(BaseModel):
     size: int
     note: str | None = None  # e.g. "repaired by qpdf"
     ocr_pages: list[int] = Field(default_factory=list)  # pages (1-based, in this part) whose text OCR recognised
+    key: str = ""  # an attachment's place under its exhibit, by path: "2" (the second), "2.1" (the first of that one)
+
+    @property
+    def level(self) -> int:
+        """0 for an exhibit's own PDF, 1 for its attachments, 2 for an attachment's attachments…"""
+        return self.key.count(".") + 1 if self.key else 0
 
 
 class Exhibit(BaseModel):
@@ -369,7 +375,7 @@ class Exhibit(BaseModel):
     number: int
     piece: Piece
     main: Part
-    children: list[Part] = Field(default_factory=list)
+    children: list[Part] = Field(default_factory=list)  # every attachment, depth first (Part.key: 1, 2, 2.1, 3)
     facts: dict[str, Any] = Field(default_factory=dict)
 
     @property

@@ -233,6 +233,11 @@ def _case(v: Verification, root: Path, manifest: dict[str, Any]) -> None:
             v.problems.append(f"{ex['file']}: missing from the case folder (exhibit {ex['exhibit']})")
         elif _sha256(original) != ex["sha256"]:
             v.problems.append(f"{ex['file']}: changed since the build (exhibit {ex['exhibit']})")
+    for item in manifest.get("left_out", []):  # unreadable files build --force left out: known, not added
+        listed.add(item["file"])
+        original = root / item["file"]
+        if original.is_file() and item.get("sha256") and _sha256(original) != item["sha256"]:
+            v.problems.append(f"{item['file']}: changed since the build (left out of it as unreadable)")
     evidence = root / casefolder.EVIDENCE_DIR
     if evidence.is_dir():
         for p in casefolder._walk(evidence):

@@ -171,8 +171,8 @@ def test_qpdf_check_is_clean(built):
 
 
 def test_plan_numbers_pages_and_nests_attachments(tmp_path):
-    def part(pages, title="x"):
-        return Part(pdf=tmp_path / "x.pdf", pages=pages, title=title, source="s", sha256="0" * 64, size=1)
+    def part(pages, title="x", key=""):
+        return Part(pdf=tmp_path / "x.pdf", pages=pages, title=title, source="s", sha256="0" * 64, size=1, key=key)
 
     def piece(rel):
         return Piece(path=tmp_path / rel, rel=rel, kind="other", kind_source="default", title=rel, date=None,
@@ -180,7 +180,8 @@ def test_plan_numbers_pages_and_nests_attachments(tmp_path):
 
     exhibits = [
         Exhibit(number=1, piece=piece("a"), main=part(3)),
-        Exhibit(number=2, piece=piece("mail"), main=part(1), children=[part(2, "att.pdf"), part(1, "b.jpg")]),
+        Exhibit(number=2, piece=piece("mail"), main=part(1),
+                children=[part(2, "att.pdf", "1"), part(1, "fwd.eml", "2"), part(1, "b.jpg", "2.1")]),
         Exhibit(number=5, piece=piece("c"), main=part(4)),
     ]
     p = bundle.plan(exhibits, front=2, lang="de")
@@ -189,11 +190,12 @@ def test_plan_numbers_pages_and_nests_attachments(tmp_path):
         ("2", "Anlage K 2", 6, 6, 0),
         ("2.1", "Anlage K 2.1", 7, 8, 1),
         ("2.2", "Anlage K 2.2", 9, 9, 1),
-        ("5", "Anlage K 5", 10, 13, 0),
+        ("2.2.1", "Anlage K 2.2.1", 10, 10, 2),
+        ("5", "Anlage K 5", 11, 14, 0),
     ]
-    assert p.total == 13
+    assert p.total == 14
     owners = p.entry_of_page()
-    assert owners[:2] == [None, None] and owners[6].key == "2.1" and owners[12].key == "5"
+    assert owners[:2] == [None, None] and owners[6].key == "2.1" and owners[9].key == "2.2.1" and owners[13].key == "5"
 
 
 @pytest.mark.parametrize("estimate", ["measured", "far too short", "far too long"])

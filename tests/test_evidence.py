@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import http.server
 import io
 import json
+import re
 import threading
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -557,3 +559,295 @@ def test_fonts_not_embedded_are_replaced_for_pdfa(make_case, cli):
     manifest = json.loads((case_dir / "out" / "manifest.json").read_text())
     assert manifest["exhibits"][0]["fonts_not_embedded"] == []
     assert manifest["exhibits"][0]["pdfa_changes"] == ["fonts embedded: Helvetica → Liberation Sans"]
+
+
+# ----------------------------------------------------------------------------------------------
+# Many originals attached: qpdf stores them as a name tree with /Kids above 32 entries
+
+
+def _mail(n: int, attachment: bytes | None = None, subject: str | None = None) -> bytes:
+    msg = EmailMessage()
+    msg["From"] = "Comptabilité <compta@atelier-dupont.example>"
+    msg["To"] = "j.martin@boulangeries-martin.example"
+    msg["Date"] = f"Tue, {1 + n % 28:02d} Apr 2026 09:{n % 60:02d}:00 +0200"
+    msg["Subject"] = subject or f"Relance n° {n}"
+    msg.set_content(f"Relance n° {n} : la facture reste impayée.\n")
+    if attachment is not None:
+        msg.add_attachment(attachment, maintype="application", subtype="pdf", filename=f"releve-{n}.pdf")
+    return msg.as_bytes()
+
+
+def test_forty_emails_attach_forty_originals_in_the_bundle_and_its_volumes(make_case, cli):
+    files = {f"evidence/correspondance/relance-{n:02d}.eml": _mail(n) for n in range(40)}
+    case_dir = make_case(files=files)
+    result = cli("build", case_dir, "--max-mb", "0.06")
+    assert result.exit_code == 0, result.stderr
+    bundle = case_dir / "out" / "T-100.pdf"
+    with pikepdf.open(bundle) as pdf:
+        assert "/Kids" in pdf.Root.Names.EmbeddedFiles  # the tree qpdf writes over 32 entries
+        names = sorted(pdf.attachments)
+        assert len(names) == 41 and "manifest.json" in names  # 40 e-mails and the manifest
+        af = {str(spec.get("/UF", spec.get("/F"))) for spec in pdf.Root.AF}
+        assert af == set(names)  # PDF/A-3: every attachment listed in the catalog's /AF
+    volumes = sorted((case_dir / "out").glob("T-100-tome-*.pdf"))
+    assert len(volumes) >= 2
+    for volume in volumes:
+        with pikepdf.open(volume) as pdf:
+            af = sorted(str(spec.get("/UF", spec.get("/F"))) for spec in pdf.Root.AF)
+            assert af == sorted(pdf.attachments) and "manifest.json" in af
+        assert cli("verify", volume, case_dir).exit_code == 0
+
+
+# ----------------------------------------------------------------------------------------------
+# Conversions in worker processes: a time limit per file, the same bundle whatever the workers
+
+
+def _statement_mail(rows: int) -> bytes:
+    """An e-mail whose HTML body is a statement of account of ``rows`` table rows."""
+    msg = EmailMessage()
+    msg["From"] = "compta@atelier-dupont.example"
+    msg["To"] = "j.martin@boulangeries-martin.example"
+    msg["Date"] = "Tue, 05 May 2026 09:12:00 +0200"
+    msg["Subject"] = "Relevé de compte"
+    msg.set_content("Voir la version HTML.")
+    table = "".join(f"<tr><td>F2026-{i:05d}</td><td>{i},00 €</td></tr>" for i in range(rows))
+    msg.add_alternative(f"<html><body><p>Relevé de compte</p><table>{table}</table></body></html>", subtype="html")
+    return msg.as_bytes()
+
+
+def test_a_file_over_the_time_limit_is_named_by_build_and_check(make_case, cli, monkeypatch):
+    import time
+
+    case_dir = make_case(files={"evidence/releve.eml": _statement_mail(15_000), "evidence/contrat.pdf": 1})
+    monkeypatch.setenv("RECOUVRE_CONVERT_TIMEOUT", "1")
+    start = time.monotonic()
+    result = cli("build", case_dir)
+    assert time.monotonic() - start < 30
+    assert result.exit_code == 4, result.stderr
+    assert "evidence/releve.eml: converting it took longer than the limit of 1 s" in result.stderr
+    assert "RECOUVRE_CONVERT_TIMEOUT" in result.stderr
+    assert not (case_dir / "out" / "T-100.pdf").exists()
+    start = time.monotonic()
+    checked = cli("check", case_dir, "--procedure", "agency-handover", "--format", "json")
+    assert time.monotonic() - start < 30
+    [finding] = [f for f in json.loads(checked.stdout)["findings"] if f["code"] == "unreadable-evidence"]
+    assert finding["subject"] == "evidence/releve.eml" and "limit of 1 s" in finding["message"]
+    # the other file was converted, and is in the cache: a rebuild with time enough takes only the e-mail
+    monkeypatch.setenv("RECOUVRE_CONVERT_TIMEOUT", "900")
+    from recouvre_docs.evidence import email as email_mod
+
+    monkeypatch.setattr(email_mod, "MAX_BODY_ROWS", 40)  # inherited by the forked workers
+    result = cli("build", case_dir)
+    assert result.exit_code == 0, result.stderr
+    manifest = json.loads((case_dir / "out" / "manifest.json").read_text())
+    mail = next(e for e in manifest["exhibits"] if e["file"] == "evidence/releve.eml")
+    text = "".join(p.extract_text() for p in PdfReader(str(case_dir / "out" / "T-100.pdf")).pages[mail["pages"][0] - 1:mail["pages"][1]])
+    assert "F2026-00039" in text and "F2026-00040" not in text  # the first 40 rows only…
+    assert "trop long pour être reproduit en entier" in text  # …and the page says so
+    assert "Suite du message non reproduite" in text
+
+
+def test_the_bundle_is_the_same_whatever_the_number_of_workers(make_case, cli, monkeypatch, tmp_path):
+    files = {
+        "evidence/contrat.pdf": RESOURCES / "owner-password-only-aes.pdf",
+        "evidence/broken.pdf": RESOURCES / "damaged-repairable.pdf",
+        "evidence/fwd.eml": RESOURCES / "forwarded-message.eml",
+        "evidence/img.eml": RESOURCES / "image-attachment.eml",
+        "evidence/xrechnung.xml": RESOURCES / "xrechnung-cii.xml",
+        "evidence/msg.msg": RESOURCES / "example_received_regular.msg",
+        "evidence/facture.pdf": RESOURCES / "facturx-basicwl.pdf",
+    }
+    case_dir = make_case(files=files)
+    digests = []
+    for workers in ("1", "3"):
+        monkeypatch.setenv("RECOUVRE_CONVERT_WORKERS", workers)
+        out = tmp_path / f"out-{workers}"
+        result = cli("build", case_dir, "-o", out)
+        assert result.exit_code == 0, result.stderr
+        digests.append(hashlib.sha256((out / "T-100.pdf").read_bytes()).hexdigest())
+    assert digests[0] == digests[1]
+
+
+def test_a_build_from_a_warm_cache_starts_no_worker(make_case, cli, monkeypatch):
+    from recouvre_docs.evidence import workers
+
+    case_dir = make_case(files={"evidence/fwd.eml": RESOURCES / "forwarded-message.eml", "evidence/contrat.pdf": 2})
+    assert cli("build", case_dir).exit_code == 0
+    started = []
+    monkeypatch.setattr(workers._Pool, "submit", lambda self, job: started.append(job) or 1 / 0)
+    result = cli("build", case_dir)
+    assert result.exit_code == 0, result.stderr
+    assert started == []
+
+
+def test_build_force_without_procedure_names_what_it_left_out(make_case, cli):
+    files = {"evidence/contrat.pdf": 2, "evidence/factures/F9.pdf": RESOURCES / "damaged-unrepairable.pdf",
+             "evidence/protege.pdf": RESOURCES / "encrypted-rc4.pdf"}
+    case_dir = make_case(files=files)
+    result = cli("build", case_dir, "--force")
+    assert result.exit_code == 0, result.stderr
+    assert "WARNING: evidence/factures/F9.pdf: left out of the bundle: not a readable PDF" in result.stderr
+    assert "WARNING: evidence/protege.pdf: left out of the bundle: the PDF is encrypted" in result.stderr
+    manifest = json.loads((case_dir / "out" / "manifest.json").read_text())
+    assert [e["file"] for e in manifest["exhibits"]] == ["evidence/contrat.pdf"]
+    left = {item["file"]: item for item in manifest["left_out"]}
+    assert sorted(left) == ["evidence/factures/F9.pdf", "evidence/protege.pdf"]
+    assert left["evidence/protege.pdf"]["reason"].startswith("the PDF is encrypted")
+    assert left["evidence/factures/F9.pdf"]["sha256"] == hashlib.sha256((RESOURCES / "damaged-unrepairable.pdf").read_bytes()).hexdigest()
+    cover = page_text(case_dir / "out" / "T-100.pdf", 0)
+    assert "Points à vérifier avant tout dépôt" in cover
+    assert "evidence/factures/F9.pdf : fichier illisible, non repris dans les pièces (not a readable PDF" in " ".join(cover.split())
+    assert "evidence/protege.pdf : fichier illisible" in " ".join(cover.split())
+    with pikepdf.open(case_dir / "out" / "T-100.pdf") as pdf:  # the embedded manifest says it too
+        embedded = json.loads(pdf.attachments["manifest.json"].get_file().read_bytes())
+    assert embedded["left_out"] == manifest["left_out"]
+    # verify knows them: they were there at the build, not "added after" it
+    verified = cli("verify", case_dir / "out" / "T-100.pdf", case_dir)
+    assert verified.exit_code == 0, verified.stdout + verified.stderr
+    assert "added to the case folder" not in verified.stdout + verified.stderr
+    (case_dir / "evidence" / "factures" / "F9.pdf").write_bytes(b"%PDF-1.4 another copy")
+    (case_dir / "evidence" / "nouveau.pdf").write_bytes(b"%PDF-1.4")
+    verified = cli("verify", case_dir / "out" / "T-100.pdf", case_dir)
+    out = verified.stdout + verified.stderr
+    assert verified.exit_code != 0
+    assert "evidence/factures/F9.pdf: changed since the build (left out of it as unreadable)" in out
+    assert "evidence/nouveau.pdf: added to the case folder after the build" in out
+
+
+# ----------------------------------------------------------------------------------------------
+# An e-mail in an e-mail in an e-mail: attachments numbered by path, bookmarks and index nested
+
+
+def test_nested_attachments_are_numbered_by_path(make_case, cli, tmp_path):
+    import email as email_lib
+    import email.policy
+
+    real = email_lib.message_from_bytes((RESOURCES / "image-attachment.eml").read_bytes(), policy=email.policy.default)
+    middle = EmailMessage()
+    middle["From"], middle["To"], middle["Subject"] = "a@example.com", "b@example.com", "TR: bon de livraison"
+    middle["Date"] = "Mon, 04 May 2026 10:00:00 +0200"
+    middle.set_content("Voir le bon et le message transféré.")
+    middle.add_attachment(make_pdf(tmp_path / "bl.pdf", 1, text="Bon BL-7").read_bytes(), maintype="application",
+                          subtype="pdf", filename="BL-7.pdf")
+    middle.add_attachment(real, filename="demande.eml")
+    outer = EmailMessage()
+    outer["From"], outer["To"], outer["Subject"] = "c@example.com", "d@example.com", "TR: TR: relance"
+    outer["Date"] = "Tue, 05 May 2026 09:00:00 +0200"
+    outer.set_content("Ci-joint la facture et l'échange.")
+    outer.add_attachment(make_pdf(tmp_path / "f.pdf", 2, text="Facture F-1").read_bytes(), maintype="application",
+                         subtype="pdf", filename="F-1.pdf")
+    outer.add_attachment(middle, filename="echange.eml")
+    case_dir = make_case(files={"evidence/relance.eml": outer.as_bytes()})
+    result = cli("build", case_dir)
+    assert result.exit_code == 0, result.stderr
+
+    manifest = json.loads((case_dir / "out" / "manifest.json").read_text())
+    [ex] = manifest["exhibits"]
+    got = [(a["exhibit"], a["name"], a["level"]) for a in ex["attachments"]]
+    assert got == [("1.1", "F-1.pdf", 1), ("1.2", "echange.eml", 1), ("1.2.1", "BL-7.pdf", 2),
+                   ("1.2.2", "demande.eml", 2), ("1.2.2.1", "Eelanalüüsi päring.jpg", 3)]
+    pages = {a["exhibit"]: a["pages"] for a in ex["attachments"]}
+    bundle = case_dir / "out" / "T-100.pdf"
+    reader = PdfReader(str(bundle))
+    assert "Facture F-1 1" in reader.pages[pages["1.1"][0] - 1].extract_text()
+    assert "TR: bon de livraison" in reader.pages[pages["1.2"][0] - 1].extract_text()
+    assert "Bon BL-7" in reader.pages[pages["1.2.1"][0] - 1].extract_text()
+    assert "Pièce n° 1.2.2.1" in reader.pages[pages["1.2.2.1"][0] - 1].extract_text()  # the stamp
+
+    with pikepdf.open(bundle) as pdf, pdf.open_outline() as outline:  # bookmarks nested the same way
+        [top] = [item for item in outline.root if item.title.startswith("Pièce n° 1 ")]
+        assert [c.title.split(" — ")[0] for c in top.children] == ["Pièce n° 1.1", "Pièce n° 1.2"]
+        second = top.children[1]
+        assert [c.title.split(" — ")[0] for c in second.children] == ["Pièce n° 1.2.1", "Pièce n° 1.2.2"]
+        assert [c.title for c in second.children[1].children] == ["Pièce n° 1.2.2.1 — Eelanalüüsi päring.jpg"]
+
+    # the index: one row per attachment, indented by level
+    x_of: dict[str, float] = {}
+
+    def visit(text, cm, tm, font, size):
+        label = re.match(r"Pièce n° 1\.[\d.]+", text)
+        if label and label.group() not in x_of:
+            x_of[label.group()] = tm[4] * cm[0] + cm[4]
+
+    index_page = next(p for p in reader.pages if "Bordereau de pièces" in (p.extract_text() or ""))
+    index_page.extract_text(visitor_text=visit)
+    assert list(x_of) == ["Pièce n° 1.1", "Pièce n° 1.2", "Pièce n° 1.2.1", "Pièce n° 1.2.2", "Pièce n° 1.2.2.1"]
+    assert x_of["Pièce n° 1.1"] == x_of["Pièce n° 1.2"] < x_of["Pièce n° 1.2.1"] == x_of["Pièce n° 1.2.2"] < x_of["Pièce n° 1.2.2.1"]
+
+
+def test_a_damaged_trailer_is_repaired_into_a_new_pdf(make_case, cli):
+    names = ["damaged-trailer-bad7.pdf", "damaged-trailer-bad9.pdf", "damaged-trailer-bad16.pdf"]
+    case_dir = make_case(files={f"evidence/{n}": RESOURCES / n for n in names})
+    result = cli("build", case_dir)
+    assert result.exit_code == 0, result.stderr
+    manifest = json.loads((case_dir / "out" / "manifest.json").read_text())
+    assert {e["file"]: e["repaired"] for e in manifest["exhibits"]} == {f"evidence/{n}": True for n in names}
+    reader = PdfReader(str(case_dir / "out" / "T-100.pdf"))
+    for exhibit in manifest["exhibits"]:
+        assert "Potato" in reader.pages[exhibit["pages"][0] - 1].extract_text()  # the page's own text
+    for n in names:
+        assert f"evidence/{n}: damaged PDF repaired by qpdf" in result.stderr
+
+
+def test_a_credit_note_is_titled_as_one(make_case, cli):
+    from recouvre_docs.casefolder import refine
+
+    avoir = RESOURCES / "einvoices" / "ZUGFeRDv2_correct_FNFE-factur-x-examples_Avoir_FR_type381_BASIC.pdf"
+    case_dir = make_case(files={"evidence/scan-0042.pdf": avoir, "evidence/scan-0043.pdf": RESOURCES / "facturx-basicwl.pdf"})
+    result = cli("build", case_dir)
+    assert result.exit_code == 0, result.stderr
+    manifest = json.loads((case_dir / "out" / "manifest.json").read_text())
+    titles = {e["file"]: e["title"] for e in manifest["exhibits"]}
+    assert titles == {"evidence/scan-0042.pdf": "Avoir n° AV-2017-0005", "evidence/scan-0043.pdf": "Facture n° FA-2017-0010"}
+    index = next(p.extract_text() for p in PdfReader(str(case_dir / "out" / "T-100.pdf")).pages if "Bordereau" in p.extract_text())
+    assert "Avoir n° AV-2017-0005" in index
+    result = ingest_one(case_dir, "evidence/scan-0042.pdf")
+    piece = next(p for p in discover(load_case(case_dir)) if p.rel == "evidence/scan-0042.pdf")
+    assert refine(piece, result.facts, "en").title == "Credit note AV-2017-0005"
+    assert refine(piece, result.facts, "de").title == "Gutschrift Nr. AV-2017-0005"
+
+
+def test_an_ocr_over_its_time_limit_stops_the_build_or_is_skipped_with_force(make_case, cli, monkeypatch):
+    from PIL import ImageDraw, ImageFont
+
+    font = ImageFont.load_default(size=36)
+    pages = []
+    for n in range(4):  # four A4 pages at 300 dpi, full of typed-looking lines: seconds of Tesseract's time
+        page = Image.new("1", (2480, 3508), 1)
+        draw = ImageDraw.Draw(page)
+        for line in range(60):
+            draw.text((150, 150 + 55 * line), f"BON DE LIVRAISON BL-2026-{n}{line:03d} palette {line} quantité 12", fill=0, font=font)
+        pages.append(page)
+    data = io.BytesIO()
+    pages[0].save(data, format="TIFF", save_all=True, append_images=pages[1:], compression="group4", dpi=(300, 300))
+    case_dir = make_case(files={"evidence/BL-2026-0225.tiff": data.getvalue()})
+    assert cli("build", case_dir).exit_code == 0  # converted (cached); only the OCR is left to time out
+    monkeypatch.setenv("RECOUVRE_CONVERT_TIMEOUT", "0.5")  # far less than OCRmyPDF needs for four full pages
+    result = cli("build", case_dir, "--ocr")
+    assert result.exit_code == 4, result.stderr
+    assert "evidence/BL-2026-0225.tiff: recognising its text (OCR) took longer than the limit of 0.5 s" in result.stderr
+    result = cli("build", case_dir, "--ocr", "--force")
+    assert result.exit_code == 0, result.stderr
+    assert "WARNING: evidence/BL-2026-0225.tiff: recognising its text (OCR) took longer" in result.stderr
+    assert "(left as it is, not searchable)" in result.stderr
+    manifest = json.loads((case_dir / "out" / "manifest.json").read_text())
+    assert manifest["exhibits"][0]["pages"] == [3, 6] and manifest["ocr_pages"] == []
+
+
+def test_what_an_exhibit_could_not_carry_is_a_check_finding(make_case, cli, tmp_path):
+    broken_xml = tmp_path / "facture.pdf"
+    with pikepdf.open(RESOURCES / "facturx-basicwl.pdf") as pdf:  # its Factur-X XML cut in the middle
+        xml = pdf.attachments["factur-x.xml"].get_file().read_bytes()
+        pdf.attachments["factur-x.xml"] = pikepdf.AttachedFileSpec(pdf, xml[: len(xml) // 2], filename="factur-x.xml")
+        pdf.save(broken_xml)
+    case_dir = make_case(files={"evidence/releve.eml": RESOURCES / "broken-pdf-attachment.eml",
+                                "evidence/facture.pdf": broken_xml})
+    result = cli("check", case_dir, "--procedure", "agency-handover", "--format", "json")
+    findings = {f["code"]: f for f in json.loads(result.stdout)["findings"]}
+    attachment = findings["attachment-not-reproduced"]
+    assert attachment["severity"] == "warning" and attachment["subject"] == "evidence/releve.eml › broken.pdf"
+    assert "la pièce jointe « broken.pdf » du courriel ne peut pas être reproduite (not a readable PDF" in attachment["message"]
+    einvoice = findings["einvoice-unreadable"]
+    assert einvoice["severity"] == "warning" and einvoice["subject"] == "evidence/facture.pdf"
+    assert "la facture électronique jointe au PDF (factur-x.xml) ne peut pas être lue" in einvoice["message"]
+    assert "not well-formed" in einvoice["message"]

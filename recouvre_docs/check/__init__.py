@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .. import casefolder
 from ..errors import CaseFileError, EvidenceError
-from ..evidence import Cache, ingest
+from ..evidence import Cache, ingest_all
 from ..progress import NullProgress, Progress
 from . import procedures, rules
 from .report import Finding, Report
@@ -41,15 +41,13 @@ def gather(folder: casefolder.CaseFolder, cache: Cache, lang: str, progress: Pro
     pieces = casefolder.discover(folder)
     progress.stage("Reading evidence", len(pieces))
     infos = []
-    for piece in pieces:
-        try:
-            result = ingest(piece, cache, lang=lang, case_root=folder.root)
-        except EvidenceError as err:
-            infos.append(rules.PieceInfo(piece=piece, error=_without_path(err.message, piece.rel), hint=err.hint))
+    # converted in worker processes, each file within the time limit (evidence/workers.py)
+    for piece, result in zip(pieces, ingest_all(pieces, cache, lang=lang, case_root=folder.root, advance=progress.advance)):
+        if isinstance(result, EvidenceError):
+            infos.append(rules.PieceInfo(piece=piece, error=_without_path(result.message, piece.rel), hint=result.hint))
         else:
             infos.append(rules.PieceInfo(piece=casefolder.refine(piece, result.facts, lang), facts=result.facts,
                                          pdf=result.main.pdf, text_cache=text_cache(cache, piece.sha256, lang)))
-        progress.advance()
     return infos
 
 

@@ -767,6 +767,16 @@ def evidence_hygiene(ctx: Context) -> None:
         if changes:  # what the conversion changed in the exhibit's copy to make it PDF/A-safe
             ctx.add("pdfa-normalised", "info", info.piece.rel, "pdfa-normalised", "ISO 19005-2, ISO 19005-3 (PDF/A)",
                     file=info.piece.rel, changes="; ".join(changes))
+    for info in ctx.pieces:  # read, but not all of it: an e-mail attachment, an embedded e-invoice XML
+        if info.error is not None:
+            continue
+        for item in (info.facts.get("email") or {}).get("not_reproduced", []):
+            ctx.add("attachment-not-reproduced", "warning", item["name"], "attachment-not-reproduced", "",
+                    file=info.piece.rel, name=item["name"].rsplit(" › ", 1)[-1], reason=item["reason"])
+        einv = info.facts.get("einvoice") or {}
+        if einv.get("error"):
+            ctx.add("einvoice-unreadable", "warning", info.piece.rel, "einvoice-unreadable", "",
+                    file=info.piece.rel, xml=einv.get("xml_name", "XML"), error=einv["error"])
     for info in ctx.pieces:
         if info.error is None and info.piece.kind == "other":
             ctx.add("unclassified-evidence", "info", info.piece.rel, "unclassified-evidence", "",

@@ -7,16 +7,28 @@ the job of a later stage.
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
+import re
 from typing import Any
 
 import pikepdf
 from lxml import etree
 
+# UNTDID 1001 document codes of credit notes (EN 16931): 381 credit note, 261 self-billed credit note,
+# 396 factored credit note, 532 forwarder's credit note.
+CREDIT_NOTE_CODES = frozenset({"381", "261", "396", "532"})
+
 # File names the Factur-X, ZUGFeRD (1.0 and 2.x) and XRechnung specifications give the embedded XML.
 XML_NAMES = ("factur-x.xml", "zugferd-invoice.xml", "xrechnung.xml")  # compared lower-case
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+UBL_NAMESPACES = ("urn:oasis:names:specification:ubl:schema:xsd:Invoice-2",
+                  "urn:oasis:names:specification:ubl:schema:xsd:CreditNote-2")
+# The pre-release of ZUGFeRD 1 (2013-2014; Mustang's RE-…499 and 501): an <Invoice> root in this namespace,
+# unprefixed children named as in ZUGFeRD 1, dates as text of IssueDateTime / DueDateDateTime.
+CBFBUY_NAMESPACE = "urn:un:unece:uncefact:data:standard:CBFBUY:5"
+_DECLARED = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([^"']*)["']""")
 
 
 def read_from_pdf(pdf: pikepdf.Pdf) -> dict[str, Any] | None:
@@ -59,20 +71,58 @@ def _date(value: str | None) -> str | None:
     return None
 
 
-def read_xml(data: bytes) -> dict[str, Any]:
-    """Key facts of a CII (Factur-X / ZUGFeRD 2) or ZUGFeRD 1 invoice. Missing facts are left out."""
+def _parse(data: bytes) -> tuple[Any, str | None]:
+    """(root, a note on how it was read). An XML declaration naming an encoding that does not exist
+    (Mustang's "UTF-8-W/O-BOM") stops lxml: such a file is read again as the UTF-8 it is, and the
+    facts say so. Any other syntax error is raised."""
     try:
-        root = etree.fromstring(data, _PARSER)
+        return etree.fromstring(data, _PARSER), None
+    except etree.XMLSyntaxError:
+        declared = _DECLARED.match(data)
+        name = declared.group(1).decode("ascii", "replace") if declared else None
+        if name is None or _known_encoding(name):
+            raise
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise etree.XMLSyntaxError(f"the XML declares an unknown encoding ({name}) and is not UTF-8", None, 1, 1) from None
+        body = text[text.index("?>") + 2:]
+        return etree.fromstring(body.encode("utf-8"), _PARSER), f"the XML declares an unknown encoding ({name}); read as UTF-8"
+
+
+def _known_encoding(name: str) -> bool:
+    try:
+        codecs.lookup(name)
+        return True
+    except LookupError:
+        return False
+
+
+def read_xml(data: bytes) -> dict[str, Any]:
+    """Key facts of a CII (Factur-X / ZUGFeRD 2), ZUGFeRD 1 (and its pre-release) or UBL invoice.
+    Missing facts are left out."""
+    try:
+        root, note = _parse(data)
     except etree.XMLSyntaxError as err:
         return {"error": f"embedded XML is not well-formed: {err}"}
+    facts = _read(root)
+    if note and facts:
+        facts["read_note"] = note
+    return facts
+
+
+def _read(root) -> dict[str, Any]:
     ln = "local-name()"
-    if etree.QName(root).localname in ("Invoice", "CreditNote"):
+    if etree.QName(root).namespace in UBL_NAMESPACES:
         return _read_ubl(root)
+    head = f"//*[{ln}='ExchangedDocument' or {ln}='HeaderExchangedDocument']"
     facts: dict[str, Any] = {
-        "number": _first(root, f"//*[{ln}='ExchangedDocument' or {ln}='HeaderExchangedDocument']/*[{ln}='ID']"),
-        "type_code": _first(root, f"//*[{ln}='ExchangedDocument' or {ln}='HeaderExchangedDocument']/*[{ln}='TypeCode']"),
-        "date": _date(_first(root, f"//*[{ln}='ExchangedDocument' or {ln}='HeaderExchangedDocument']/*[{ln}='IssueDateTime']/*")),
-        "due": _date(_first(root, f"//*[{ln}='SpecifiedTradePaymentTerms']/*[{ln}='DueDateDateTime']/*")),
+        "number": _first(root, f"{head}/*[{ln}='ID']"),
+        "type_code": _first(root, f"{head}/*[{ln}='TypeCode']"),
+        # CII and ZUGFeRD 1: <IssueDateTime><DateTimeString>; the CBFBUY pre-release: the date as its text
+        "date": _date(_first(root, f"{head}/*[{ln}='IssueDateTime']/*") or _first(root, f"{head}/*[{ln}='IssueDateTime']")),
+        "due": _date(_first(root, f"//*[{ln}='SpecifiedTradePaymentTerms']/*[{ln}='DueDateDateTime']/*")
+                     or _first(root, f"//*[{ln}='SpecifiedTradePaymentTerms']/*[{ln}='DueDateDateTime']")),
         "currency": _first(root, f"//*[{ln}='InvoiceCurrencyCode']"),
         "total": _first(root, f"//*[{ln}='SpecifiedTradeSettlementHeaderMonetarySummation' or {ln}='SpecifiedTradeSettlementMonetarySummation']/*[{ln}='GrandTotalAmount']"),
         "due_payable": _first(root, f"//*[{ln}='SpecifiedTradeSettlementHeaderMonetarySummation' or {ln}='SpecifiedTradeSettlementMonetarySummation']/*[{ln}='DuePayableAmount']"),

@@ -14,6 +14,7 @@ from typing import Any
 from .. import i18n
 from ..errors import EvidenceError
 from . import einvoice
+from .email import MAX_BODY_ROWS
 
 
 _SHOWN = ("number", "date", "due", "type_code", "seller", "seller_address", "seller_vat", "buyer", "buyer_address",
@@ -32,6 +33,10 @@ def render(data: bytes, target: Path, *, shown_as: str, name: str, lang: str, ca
     facts["xml"] = data.decode("utf-8", "replace")
     facts["xml_name"] = name
     shown = dict.fromkeys(_SHOWN) | facts  # every key the template may show, None when the XML lacks it
+    shown["lines_total"] = None
+    if len(shown.get("lines") or []) > MAX_BODY_ROWS:  # the first lines; the XML, attached, holds them all
+        shown["lines_total"] = len(shown["lines"])
+        shown["lines"] = shown["lines"][:MAX_BODY_ROWS]
     for key in ("date", "due"):  # dates as the case language writes them
         if shown[key]:
             shown[key] = i18n.format_date(dt.date.fromisoformat(shown[key]), lang)

@@ -15,7 +15,7 @@ from markupsafe import Markup
 from ..render import environment
 from ..render import pdf as render_pdf
 from ..resources import templates_root
-from .email import sanitize
+from .email import sanitize, truncate_html
 
 
 def _decode(data: bytes) -> str:
@@ -29,8 +29,12 @@ def _decode(data: bytes) -> str:
 
 def to_pdf(data: bytes, target: Path, *, name: str, lang: str, case_root: Path | None) -> dict[str, Any]:
     clean, remote = sanitize(_decode(data))
-    page = environment.render("htmlpage.html", {"body": Markup(clean), "name": name, "remote_blocked": remote},
-                              lang, case_root)
+    clean, truncated = truncate_html(clean)  # a huge page: its beginning, and the page says so
+    page = environment.render("htmlpage.html", {"body": Markup(clean), "name": name, "remote_blocked": remote,
+                                                "truncated": truncated}, lang, case_root)
     root = templates_root()
     result = render_pdf.html_to_pdf(page, target, base_dir=root / "shared", roots=[root], lang=lang)
-    return {"pages": result.pages, "remote_blocked": remote + len(result.blocked)}
+    facts = {"pages": result.pages, "remote_blocked": remote + len(result.blocked)}
+    if truncated:
+        facts["body_truncated"] = True
+    return facts

@@ -90,7 +90,12 @@ def to_pdf(data: bytes, target: Path, *, shown_as: str) -> dict:
             ) from err
     try:
         layout = _layout(data)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as err:
+    except UnidentifiedImageError as err:  # its message names a memory address: said plainly instead
+        raise EvidenceError(
+            f"{shown_as}: not a readable image (its format is not recognised, or the file is damaged)",
+            hint="Open it in an image viewer; if it does not open, ask for a new copy or scan it again.",
+        ) from err
+    except (OSError, ValueError, Image.DecompressionBombError) as err:
         raise EvidenceError(
             f"{shown_as}: not a readable image ({err})",
             hint="Open it in an image viewer; if it does not open, ask for a new copy or scan it again.",

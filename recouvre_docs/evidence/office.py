@@ -19,12 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import EvidenceError, ToolMissingError
-from . import pdf
+from . import pdf, workers
 
 log = logging.getLogger(__name__)
 
 OFFICE_SUFFIXES = {".doc", ".docx", ".odt", ".rtf", ".txt", ".xls", ".xlsx", ".ods", ".csv", ".ppt", ".pptx", ".odp"}
-TIMEOUT = 120  # seconds per file: a document that takes longer is reported, not waited for
 
 # Never update links or load remote content when a document opens (belt and braces with the network
 # namespace, for the systems that do not have one).
@@ -73,11 +72,12 @@ def to_pdf(src: Path, target: Path, *, shown_as: str) -> dict[str, Any]:
                str(source)]
         env = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "TZ")}
         env.update(HOME=str(work), TMPDIR=str(work), SAL_USE_VCLPLUGIN="svp")
+        limit = workers.timeout()  # the worker that runs this is stopped at the same limit, LibreOffice with it
         try:
-            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT, env=env, cwd=work)
+            proc = subprocess.run(cmd, capture_output=True, text=True, timeout=limit, env=env, cwd=work)
         except subprocess.TimeoutExpired as err:
             raise EvidenceError(
-                f"{shown_as}: LibreOffice did not finish converting it within {TIMEOUT} s",
+                f"{shown_as}: LibreOffice did not finish converting it within {limit:g} s",
                 path=src, hint="Open it in its application and export it to PDF, then put the PDF in evidence/.",
             ) from err
         produced = out / "evidence.pdf"

@@ -81,7 +81,11 @@ def normalize(src: Path | str, target: Path, *, shown_as: str, password: str | N
                 pdf.save(tmp, deterministic_id=True, encryption=False, object_stream_mode=pikepdf.ObjectStreamMode.disable,
                          fix_metadata_version=False)
                 if not _reads_back(tmp, pages):
-                    raise pikepdf.PdfError("the repaired copy cannot be read back")
+                    # the damaged trailer itself is copied (qpdf keeps its keys): the pages, into a new PDF
+                    _save_pages_only(pdf, tmp)
+                    facts["rebuilt"] = True
+                    if not _reads_back(tmp, pages):
+                        raise pikepdf.PdfError("the repaired copy cannot be read back")
         except (pikepdf.PdfError, RuntimeError) as err:
             tmp.unlink(missing_ok=True)
             raise EvidenceError(
@@ -90,9 +94,11 @@ def normalize(src: Path | str, target: Path, *, shown_as: str, password: str | N
                 hint="Ask the sender for a new copy, or re-create the PDF and replace the file.",
             ) from err
         warnings = pdf.get_warnings()
-    if warnings:
+    rebuilt = facts.pop("rebuilt", False)  # the pages copied into a new PDF: a repair too
+    if warnings or rebuilt:
         facts["repaired"] = True
-        log.warning("%s: damaged PDF repaired by qpdf (%d warnings, first: %s)", shown_as, len(warnings), warnings[0])
+        log.warning("%s: damaged PDF repaired by qpdf (%d warnings, first: %s)", shown_as, len(warnings),
+                    _short(Exception(warnings[0]), src) if warnings else "none")
     tmp.replace(target)
     with pikepdf.open(target) as check:
         missing = unembedded_fonts(check)
@@ -100,6 +106,19 @@ def normalize(src: Path | str, target: Path, *, shown_as: str, password: str | N
         facts["fonts_not_embedded"] = missing
     facts["pages"] = pages
     return facts
+
+
+def _save_pages_only(pdf: pikepdf.Pdf, target: Path) -> None:
+    """A new PDF holding the pages of ``pdf`` (and its title), without anything of its damaged trailer
+    or catalog. Outlines and attachments are lost; the e-invoice was read before."""
+    fresh = pikepdf.new()
+    fresh.pages.extend(pdf.pages)
+    title = pdf.docinfo.get("/Title") if "/Title" in pdf.docinfo else None
+    if title is not None:
+        fresh.docinfo["/Title"] = pikepdf.String(str(title))
+    if "/Lang" in pdf.Root:
+        fresh.Root.Lang = pikepdf.String(str(pdf.Root.Lang))
+    fresh.save(target, deterministic_id=True, encryption=False, object_stream_mode=pikepdf.ObjectStreamMode.generate)
 
 
 def _short(err: Exception, src: Path | str) -> str:

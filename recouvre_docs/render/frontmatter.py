@@ -93,6 +93,7 @@ def index_context(case: Case, entries: list[Any], *, as_of: dt.date, link_scheme
                 "first": e.first,
                 "last": e.last,
                 "child": e.level > 0,
+                "level": e.level,
                 "href": link_scheme + e.key,
                 "volume": (volume_of or {}).get(e.key.split(".")[0]),
             }

@@ -1,0 +1,251 @@
+"""Conversions in worker processes, each with a time limit.
+
+A damaged or hostile file can make a converter run for minutes or eat gigabytes (a 15,000-row HTML
+table laid out by WeasyPrint, a PDF whose repair loops, an image that decompresses to gigapixels).
+Every file that is not already in the cache is therefore converted in a worker process of a
+``concurrent.futures.ProcessPoolExecutor`` ('fork' context where the system has it): as many workers
+as cores, never more than files to convert, and none at all when everything is cached. A file that is
+not done within the limit (``TIMEOUT`` seconds, or ``RECOUVRE_CONVERT_TIMEOUT``) has its worker
+killed, with everything that worker started (LibreOffice, Tesseract: each worker leads its own
+process group), and becomes an EvidenceError naming the file and the limit; the pool is re-created
+and the other files go on. A worker that dies (out of memory, a crash in a native library) is found
+out by converting the files it held again one at a time.
+
+The results do not depend on the number of workers or on the order in which they finish: each
+conversion writes only its own cache entries (under names unique to the process, renamed into place),
+and the results are returned in the order of the jobs. Log records of the workers are sent back and
+emitted by the calling process, in the order of the jobs.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import time
+from collections import deque
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from .. import errors
+from ..errors import EvidenceError, RecouvreError
+
+log = logging.getLogger(__name__)
+
+TIMEOUT = 120.0  # seconds per file; RECOUVRE_CONVERT_TIMEOUT overrides it
+TIMEOUT_ENV = "RECOUVRE_CONVERT_TIMEOUT"
+WORKERS_ENV = "RECOUVRE_CONVERT_WORKERS"  # at most this many workers (default: the cores)
+
+
+def timeout() -> float:
+    raw = os.environ.get(TIMEOUT_ENV)
+    if raw:
+        try:
+            value = float(raw)
+            if value > 0:
+                return value
+        except ValueError:
+            pass
+        log.warning("%s=%r is not a number of seconds above 0: the default limit of %g s per file applies",
+                    TIMEOUT_ENV, raw, TIMEOUT)
+    return TIMEOUT
+
+
+def cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def max_workers(jobs: int) -> int:
+    limit = cores()
+    raw = os.environ.get(WORKERS_ENV)
+    if raw:
+        try:
+            limit = max(1, int(raw))
+        except ValueError:
+            log.warning("%s=%r is not a whole number: %d worker(s) are used", WORKERS_ENV, raw, limit)
+    return max(1, min(limit, jobs))
+
+
+@dataclass(frozen=True)
+class Job:
+    """One conversion: ``func(*args)`` for the file the user knows as ``shown_as``."""
+
+    func: Callable[..., Any]
+    args: tuple
+    shown_as: str
+    path: Path | None = None
+    limit: float | None = None  # seconds; default: the limit of the run
+    action: str = "converting it"  # for the message: "<file>: converting it took longer than…"
+
+
+# ----------------------------------------------------------------------------------------------
+# in the worker
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[tuple[str, int, str]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append((record.name, record.levelno, record.getMessage()))
+
+
+def _init_worker(level: int) -> None:
+    if hasattr(os, "setpgrp"):
+        os.setpgrp()  # its own process group: a timeout kills the worker with what it started
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (it kills the workers)
+    logger = logging.getLogger("recouvre_docs")
+    logger.handlers[:] = []
+    logger.setLevel(level)
+    logger.propagate = False
+
+
+def _run_job(func: Callable[..., Any], args: tuple) -> tuple[str, Any, list]:
+    """('ok', result, logs) or ('error', (class name, message, path, hint), logs). Bugs are raised."""
+    logger = logging.getLogger("recouvre_docs")
+    collect = _Collect()
+    logger.addHandler(collect)
+    try:
+        return "ok", func(*args), collect.records
+    except RecouvreError as err:  # rebuilt by the parent (keyword-only constructors do not unpickle)
+        return "error", (type(err).__name__, err.message, str(err.path) if err.path else None, err.hint), collect.records
+    finally:
+        logger.removeHandler(collect)
+
+
+# ----------------------------------------------------------------------------------------------
+# in the calling process
+
+
+def _rebuild(data: tuple) -> RecouvreError:
+    name, message, path, hint = data
+    cls = getattr(errors, name, None)
+    if not (isinstance(cls, type) and issubclass(cls, RecouvreError)) or name in ("CaseFileError", "CheckFailedError"):
+        cls = EvidenceError
+    return cls(message, path=path, hint=hint)
+
+
+def _context():
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+
+
+class _Pool:
+    """A ProcessPoolExecutor whose workers can be killed (with their children) and re-created."""
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self.executor: ProcessPoolExecutor | None = None
+
+    def submit(self, job: Job) -> Future:
+        if self.executor is None:
+            level = logging.getLogger("recouvre_docs").getEffectiveLevel()
+            self.executor = ProcessPoolExecutor(self.workers, mp_context=_context(), initializer=_init_worker,
+                                                initargs=(level,))
+        return self.executor.submit(_run_job, job.func, job.args)
+
+    def kill(self) -> None:
+        executor, self.executor = self.executor, None
+        if executor is None:
+            return
+        # Python 3.14 has executor.kill_workers(); before it, the processes are only reachable here
+        processes = list((getattr(executor, "_processes", None) or {}).values())
+        for process in processes:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)  # the worker and what it started
+            except (AttributeError, OSError):  # no process groups here, or not yet its own group
+                try:
+                    process.kill()
+                except OSError:
+                    pass
+        executor.shutdown(wait=True, cancel_futures=True)
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.shutdown(wait=True)
+            self.executor = None
+
+
+def run(jobs: list[Job], *, limit: float | None = None, on_done: Callable[[int], None] | None = None) -> list[Any]:
+    """Run every job in worker processes; return, in the order of ``jobs``, each result or the
+    RecouvreError it raised (a time limit exceeded, a crash: EvidenceError). No job: no process."""
+    limit = timeout() if limit is None else limit
+    results: list[Any] = [None] * len(jobs)
+    logs: list[list] = [[] for _ in jobs]
+    if not jobs:
+        return results
+    pool = _Pool(max_workers(len(jobs)))
+    pending: deque[tuple[int, bool]] = deque((i, False) for i in range(len(jobs)))  # (job, alone after a crash)
+    running: dict[Future, tuple[int, bool, float]] = {}
+    try:
+        while pending or running:
+            while pending and len(running) < pool.workers:
+                if running and (pending[0][1] or any(a for _, a, _ in running.values())):
+                    break  # a suspect of a crash runs alone
+                i, alone = pending.popleft()
+                running[pool.submit(jobs[i])] = (i, alone, time.monotonic() + (jobs[i].limit or limit))
+            soonest = min(deadline for _, _, deadline in running.values())
+            done, _ = wait(list(running), timeout=max(0.0, soonest - time.monotonic()), return_when=FIRST_COMPLETED)
+            broken: list[tuple[int, bool]] = []
+            for future in done:
+                i, alone, _deadline = running.pop(future)
+                try:
+                    status, value, records = future.result()
+                except BrokenProcessPool:
+                    broken.append((i, alone))
+                    continue
+                logs[i] = records
+                results[i] = value if status == "ok" else _rebuild(value)
+                if on_done:
+                    on_done(i)
+            if broken:  # a worker died: every file it may have held is converted again, alone
+                broken += [(i, alone) for i, alone, _ in running.values()]
+                running.clear()
+                pool.kill()
+                for i, alone in sorted(broken, reverse=True):
+                    if alone:
+                        results[i] = EvidenceError(
+                            f"{jobs[i].shown_as}: the conversion stopped abnormally (the converter crashed or ran out of memory)",
+                            path=jobs[i].path,
+                            hint="Print it to PDF and put the PDF in evidence/ instead; please report the file if you can.")
+                        if on_done:
+                            on_done(i)
+                    else:
+                        pending.appendleft((i, True))
+                continue
+            now = time.monotonic()
+            expired = [f for f, (_, _, deadline) in running.items() if deadline <= now and not f.done()]
+            if expired:
+                for future in expired:
+                    i, _alone, _ = running.pop(future)
+                    results[i] = EvidenceError(
+                        f"{jobs[i].shown_as}: {jobs[i].action} took longer than the limit of {jobs[i].limit or limit:g} s, "
+                        "and was stopped",
+                        path=jobs[i].path,
+                        hint="Print it to PDF (or split it) and put the PDF in evidence/ instead; or allow more time "
+                        f"per file with the environment variable {TIMEOUT_ENV}=<seconds>.")
+                    if on_done:
+                        on_done(i)
+                # the others on the killed pool start again on a new one
+                again = sorted(((i, alone) for i, alone, _ in running.values()), reverse=True)
+                running.clear()
+                pool.kill()
+                for item in again:
+                    pending.appendleft(item)
+    finally:
+        if running or pending:  # interrupted (Ctrl-C) or a bug: nothing is left running
+            pool.kill()
+        else:
+            pool.close()
+    for records in logs:
+        for name, level, message in records:
+            logging.getLogger(name).log(level, "%s", message)
+    return results
