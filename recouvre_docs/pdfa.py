@@ -905,10 +905,11 @@ def _objects(contexts: list[Context], changes: dict[str, Any]) -> None:
 def unambiguous_stream_ends(pdf: pikepdf.Pdf) -> int:
     """No stream's data may end with a carriage return: qpdf writes ``data LF endstream``, which then
     reads as ``CR LF endstream`` and a Length one byte too long (ISO 19005-2 6.1.7.1). One compressed
-    stream in 256 ends so (its last byte is part of a checksum). Such data gets a trailing LF inside
-    the stream, which every decoder ignores (after a Flate or DCT end, or as white space). Streams
+    stream in 256 ends so (its last byte is part of a checksum). Such data gets a LF after the end of its
+    compressed data, which every decoder ignores (after a Flate or DCT end). Streams
     qpdf would compress on saving are compressed here, so that their final bytes are known. Reads one
-    stream at a time; returns how many were changed."""
+    stream at a time; returns how many were changed. The decoded data never changes: an embedded file
+    keeps its bytes (and the SHA-256 the manifest gives)."""
     import zlib
 
     fixed = 0
@@ -919,8 +920,8 @@ def unambiguous_stream_ends(pdf: pikepdf.Pdf) -> int:
         if filters is None and obj.get("/Type") != Name.Metadata:  # XMP stays uncompressed (6.6.2.1)
             data = obj.read_bytes()
             packed = zlib.compress(data, 6)
-            if packed.endswith(b"\r"):
-                packed = zlib.compress(data + b"\n", 6)  # another checksum; a LF more is white space
+            if packed.endswith(b"\r"):  # the Adler-32 checksum ends the data: a LF after it, outside
+                packed += b"\n"         # the compressed data, which decoders ignore (as below)
                 fixed += 1
             obj.write(packed, filter=Name.FlateDecode)
             continue

@@ -287,3 +287,25 @@ def test_no_stream_of_the_bundle_ends_with_a_carriage_return(tmp_path):
     with pikepdf.open(tmp_path / "f.pdf") as back:
         assert back.pages[0].obj.Contents.read_bytes().rstrip() == content  # the same drawing
         assert back.pages[0].Resources.XObject.X.read_bytes() == content
+
+
+def test_a_stream_whose_compressed_data_ends_with_cr_keeps_its_bytes(tmp_path):
+    """One stream in 256 compresses to data ending with CR (the last byte of its Adler-32): the fix
+    puts the LF after the compressed data, never into it, so an attached e-mail keeps its SHA-256."""
+    import zlib
+
+    from recouvre_docs import pdfa
+
+    data = next(d for d in (b"From: a@example.com\r\n\r\nRelance\r\n" + b"-" * k + b"\r\n" for k in range(256))
+                if zlib.compress(d, 6).endswith(b"\r"))
+    pdf = pikepdf.new()
+    pdf.attachments["mail.eml"] = pikepdf.AttachedFileSpec(pdf, data, filename="mail.eml", mime_type="message/rfc822")
+    stream = pdf.attachments["mail.eml"].obj.EF.F
+    stream.write(data)  # uncompressed: the fix compresses it, and its compressed form ends with CR
+    assert "/Filter" not in stream
+    assert pdfa.unambiguous_stream_ends(pdf) == 1
+    pdf.save(tmp_path / "x.pdf")
+    with pikepdf.open(tmp_path / "x.pdf") as back:
+        stream = back.attachments["mail.eml"].obj.EF.F
+        assert not stream.read_raw_bytes().endswith(b"\r")
+        assert back.attachments["mail.eml"].get_file().read_bytes() == data
