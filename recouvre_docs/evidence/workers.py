@@ -182,6 +182,19 @@ def run(jobs: list[Job], *, limit: float | None = None, on_done: Callable[[int],
     logs: list[list] = [[] for _ in jobs]
     if not jobs:
         return results
+    if multiprocessing.current_process().daemon:
+        # a daemonic process may not start processes (a Dask worker under its nanny, by default): the
+        # files are converted here, one after the other, without the time limit (README, batch)
+        log.debug("converting in this process (a daemonic process has no workers): no time limit per file")
+        for i, job in enumerate(jobs):
+            try:
+                results[i] = job.func(*job.args)
+            except RecouvreError as err:
+                results[i] = err if isinstance(err, EvidenceError) else _rebuild(
+                    (type(err).__name__, err.message, str(err.path) if err.path else None, err.hint))
+            if on_done:
+                on_done(i)
+        return results
     pool = _Pool(max_workers(len(jobs)))
     pending: deque[tuple[int, bool]] = deque((i, False) for i in range(len(jobs)))  # (job, alone after a crash)
     running: dict[Future, tuple[int, bool, float]] = {}
