@@ -13,8 +13,6 @@ import math
 import os
 import shutil
 import tempfile
-import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from pathlib import Path
@@ -27,6 +25,7 @@ from .evidence import Cache, ingest_all
 from .models import Exhibit, Piece
 from .progress import NullProgress, Progress
 from .render import frontmatter
+from .timing import timed
 from .render import pdf as render_pdf
 
 
@@ -35,16 +34,6 @@ log = logging.getLogger(__name__)
 # Index rows that fit on its first and on its next pages when every title holds on one line, and
 # the characters of a title line (measured on the shipped style.css; only a first guess, see below).
 _ROWS_FIRST_PAGE, _ROWS_PER_PAGE, _TITLE_CHARS = 24, 29, 42
-
-
-@contextmanager
-def timed(stage: str):
-    """Log how long a stage took (debug level: ``-v``). bench/run reads these lines."""
-    start = time.perf_counter()
-    try:
-        yield
-    finally:
-        log.debug("timing %s: %.3f s", stage, time.perf_counter() - start)
 
 
 def _estimate_index_pages(exhibits: list) -> int:
@@ -108,12 +97,14 @@ def _output_dir(folder: casefolder.CaseFolder, options: BuildOptions) -> Path:
 
 
 def prepare_exhibits(folder: casefolder.CaseFolder, cache: Cache, lang: str, progress: Progress,
-                     skipped: list[dict[str, str]] | None = None, ocr: bool = False) -> list[Exhibit]:
+                     skipped: list[dict[str, str]] | None = None, ocr: bool = False,
+                     infos: list | None = None) -> list[Exhibit]:
     """Discover, convert (cached), classify and number every piece of evidence.
 
     A piece that cannot be read stops everything (exit 4), unless ``skipped`` is given: it is then
     left out, its path, SHA-256 and the reason added there (build --force), with a warning naming it.
     With ``skipped`` given, a failed OCR leaves the piece as it is (not searchable), with a warning.
+    ``infos``, when given, receives what the check needs of every piece (check.piece_info).
     """
     pieces = casefolder.discover(folder)
     if not pieces:
@@ -124,6 +115,8 @@ def prepare_exhibits(folder: casefolder.CaseFolder, cache: Cache, lang: str, pro
         )
     progress.stage("Converting evidence", len(pieces))
     outcomes = ingest_all(pieces, cache, lang=lang, case_root=folder.root, advance=progress.advance)
+    if infos is not None:
+        infos.extend(check.piece_info(piece, result, cache, lang) for piece, result in zip(pieces, outcomes))
     converted: dict[Path, tuple[Piece, object]] = {}
     for piece, result in zip(pieces, outcomes):
         if isinstance(result, EvidenceError):
@@ -206,7 +199,9 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
 
         ocr_mod.check_tools()  # exit 5 before any slow work
     with timed("evidence"):
-        exhibits = prepare_exhibits(folder, cache, lang, progress, skipped if options.force else None, ocr=options.ocr)
+        infos: list = []  # the pieces as the check sees them: converted once, for both
+        exhibits = prepare_exhibits(folder, cache, lang, progress, skipped if options.force else None, ocr=options.ocr,
+                                    infos=infos)
     if not exhibits:
         raise CaseFileError("no evidence could be read", path=folder.root / casefolder.EVIDENCE_DIR,
                             hint="recouvre-docs check names each file and why it cannot be read.")
@@ -219,7 +214,7 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
         proc = procedures.load(procedure)
         with timed("check"):
             report = check.run(folder.root, procedure=procedure, lang=lang, as_of=as_of, folder=folder, cache=cache,
-                               documents_lang=lang)
+                               documents_lang=lang, infos=infos)
         if not report.ok:
             if not options.force:
                 raise CheckFailedError(

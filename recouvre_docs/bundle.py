@@ -26,6 +26,7 @@ from pikepdf import Array, Dictionary, Name
 from . import __version__, digest, i18n, pdfa, stamp
 from .errors import EvidenceError, ToolMissingError
 from .models import Exhibit
+from .timing import timed
 
 log = logging.getLogger(__name__)
 
@@ -146,13 +147,17 @@ def _pdf_date(day: dt.date) -> str:
 def assemble(p: Plan, a: Assembly, target: Path, work: Path, progress: Callable[[int], None] | None = None) -> None:
     """Merge and finish the case file into ``target`` (a temporary path the caller publishes)."""
     merged = work / "merged.pdf"
-    concatenate([a.cover, *[pdf for _, pdf in a.documents], a.index, *[e.pdf for e in p.entries]], merged, work)
+    with timed("pdf.merge"):
+        concatenate([a.cover, *[pdf for _, pdf in a.documents], a.index, *[e.pdf for e in p.entries]], merged, work)
     owners = p.entry_of_page()
     exhibit_first: dict[str, int] = {e.key: e.first - 1 for e in p.entries}
     with pikepdf.open(merged) as pdf:
         if len(pdf.pages) != p.total:
             raise EvidenceError(f"the merged file has {len(pdf.pages)} pages, the plan {p.total}: please report this bug")
-        fonts = stamp.add_fonts(pdf)
+        with timed("pdf.fonts"):
+            fonts = stamp.add_fonts(pdf)
+        stamping = timed("pdf.pages")
+        stamping.__enter__()
         unembedded: dict[str, set[str]] = {}  # entry key -> fonts its pages use without carrying them
         seen: set = set()
         cmyk: list = []
@@ -167,8 +172,10 @@ def assemble(p: Plan, a: Assembly, target: Path, work: Path, progress: Callable[
                 unembedded.setdefault(entry.key if entry else "", set()).update(missing)
             stamp.install_fonts(page, fonts)
             stamp.stamp_page(pdf, page, left=entry.label if entry else "", center=a.reference, right=f"{i + 1} / {p.total}")
-        _link_index(pdf, p, exhibit_first)
-        _outline(pdf, p, a, _document_starts(a))
+        stamping.__exit__(None, None, None)
+        with timed("pdf.links"):
+            _link_index(pdf, p, exhibit_first)
+            _outline(pdf, p, a, _document_starts(a))
         pdf.Root.PageLabels = Dictionary(Nums=Array([0, Dictionary(S=Name.D, St=1)]))
         pdf.Root.PageMode = Name.UseOutlines
         pdf.Root.Lang = pikepdf.String(a.lang)
@@ -204,15 +211,19 @@ def assemble(p: Plan, a: Assembly, target: Path, work: Path, progress: Callable[
         a.pdfa_part = 3 if attachments else 2
         conformance = pdfa_status(p, unembedded, part=str(a.pdfa_part))
         _pdfa(pdf, a, conformance["part"])
-        pdfa.unambiguous_stream_ends(pdf)
+        with timed("pdf.stream-ends"):
+            pdfa.unambiguous_stream_ends(pdf)
         if a.manifest is not None:  # the pages are final only now (the PDF/A step may touch them)
             a.manifest["pdfa"] = conformance
             a.manifest["document"]["pdfa"] = pdfa_claim(pdf)
-            a.manifest["page_sha256"] = list(digest.page_digests(pdf))
+            with timed("pdf.digests"):
+                a.manifest["page_sha256"] = list(digest.page_digests(pdf))
             if a.attach_originals:
                 set_attachment(pdf, "manifest.json", manifest_bytes(a.manifest))
         if "/ID" in pdf.trailer:  # qpdf keeps the first half of an existing /ID: derive it all from content
             del pdf.trailer["/ID"]
+        saving = timed("pdf.save")
+        saving.__enter__()
         pdf.save(
             target,
             deterministic_id=True,
@@ -220,6 +231,7 @@ def assemble(p: Plan, a: Assembly, target: Path, work: Path, progress: Callable[
             compress_streams=True,
             progress=progress,
         )
+        saving.__exit__(None, None, None)
     merged.unlink(missing_ok=True)
 
 

@@ -376,9 +376,11 @@ def discover(folder: CaseFolder) -> list[Piece]:
     if evidence_dir.is_dir():
         paths.extend(_walk(evidence_dir))
     # Files named in case.toml outside evidence/ are evidence too.
+    found = {p.resolve() for p in paths}
     for extra in list(entries) + list(invoices) + list(events):
-        if extra not in {p.resolve() for p in paths}:
+        if extra not in found:
             paths.append(extra)
+            found.add(extra)
 
     pieces: list[Piece] = []
     problems: list[str] = []

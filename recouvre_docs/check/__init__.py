@@ -40,15 +40,18 @@ def gather(folder: casefolder.CaseFolder, cache: Cache, lang: str, progress: Pro
     language the report is read in."""
     pieces = casefolder.discover(folder)
     progress.stage("Reading evidence", len(pieces))
-    infos = []
     # converted in worker processes, each file within the time limit (evidence/workers.py)
-    for piece, result in zip(pieces, ingest_all(pieces, cache, lang=lang, case_root=folder.root, advance=progress.advance)):
-        if isinstance(result, EvidenceError):
-            infos.append(rules.PieceInfo(piece=piece, error=_without_path(result.message, piece.rel), hint=result.hint))
-        else:
-            infos.append(rules.PieceInfo(piece=casefolder.refine(piece, result.facts, lang), facts=result.facts,
-                                         pdf=result.main.pdf, text_cache=text_cache(cache, piece.sha256, lang)))
+    outcomes = ingest_all(pieces, cache, lang=lang, case_root=folder.root, advance=progress.advance)
+    infos = [piece_info(piece, result, cache, lang) for piece, result in zip(pieces, outcomes)]
     return infos
+
+
+def piece_info(piece, result, cache: Cache, lang: str) -> rules.PieceInfo:
+    """What the rules know of a piece: its conversion (refined kind, facts, PDF), or why it cannot be read."""
+    if isinstance(result, EvidenceError):
+        return rules.PieceInfo(piece=piece, error=_without_path(result.message, piece.rel), hint=result.hint)
+    return rules.PieceInfo(piece=casefolder.refine(piece, result.facts, lang), facts=result.facts,
+                           pdf=result.main.pdf, text_cache=text_cache(cache, piece.sha256, lang))
 
 
 def text_cache(cache: Cache, sha256: str, lang: str) -> Path:
@@ -74,10 +77,12 @@ def run(
     cache: Cache | None = None,
     progress: Progress | None = None,
     documents_lang: str | None = None,
+    infos: list[rules.PieceInfo] | None = None,
 ) -> Report:
     """``lang``: the language of the report; ``documents_lang``: the language the documents are written
     in (case.language by default; build --lang writes them in another). The findings depend on the
-    second only: `check --lang de` reads the same findings in German."""
+    second only: `check --lang de` reads the same findings in German. ``infos``: the pieces as a
+    build already converted them (piece_info), so that they are not discovered and hashed again."""
     folder = folder or casefolder.load_case(case_dir)
     case = folder.case
     proc = procedures.load(default_procedure(folder, procedure))
@@ -92,7 +97,8 @@ def run(
             cache = Cache(out / ".cache")
         except OSError:  # a read-only case folder: convert into a temporary cache instead
             cache = Cache(Path(tempfile.mkdtemp(prefix="recouvre-check-")))
-    infos = gather(folder, cache, documents_lang, progress)
+    if infos is None:
+        infos = gather(folder, cache, documents_lang, progress)
     ctx = rules.Context(case=case, procedure=proc, lang=lang, as_of=as_of, pieces=infos, doc_lang=documents_lang)
     rules.evidence_hygiene(ctx)
     rules.required_evidence(ctx)
