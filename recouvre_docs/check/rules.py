@@ -59,16 +59,26 @@ class PieceInfo:
         return self._raw
 
 
+class _Folding(dict):
+    """str.translate table of normalize(), filled as characters are met (a text has few distinct ones)."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        if ch.isspace():
+            folded = " "
+        else:
+            base = unicodedata.normalize("NFKD", ch)
+            folded = (base[0] if base and not unicodedata.combining(base[0]) else ch).lower()[:1] or " "
+        self[code] = folded
+        return folded
+
+
+_FOLDING = _Folding()
+
+
 def normalize(text: str) -> str:
     """Lower case without accents, one character for one (so that positions match the original)."""
-    out = []
-    for ch in text:
-        if ch.isspace():
-            out.append(" ")
-            continue
-        base = unicodedata.normalize("NFKD", ch)
-        out.append((base[0] if base and not unicodedata.combining(base[0]) else ch).lower()[:1] or " ")
-    return "".join(out)
+    return text.translate(_FOLDING)
 
 
 def search(pattern: str, text: str) -> re.Match | None:
