@@ -334,6 +334,7 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
                 attachment_exhibits=attachment_exhibits,
                 manifest=manifest,
                 attach_originals=attach,
+                cache=cache.root,
             )
             with timed("pdf"):
                 bundle.assemble(p, assembly, bundle_tmp, work)

@@ -110,6 +110,7 @@ class Assembly:
     attach_originals: bool = True
     # Set by assemble before the PDF/A step: 3 when files were embedded (PDF/A-3 allows them), else 2.
     pdfa_part: int = 3
+    cache: Path | None = None  # the build's out/.cache: the stamp fonts' subsets are kept there
 
 
 def qpdf_path() -> str:
@@ -155,7 +156,7 @@ def assemble(p: Plan, a: Assembly, target: Path, work: Path, progress: Callable[
         if len(pdf.pages) != p.total:
             raise EvidenceError(f"the merged file has {len(pdf.pages)} pages, the plan {p.total}: please report this bug")
         with timed("pdf.fonts"):
-            fonts = stamp.add_fonts(pdf)
+            fonts = stamp.add_fonts(pdf, a.cache)
         stamping = timed("pdf.pages")
         stamping.__enter__()
         unembedded: dict[str, set[str]] = {}  # entry key -> fonts its pages use without carrying them

@@ -9,10 +9,16 @@ Annotations keep their coordinates: the page box only grows.
 
 from __future__ import annotations
 
+import base64
+import dataclasses
+import hashlib
 import io
+import json
 import logging
+import os
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import pikepdf
 from fontTools import subset
@@ -43,10 +49,46 @@ class FontProgram:
     cap_height: int
 
 
-@lru_cache(maxsize=2)
-def font_program(style: str) -> FontProgram:
-    """A WinAnsi subset of Liberation Sans (deterministic: no timestamp is recomputed)."""
+_PROGRAMS: dict[str, FontProgram] = {}
+
+
+def font_program(style: str, cache: Path | None = None) -> FontProgram:
+    """A WinAnsi subset of Liberation Sans (deterministic: no timestamp is recomputed). Subsetting takes
+    about 0.15 s a font: the result is kept for the process, and in ``cache`` (a build's out/.cache)
+    for the next build, keyed by the font file and the fontTools version that made it."""
+    if style in _PROGRAMS:
+        return _PROGRAMS[style]
     path = templates_root() / "shared" / "fonts" / _FILES[style]
+    stored = None
+    if cache is not None:
+        import fontTools
+
+        key = hashlib.sha256(path.read_bytes() + fontTools.version.encode()).hexdigest()[:20]
+        stored = cache / f"stamp-font-{style}-{key}.json"
+        try:
+            fields = json.loads(stored.read_text("utf-8"))
+            fields["data"] = base64.b64decode(fields["data"])
+            for name in ("widths", "bbox"):
+                fields[name] = tuple(fields[name])
+            _PROGRAMS[style] = FontProgram(**fields)
+            return _PROGRAMS[style]
+        except (OSError, ValueError, TypeError, KeyError):
+            pass
+    _PROGRAMS[style] = program = _subset(path)
+    if stored is not None:
+        try:
+            fields = dataclasses.asdict(program)
+            fields["data"] = base64.b64encode(program.data).decode("ascii")
+            stored.parent.mkdir(parents=True, exist_ok=True)
+            tmp = stored.with_suffix(".tmp")
+            tmp.write_text(json.dumps(fields), "utf-8")
+            os.replace(tmp, stored)
+        except OSError:  # an unwritable cache only costs time
+            pass
+    return program
+
+
+def _subset(path: Path) -> FontProgram:
     logging.getLogger("fontTools").setLevel(logging.ERROR)  # "FFTM NOT subset" is not news
     font = TTFont(str(path), recalcTimestamp=False)
     options = subset.Options()
@@ -100,12 +142,12 @@ def to_unicode_cmap() -> bytes:
     return ("\n".join(lines) + "\n").encode("ascii")
 
 
-def add_fonts(pdf: pikepdf.Pdf) -> dict[str, pikepdf.Object]:
+def add_fonts(pdf: pikepdf.Pdf, cache: Path | None = None) -> dict[str, pikepdf.Object]:
     """Embed the stamp fonts once in ``pdf``; returns the indirect font dictionaries by style."""
     fonts = {}
     to_unicode = pdf.make_indirect(pikepdf.Stream(pdf, to_unicode_cmap()))
     for style in ("bold", "regular"):
-        prog = font_program(style)
+        prog = font_program(style, cache)
         stream = pikepdf.Stream(pdf, prog.data)
         stream.Length1 = len(prog.data)
         base = Name("/RDSTMP+" + prog.name.replace(" ", ""))
