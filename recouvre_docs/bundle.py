@@ -160,7 +160,7 @@ def assemble(p: Plan, a: Assembly, target: Path, work: Path, progress: Callable[
         if len(pdf.pages) != p.total:
             raise EvidenceError(f"the merged file has {len(pdf.pages)} pages, the plan {p.total}: please report this bug")
         with timed("pdf.fonts"):
-            fonts = stamp.add_fonts(pdf, a.cache)
+            stamper = stamp.Stamper(pdf, a.cache)
         stamping = timed("pdf.pages")
         stamping.__enter__()
         unembedded: dict[str, set[str]] = {}  # entry key -> fonts its pages use without carrying them
@@ -175,8 +175,7 @@ def assemble(p: Plan, a: Assembly, target: Path, work: Path, progress: Callable[
             missing = pdfa.page_unembedded_fonts(page, seen)
             if missing:
                 unembedded.setdefault(entry.key if entry else "", set()).update(missing)
-            stamp.install_fonts(page, fonts)
-            stamp.stamp_page(pdf, page, left=entry.label if entry else "", center=a.reference, right=f"{i + 1} / {p.total}")
+            stamper.stamp(page, left=entry.label if entry else "", center=a.reference, right=f"{i + 1} / {p.total}")
         stamping.__exit__(None, None, None)
         with timed("pdf.links"):
             _link_index(pdf, p, exhibit_first)
@@ -326,8 +325,9 @@ def set_attachment(pdf: pikepdf.Pdf, name: str, data: bytes) -> None:
 
 def _link_index(pdf: pikepdf.Pdf, p: Plan, exhibit_first: dict[str, int]) -> None:
     """Turn the index's ``recouvre:exhibit/N`` links into links to the exhibit's first page."""
+    pages = [page.obj for page in pdf.pages]  # pdf.pages[i] costs 0.2 ms a call on 4,000 pages
     for i in range(p.front):
-        page = pdf.pages[i]
+        page = pikepdf.Page(pages[i])
         for annot in page.obj.get("/Annots", Array()):
             action = annot.get("/A")
             if action is None or action.get("/S") != Name.URI:
@@ -339,7 +339,7 @@ def _link_index(pdf: pikepdf.Pdf, p: Plan, exhibit_first: dict[str, int]) -> Non
             if key not in exhibit_first:
                 continue
             del annot["/A"]
-            annot.Dest = Array([pdf.pages[exhibit_first[key]].obj, Name.XYZ, None, None, None])
+            annot.Dest = Array([pages[exhibit_first[key]], Name.XYZ, None, None, None])
 
 
 def _document_starts(a: Assembly) -> tuple[list[tuple[str, int]], int]:

@@ -75,8 +75,8 @@ class Digester:
         self.lowest = _MAX_DEPTH + 1  # the highest ancestor a back-reference of the current subtree points to
 
     # ------------------------------------------------------------------------------------------
-    def page(self, index: int) -> str:
-        obj = self.pdf.pages[index].obj
+    def page(self, index: int, obj: pikepdf.Object | None = None) -> str:
+        obj = self.pdf.pages[index].obj if obj is None else obj
         h = hashlib.sha256(b"recouvre-docs page digest 2\n")
         keys = set(obj.keys()) - {"/Parent", "/Type"}
         for key in _INHERITABLE:
@@ -102,8 +102,8 @@ class Digester:
         return h.hexdigest()
 
     def pages(self) -> Iterator[str]:
-        for n in range(len(self.pdf.pages)):
-            yield self.page(n)
+        for n, page in enumerate(self.pdf.pages):  # pdf.pages[n] costs 0.2 ms a call: iterate once
+            yield self.page(n, page.obj)
 
     # ------------------------------------------------------------------------------------------
     @staticmethod
