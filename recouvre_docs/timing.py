@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import resource
+import sys
 import time
 from contextlib import contextmanager
 
@@ -15,4 +17,5 @@ def timed(stage: str):
     try:
         yield
     finally:
-        log.debug("timing %s: %.3f s", stage, time.perf_counter() - start)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
+        log.debug("timing %s: %.3f s (peak RSS so far %.0f MiB)", stage, time.perf_counter() - start, peak)

@@ -14,7 +14,6 @@ import os
 import shutil
 from pathlib import Path
 
-from pypdf import PdfReader
 
 from ..errors import EvidenceError, ToolMissingError
 from ..models import Part
@@ -39,6 +38,8 @@ def check_tools() -> None:
 
 
 def _textless(path: Path) -> list[int]:
+    from pypdf import PdfReader
+
     return [i + 1 for i, page in enumerate(PdfReader(str(path)).pages) if len((page.extract_text() or "").strip()) < 20]
 
 
