@@ -18,6 +18,7 @@ import shutil
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
@@ -136,13 +137,22 @@ def _roots_fingerprint(roots: tuple[Path, ...]) -> str:
     return h.hexdigest()
 
 
-def _render_key(html: str, roots: list[Path], parts: dict[str, tuple[bytes, str]], base_dir: Path) -> str:
-    import weasyprint
+@lru_cache(maxsize=8)
+def _version(package: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
 
+    try:
+        return version(package)
+    except PackageNotFoundError:  # pragma: no cover - a source tree without metadata
+        return "?"
+
+
+def _render_key(html: str, roots: list[Path], parts: dict[str, tuple[bytes, str]], base_dir: Path) -> str:
     from .. import __version__
 
     h = hashlib.sha256()
-    h.update(f"{__version__}\0{weasyprint.__version__}\0{base_dir}\0".encode())
+    # the version from the package metadata: a build whose renders are all cached never imports WeasyPrint
+    h.update(f"{__version__}\0{_version('weasyprint')}\0{base_dir}\0".encode())
     h.update(_roots_fingerprint(tuple(r.resolve() for r in roots)).encode())
     for cid in sorted(parts):
         data, mime = parts[cid]
@@ -166,7 +176,6 @@ def html_to_pdf(
     cache = _CACHE.get()
     if cache is None:
         return _render(html, target, base_dir=base_dir, roots=roots, parts=parts, lang=lang)
-    _weasyprint()  # ToolMissingError before anything else
     key = _render_key(html, roots, parts or {}, base_dir)
     pdf_path, meta_path = cache.root / f"{key}.pdf", cache.root / f"{key}.json"
     cache.used.add(key)
@@ -186,6 +195,31 @@ def html_to_pdf(
     except OSError as err:  # a cache that cannot be written only costs time
         log.debug("render cache not written: %s", err)
     return result
+
+
+def cached_file(material: bytes, suffix: str, target: Path, produce: Callable[[Path], None]) -> None:
+    """``produce(target)``, or inside ``cached(…)`` a copy of what it produced before from the same
+    ``material`` (every input of the file, as bytes): the DOCX of an unchanged document, for one."""
+    cache = _CACHE.get()
+    if cache is None:
+        produce(target)
+        return
+    key = hashlib.sha256(material).hexdigest()[:40]
+    stored = cache.root / f"{key}{suffix}"
+    cache.used.add(key)
+    if stored.is_file():
+        try:
+            shutil.copyfile(stored, target)
+            return
+        except OSError:
+            pass
+    produce(target)
+    try:
+        cache.root.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(target, stored.with_name(stored.name + ".tmp"))
+        os.replace(stored.with_name(stored.name + ".tmp"), stored)
+    except OSError as err:  # a cache that cannot be written only costs time
+        log.debug("render cache not written: %s", err)
 
 
 def _render(html: str, target: Path, *, base_dir: Path, roots: list[Path], parts: dict[str, tuple[bytes, str]] | None,
