@@ -243,6 +243,18 @@ def make_case(root: Path, size: str, seed: int, reference: str | None = None, sp
              spec["exhibits"] - 1: (f"AR-mise-en-demeure-{received}.pdf", "Avis de réception")}
     middle = [i for i in range(spec["exhibits"]) if i not in fixed]
     invoice_slots = set(middle[1::max(1, len(middle) // n_invoices)][:n_invoices])
+    # invoices have one page and the notice and its receipt at most two: the pages they do not take
+    # go to the other pieces, so that the case has the size's page count
+    spare = sum(c - 1 for i, c in enumerate(counts) if i in invoice_slots)
+    spare += sum(c - min(c, 2) for i, c in enumerate(counts) if i >= spec["exhibits"] - 2)
+    receivers = [i for i in middle if i not in invoice_slots]
+    k = 0
+    while spare > 0 and receivers and k < 100 * len(receivers):
+        i = receivers[k % len(receivers)]
+        if counts[i] < 30:
+            counts[i] += 1
+            spare -= 1
+        k += 1
     day = start
     step = max(1, round(spec["exhibits"] / 110))  # about one business day per few exhibits
     inv_no = others = 0
