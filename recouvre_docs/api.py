@@ -31,19 +31,6 @@ from .render import pdf as render_pdf
 
 log = logging.getLogger(__name__)
 
-# Index rows that fit on its first and on its next pages when every title holds on one line, and
-# the characters of a title line (measured on the shipped style.css; only a first guess, see below).
-_ROWS_FIRST_PAGE, _ROWS_PER_PAGE, _TITLE_CHARS = 24, 29, 42
-
-
-def _estimate_index_pages(exhibits: list) -> int:
-    """A guess of the index's length, so that it is usually laid out once (WeasyPrint is the slow
-    part of a build: PERF.md). A title that wraps makes its row taller by about half a row a line."""
-    titles = [ex.main.title for ex in exhibits] + [child.title for ex in exhibits for child in ex.children]
-    units = sum(1 + 0.6 * ((len(t) - 1) // _TITLE_CHARS) for t in titles)
-    return 1 + max(0, math.ceil((units - _ROWS_FIRST_PAGE) / _ROWS_PER_PAGE))
-
-
 @dataclass(frozen=True)
 class BuildOptions:
     procedure: str | None = None
@@ -267,7 +254,12 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
         # only when what it states has changed, and stop when the lengths no longer move. When the
         # bundle is split, the index also says which volume holds each exhibit.
         def render_front(volume_of: dict[str, int] | None) -> tuple[bundle.Plan, int, int]:
-            cover_pages, index_pages = 1, _estimate_index_pages(exhibits)
+            # the index laid out once when its length is guessed right (frontmatter.estimate_index_pages)
+            foot = 1 + bool(case.representative) + any(ex.main.ocr_pages or any(c.ocr_pages for c in ex.children)
+                                                       for ex in exhibits)
+            cover_pages = 1
+            index_pages = frontmatter.estimate_index_pages(bundle.plan(exhibits, 0, lang).entries, lang,
+                                                           volumes=bool(volume_of), foot_lines=foot)
             cover_total = index_start = None
             for _attempt in range(6):
                 total = cover_pages + doc_pages + index_pages + exhibit_pages

@@ -202,12 +202,14 @@ def test_plan_numbers_pages_and_nests_attachments(tmp_path):
 def test_a_long_index_points_at_the_right_pages_whatever_its_first_estimate(make_case, monkeypatch, estimate):
     """70 exhibits, some with titles that wrap: the index runs over several pages, and every page
     number it prints and every link it holds is right, whether or not its length was guessed well."""
-    from recouvre_docs import api
+    from recouvre_docs.render import frontmatter
 
+    guessed = []
+    measured = frontmatter.estimate_index_pages
     if estimate != "measured":
-        rows = 1000 if estimate == "far too short" else 3
-        monkeypatch.setattr(api, "_ROWS_FIRST_PAGE", rows)
-        monkeypatch.setattr(api, "_ROWS_PER_PAGE", rows)
+        monkeypatch.setattr(frontmatter, "estimate_index_pages", lambda *a, **k: 1 if estimate == "far too short" else 30)
+    else:
+        monkeypatch.setattr(frontmatter, "estimate_index_pages", lambda *a, **k: guessed.append(measured(*a, **k)) or guessed[-1])
     entries = "".join(
         f'[[evidence]]\nfile = "evidence/p{i:02d}.pdf"\nkind = "correspondence"\ndate = 2026-01-{1 + i % 28:02d}\n'
         f'title = "{"Courrier " + str(i) + (" adressé au débiteur au sujet des factures impayées et du calendrier proposé" if i % 3 == 0 else "")}"\n'
@@ -230,6 +232,8 @@ def test_a_long_index_points_at_the_right_pages_whatever_its_first_estimate(make
         assert (f"p. {first}–{last}" if last > first else f"p. {first}") in index_text
         assert first in targets
         assert f"Pièce n° {ex['exhibit']}" in reader.pages[first - 1].extract_text()
+    if estimate == "measured":  # the guess lays the rows out as style.css does: the index is laid out once
+        assert guessed == [front - 1]
 
 
 def test_ocr_makes_the_scans_searchable_and_the_index_says_so(tmp_path):

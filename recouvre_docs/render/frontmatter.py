@@ -105,3 +105,76 @@ def index_context(case: Case, entries: list[Any], *, as_of: dt.date, link_scheme
         "total_pages": total_pages,
         "ocr_pages": ", ".join(str(e.first + n - 1) for e in entries for n in getattr(e, "ocr", ())),
     }
+
+
+# ----------------------------------------------------------------------------------------------
+# The index's length before it is laid out. The page of every exhibit, printed in the index, depends
+# on the index's own length: a wrong guess costs a second layout (PERF.md: 0.17-0.4 s a page, 2.4 s
+# for 400 rows). The guess below lays the rows out the way the shipped style.css does — column
+# widths, font sizes, padding, a line broken at spaces and after a hyphen before a letter (UAX #14) —
+# with the metrics of Liberation Sans. A firm's own index.html or style.css may lay it out otherwise:
+# the guess is then only a guess, and the loop in api.build lays the index out again.
+
+_MM = 72 / 25.4
+_PAGE_HEIGHT = (297 - 22 - 20) * _MM  # @page A4, margins 22 mm and 20 mm
+_TEXT_WIDTH = (210 - 20 - 20) * _MM
+_FIXED_COLUMNS = {"no": 24, "date": 23, "kind": 30, "pages": 15}  # mm (table.index th.* in style.css)
+_PAD_X, _PAD_Y, _ROW_BORDER = 1.5 * _MM, 1.8 * _MM, 0.5
+_SLACK = 12.0  # what the title column loses besides the others' widths and paddings (measured)
+_LINE = 1.35  # line-height
+_HEAD = 96.0  # title, reference lines and subtitle above the table (pt), measured on the shipped style
+_THEAD = 20.0  # the repeated header row (its 1.2 pt rule collapses with the first row's: measured)
+_FOOT_MARGIN, _FOOT_LINE = 4 * _MM, 8.5 * 1.35  # .index-foot: the lines below the table
+
+
+def _width(text: str, size: float) -> float:
+    from ..stamp import font_program
+
+    widths = font_program("regular").widths
+    total = 0
+    for ch in text:
+        code = ch.encode("cp1252", "replace")[0] if ch != "?" else 63
+        total += widths[code - 32] if 32 <= code <= 255 and widths[code - 32] else 556
+    return total * size / 1000
+
+
+def _lines(text: str, width: float, size: float) -> int:
+    """Lines ``text`` takes in ``width`` points, broken greedily at spaces and after a hyphen that a
+    letter follows."""
+    pieces, current = [], ""
+    for i, ch in enumerate(text):
+        current += ch
+        if ch == " " or (ch == "-" and i + 1 < len(text) and text[i + 1].isalpha()):
+            pieces.append(current)
+            current = ""
+    if current:
+        pieces.append(current)
+    lines, used = 1, 0.0
+    for piece in pieces:
+        w = _width(piece.rstrip(), size)
+        if used and used + w > width:
+            lines += 1
+            used = _width(piece, size)
+        else:
+            used += _width(piece, size)
+    return lines
+
+
+def estimate_index_pages(entries: list[Any], lang: str, volumes: bool = False, foot_lines: int = 2) -> int:
+    """How many pages the index of ``entries`` (bundle.plan's) takes with the shipped templates;
+    ``foot_lines``: the lines below the table (counts and date; OCR pages; who prepared it)."""
+    from ..i18n import kind_label, text
+
+    columns = list(_FIXED_COLUMNS.values()) + ([12] if volumes else [])
+    title_width = _TEXT_WIDTH - sum(w * _MM + 2 * _PAD_X for w in columns) - 2 * _PAD_X - _SLACK
+    kind_width = _FIXED_COLUMNS["kind"] * _MM  # a th's width is its content's: the padding comes on top
+    pages, room = 1, _PAGE_HEIGHT - _HEAD - _THEAD
+    for e in entries:
+        size = 9.0 if e.level else 10.0
+        kind = text(lang, "index.attachment") if e.level else kind_label(e.kind, lang)
+        lines = max(_lines(e.title, title_width, size), _lines(kind, kind_width, size))
+        height = lines * size * _LINE + 2 * _PAD_Y + _ROW_BORDER
+        if height > room:
+            pages, room = pages + 1, _PAGE_HEIGHT - _THEAD
+        room -= height
+    return pages + (1 if room < _FOOT_MARGIN + foot_lines * _FOOT_LINE else 0)
