@@ -225,6 +225,7 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
     work = Path(tempfile.mkdtemp(prefix=".work-", dir=out))
     renders = render_pdf.cached(out / ".cache" / "render")  # unchanged documents are not laid out again
     renders.__enter__()
+    side = _Side()
     try:
         progress.stage("Assembling the case file", 4)
         cover_pdf, index_pdf = work / "cover.pdf", work / "index.pdf"
@@ -238,8 +239,11 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
             from .documents import generate as doc_generate
 
             with timed("documents"):
+                side_jobs: list = []
                 generated = doc_generate.generate(folder, procedure=procedure, lang=lang, as_of=as_of, out=out,
-                                                  exhibits=exhibits, statement=statement, work=work / "documents")
+                                                  exhibits=exhibits, statement=statement, work=work / "documents",
+                                                  side=side_jobs)
+            side.start(side_jobs)  # the documents' own files (DOCX, PDF with notes) while the bundle is made
             for g in generated:
                 if g.name not in doc_generate.NOT_IN_BUNDLE:  # the bundle's copy: without the notes to the lawyer
                     documents.append((g.title, g.final_pdf or g.pdf))
@@ -387,6 +391,8 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
             if generated:
                 from .documents import generate as doc_generate
 
+                with timed("documents.side"):
+                    side.finish(generated, renders)
                 doc_generate.publish(generated, out)
             if final_report is not None:
                 os.replace(report_tmp, final_report)
@@ -406,6 +412,7 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
                               hint="Check free space and permissions of the output folder.") from err
         progress.advance()
     except BaseException as err:
+        side.cancel()
         renders.__exit__(type(err), err, err.__traceback__)
         raise
     else:
@@ -490,6 +497,90 @@ def _split(limit: int, p: bundle.Plan, manifest: dict[str, Any], render_front, a
         biggest = max(part.path.stat().st_size for part in parts)
         budget *= min(0.85, limit / biggest)
     return p, manifest, parts
+
+
+class _Side:
+    """The documents' files the bundle does not wait for, rendered by one other process while this one
+    assembles the bundle (a second core halves that part of a build: PERF.md, WeasyPrint is the slow
+    part). On one core, or for a handful of jobs, they are rendered here when they are needed."""
+
+    def __init__(self) -> None:
+        self.jobs: list = []
+        self.pool = None
+        self.future = None
+
+    def start(self, jobs: list) -> None:
+        self.jobs = jobs
+        if not jobs or _cores() < 2:
+            return
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        from .documents import generate as doc_generate
+
+        methods = multiprocessing.get_all_start_methods()
+        if "fork" not in methods or multiprocessing.current_process().daemon:
+            return  # a fresh interpreter would import and set up everything again: not worth it
+        self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+        self.future = self.pool.submit(_run_side, jobs)
+
+    def finish(self, generated: list, renders) -> None:
+        from .documents import generate as doc_generate
+
+        if not self.jobs:
+            return
+        if self.future is not None:
+            try:
+                outcome = self.future.result()
+            finally:
+                self.pool.shutdown(wait=True)
+                self.pool = self.future = None
+            if outcome[0] == "error":
+                raise _rebuild_error(outcome[1])
+            pages, used = outcome[1]
+        else:
+            pages, used = doc_generate.run_side(self.jobs)
+        renders.used |= used
+        for job, count in zip(self.jobs, pages):
+            if count is not None:
+                generated[job.generated].pages = count
+        self.jobs = []
+
+    def cancel(self) -> None:
+        if self.pool is not None:
+            for process in list((getattr(self.pool, "_processes", None) or {}).values()):
+                process.kill()
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = self.future = None
+
+
+def _run_side(jobs: list) -> tuple[str, Any]:
+    """In the side process: ("ok", (pages, cache keys used)) or ("error", the RecouvreError as data)."""
+    from .documents import generate as doc_generate
+    from .errors import RecouvreError
+
+    try:
+        return "ok", doc_generate.run_side(jobs)
+    except RecouvreError as err:  # keyword-only constructors do not unpickle: sent as data
+        return "error", (type(err).__name__, err.message, str(err.path) if err.path else None, err.hint)
+
+
+def _rebuild_error(data: tuple) -> Exception:
+    from . import errors
+
+    name, message, path, hint = data
+    cls = getattr(errors, name, errors.RecouvreError)
+    try:
+        return cls(message, path=path, hint=hint)
+    except TypeError:  # a class with other required arguments
+        return errors.TemplateError(message, path=path, hint=hint)
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
 
 
 def _originals(exhibits: list[Exhibit]) -> tuple[list[tuple[str, bytes, str, str]], dict[str, int]]:

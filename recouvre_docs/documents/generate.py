@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -90,14 +91,30 @@ def _language_notes(name: str, lang: str, folder: casefolder.CaseFolder) -> list
             f"in a language that court accepts (generate it with --lang {court_lang}, if written in that language)."]
 
 
+@dataclass
+class SideJob:
+    """A render the bundle does not wait for: a document's PDF with the notes to the lawyer, the PDF of a
+    document that is not in the bundle, a DOCX. build() runs these in another process (side.run)."""
+
+    kind: str  # "pdf" | "docx"
+    doc: Any  # documents.Document
+    ctx: dict[str, Any]
+    target: Path
+    case_root: Path | None
+    as_of: dt.date
+    generated: int  # index of its Generated in generate()'s result list, whose page count a PDF sets
+
+
 def generate(folder: casefolder.CaseFolder, *, procedure: str, lang: str, as_of: dt.date, out: Path,
              exhibits: list, statement: claim.Statement | None = None, only: str | None = None,
-             work: Path | None = None) -> list[Generated]:
+             work: Path | None = None, side: list[SideJob] | None = None) -> list[Generated]:
     """Render each document of ``procedure`` into ``work`` (a temporary folder: the caller publishes).
 
     The translator's letter lists the documents to translate whatever ``only`` asks: with ``--only
     translation-request`` the other documents are rendered too (into ``work``, to count and pack them)
-    but not returned."""
+    but not returned. With ``side`` given, only what the bundle holds is rendered here (each document's
+    copy without the notes to the lawyer); the other renders are appended to ``side`` for the caller to
+    run, and until then the page counts they set are 0."""
     case = folder.case
     if statement is None and case.invoice:
         statement = claim.compute(case, as_of, folder.root)
@@ -131,16 +148,50 @@ def generate(folder: casefolder.CaseFolder, *, procedure: str, lang: str, as_of:
             _translation(ctx, done, exhibits, lang, work)
         doc = load(name, lang, doc_ctx, folder.root)
         pdf, docx = work / f"{name}.pdf", work / f"{name}.docx"
-        pages = render_pdf(doc, doc_ctx, pdf, folder.root)
-        render_docx(doc, doc_ctx, docx, folder.root, as_of)
-        g = Generated(name=name, title=doc.title, pdf=pdf, docx=docx, pages=pages, missing=list(doc.missing),
+        final = doc.has_draft and name not in NOT_TRANSLATED  # the bundle's (and translator's) copy: without the notes
+        # what the bundle holds (or the translator's letter counts) is rendered now; the rest may wait
+        translated = "translation-request" in names and name not in NOT_TRANSLATED
+        needed_now = side is None or (not final and (name not in NOT_IN_BUNDLE or translated))
+        g = Generated(name=name, title=doc.title, pdf=pdf, docx=docx, pages=0, missing=list(doc.missing),
                       notes=_language_notes(name, lang, folder))
-        if doc.has_draft and name not in NOT_TRANSLATED:  # the bundle's (and translator's) copy: without the notes
+        if needed_now:
+            g.pages = render_pdf(doc, doc_ctx, pdf, folder.root)
+        else:
+            side.append(SideJob("pdf", doc, doc_ctx, pdf, folder.root, as_of, len(done)))
+        if side is None:
+            render_docx(doc, doc_ctx, docx, folder.root, as_of)
+        else:
+            side.append(SideJob("docx", doc, doc_ctx, docx, folder.root, as_of, len(done)))
+        if final:
             g.final_pdf = work / "final" / f"{name}.pdf"
             g.final_pdf.parent.mkdir(exist_ok=True)
             g.final_pages = render_pdf(doc.final(), doc_ctx, g.final_pdf, folder.root)
         done.append(g)
+    if side is not None:  # the jobs point into ``done``; the caller gets the wanted ones only
+        kept = [i for i, g in enumerate(done) if g.name in wanted]
+        renumber = {old: new for new, old in enumerate(kept)}
+        side[:] = [j for j in side if j.generated in renumber]
+        for job in side:
+            job.generated = renumber[job.generated]
     return [g for g in done if g.name in wanted]
+
+
+def run_side(jobs: list[SideJob]) -> tuple[list[int | None], set[str]]:
+    """Run the renders generate() put aside (in this process): each PDF's page count (None for a
+    DOCX), and the render-cache entries used (the caller's cache must keep them)."""
+    from ..render import pdf as render_pdf_mod
+
+    pages: list[int | None] = []
+    cache = render_pdf_mod.current_cache()
+    before = set(cache.used) if cache is not None else set()
+    for job in jobs:
+        if job.kind == "pdf":
+            pages.append(render_pdf(job.doc, job.ctx, job.target, job.case_root))
+        else:
+            render_docx(job.doc, job.ctx, job.target, job.case_root, job.as_of)
+            pages.append(None)
+    used = (set(cache.used) - before) if cache is not None else set()
+    return pages, used
 
 
 def _translation_deadline(case: Any, as_of: dt.date, folder: casefolder.CaseFolder) -> None:
@@ -154,9 +205,9 @@ def _translation_deadline(case: Any, as_of: dt.date, folder: casefolder.CaseFold
 
 
 def _words(pdfs: list[Path]) -> int:
-    from pypdf import PdfReader
+    from ..evidence import text
 
-    return sum(len((page.extract_text() or "").split()) for pdf in pdfs for page in PdfReader(str(pdf)).pages)
+    return sum(text.words(pdf) for pdf in pdfs)
 
 
 def _translation(ctx: dict[str, Any], done: list[Generated], exhibits: list, lang: str, work: Path) -> None:

@@ -104,6 +104,10 @@ def reproducible():
 _CACHE: contextvars.ContextVar["cached | None"] = contextvars.ContextVar("render_cache", default=None)
 
 
+def current_cache() -> "cached | None":
+    return _CACHE.get()
+
+
 class cached:  # noqa: N801 - used as a context manager: `with render.pdf.cached(folder):`
     """Renders inside this block are looked up in, and stored into, ``root``; the entries this
     block did not use are removed when it ends without an error (the cache holds one build)."""
