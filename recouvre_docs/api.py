@@ -226,7 +226,10 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
     renders = render_pdf.cached(out / ".cache" / "render")  # unchanged documents are not laid out again
     renders.__enter__()
     side = _Side()
+    merging = None
     try:
+        # the exhibits are merged by qpdf in the background while the documents and the index are laid out
+        merging = bundle.merge_exhibits(bundle.plan(exhibits, 0, lang), work)
         progress.stage("Assembling the case file", 4)
         cover_pdf, index_pdf = work / "cover.pdf", work / "index.pdf"
         exhibit_pages = sum(ex.pages for ex in exhibits)
@@ -333,7 +336,7 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
                 cache=cache.root,
             )
             with timed("pdf"):
-                bundle.assemble(p, assembly, bundle_tmp, work)
+                bundle.assemble(p, assembly, bundle_tmp, work, exhibits=merging)
             return manifest
 
         manifest = assemble(p)
@@ -413,6 +416,8 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
         progress.advance()
     except BaseException as err:
         side.cancel()
+        if merging is not None:
+            merging.cancel()
         renders.__exit__(type(err), err, err.__traceback__)
         raise
     else:

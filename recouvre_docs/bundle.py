@@ -9,6 +9,7 @@ memory does not grow with the bundle.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -16,6 +17,7 @@ import logging
 import resource
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -124,39 +126,85 @@ def qpdf_path() -> str:
     return path
 
 
+class Merge:
+    """``qpdf --empty --pages … -- target`` running in the background, every input kept open (PERF.md:
+    2.25x faster past 200 files). build() starts the exhibits' merge as soon as they are converted,
+    and lays out the documents and the index while qpdf works."""
+
+    def __init__(self, inputs: list[Path], target: Path, work: Path, *, deterministic: bool = True):
+        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        keep = "--keep-files-open=y" if len(inputs) + 64 < soft else f"--keep-files-open-threshold={max(soft - 64, 16)}"
+        # --deterministic-id hashes the whole output once more (+50 % on the bench's 4,000 pages): only
+        # for a file that is published as it is, not for the intermediate file assemble() rewrites anyway
+        args = [keep, *(["--deterministic-id"] if deterministic else []), "--empty", "--pages",
+                *[str(p) for p in inputs], "--", str(target)]
+        work.mkdir(parents=True, exist_ok=True)
+        argfile = work / f"{target.name}.qpdf-args"
+        argfile.write_text("\n".join(args) + "\n", "utf-8")
+        self.target = target
+        self.done = False
+        self.stderr = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen([qpdf_path(), f"@{argfile}"], stdout=subprocess.DEVNULL, stderr=self.stderr)
+
+    def wait(self) -> Path:
+        if self.done:
+            return self.target
+        code = self.proc.wait()
+        self.stderr.seek(0)
+        message = self.stderr.read().decode("utf-8", "replace").strip()
+        self.stderr.close()
+        if code not in (0, 3):  # 3: succeeded with warnings
+            raise EvidenceError(
+                f"qpdf could not merge the exhibits: {message[:500]}",
+                hint="This is unexpected for files recouvre-docs already converted: please report it with the files.",
+            )
+        if code == 3:
+            log.info("qpdf warnings while merging: %s", message[:500])
+        self.done = True
+        return self.target
+
+    def cancel(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if not self.stderr.closed:
+            self.stderr.close()
+
+
 def concatenate(inputs: list[Path], target: Path, work: Path, *, deterministic: bool = True) -> None:
     """qpdf --empty --pages … -- target, with every input kept open (PERF.md: 2.25x faster)."""
-    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    keep = "--keep-files-open=y" if len(inputs) + 64 < soft else f"--keep-files-open-threshold={max(soft - 64, 16)}"
-    # --deterministic-id hashes the whole output once more (+50 % on the bench's 4,000 pages): only for
-    # a file that is published as it is, not for the intermediate file assemble() rewrites anyway
-    args = [keep, *(["--deterministic-id"] if deterministic else []), "--empty", "--pages", *[str(p) for p in inputs],
-            "--", str(target)]
-    argfile = work / "qpdf.args"
-    argfile.write_text("\n".join(args) + "\n", "utf-8")
-    proc = subprocess.run([qpdf_path(), f"@{argfile}"], capture_output=True, text=True)
-    if proc.returncode not in (0, 3):  # 3: succeeded with warnings
-        raise EvidenceError(
-            f"qpdf could not merge the exhibits: {proc.stderr.strip()[:500]}",
-            hint="This is unexpected for files recouvre-docs already converted: please report it with the files.",
-        )
-    if proc.returncode == 3:
-        log.info("qpdf warnings while merging: %s", proc.stderr.strip()[:500])
+    Merge(inputs, target, work, deterministic=deterministic).wait()
 
 
 def _pdf_date(day: dt.date) -> str:
     return f"D:{day:%Y%m%d}000000Z"
 
 
-def assemble(p: Plan, a: Assembly, target: Path, work: Path, progress: Callable[[int], None] | None = None) -> None:
-    """Merge and finish the case file into ``target`` (a temporary path the caller publishes)."""
-    merged = work / "merged.pdf"
+def merge_exhibits(p: Plan, work: Path) -> Merge:
+    """Start merging the exhibits' PDFs, in their order, in the background (the plan's page numbers
+    do not matter: only the order of its entries)."""
+    return Merge([e.pdf for e in p.entries], work / "exhibits.pdf", work, deterministic=False)
+
+
+def assemble(p: Plan, a: Assembly, target: Path, work: Path, progress: Callable[[int], None] | None = None,
+             exhibits: Merge | None = None) -> None:
+    """Finish the case file into ``target`` (a temporary path the caller publishes): the front pages
+    (cover, documents, index) put before the exhibits merged by ``exhibits`` (merge_exhibits), or
+    merged here."""
+    own = exhibits is None  # a merge of the caller's may be used again (volumes lay the bundle out anew)
     with timed("pdf.merge"):
-        concatenate([a.cover, *[pdf for _, pdf in a.documents], a.index, *[e.pdf for e in p.entries]], merged, work,
-                    deterministic=False)
+        merged = (exhibits or merge_exhibits(p, work)).wait()
     owners = p.entry_of_page()
     exhibit_first: dict[str, int] = {e.key: e.first - 1 for e in p.entries}
-    with pikepdf.open(merged) as pdf:
+    # the front files stay open until the bundle is saved: qpdf copies their stream data at the save
+    with contextlib.ExitStack() as sources, pikepdf.open(merged) as pdf:
+        with timed("pdf.front"):
+            at = 0
+            for path in [a.cover, *[doc for _, doc in a.documents], a.index]:
+                part = sources.enter_context(pikepdf.open(path))
+                for page in part.pages:  # a few pages, copied with what they use; the exhibits stay as merged
+                    pdf.pages.insert(at, page)
+                    at += 1
         if len(pdf.pages) != p.total:
             raise EvidenceError(f"the merged file has {len(pdf.pages)} pages, the plan {p.total}: please report this bug")
         with timed("pdf.fonts"):
@@ -236,7 +284,8 @@ def assemble(p: Plan, a: Assembly, target: Path, work: Path, progress: Callable[
             progress=progress,
         )
         saving.__exit__(None, None, None)
-    merged.unlink(missing_ok=True)
+    if own:
+        merged.unlink(missing_ok=True)
 
 
 def srgb_profile() -> bytes:
