@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from pathlib import Path
 
-from . import __version__, bundle, casefolder, check, claim, i18n, volumes
+from . import __version__, bundle, casefolder, check, claim, i18n, stamp, volumes
 from .claim import render as claim_render
 from .check import procedures
 from .errors import CaseFileError, CheckFailedError, EvidenceError, OutputError, UsageError
@@ -230,6 +230,7 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
     try:
         # the exhibits are merged by qpdf in the background while the documents and the index are laid out
         merging = bundle.merge_exhibits(bundle.plan(exhibits, 0, lang), work)
+        stamp.load_fonts(cache.root)  # their metrics lay the index out in advance, then stamp the pages
         progress.stage("Assembling the case file", 4)
         cover_pdf, index_pdf = work / "cover.pdf", work / "index.pdf"
         exhibit_pages = sum(ex.pages for ex in exhibits)

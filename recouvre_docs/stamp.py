@@ -86,6 +86,13 @@ def font_program(style: str, cache: Path | None = None) -> FontProgram:
     return program
 
 
+def load_fonts(cache: Path | None) -> None:
+    """Both stamp fonts, from ``cache`` when a build already subset them (the index's length guess and
+    the stamps both need their metrics)."""
+    for style in _FILES:
+        font_program(style, cache)
+
+
 def _subset(path: Path) -> FontProgram:
     logging.getLogger("fontTools").setLevel(logging.ERROR)  # "FFTM NOT subset" is not news
     from fontTools import subset  # 33 MB and 0.15 s: only when the subsets are not cached
