@@ -38,6 +38,14 @@ def _extract(pdf: Path) -> str:
     return "\f".join(pages).replace("\r\n", "\n").replace("\r", "\n")
 
 
+def is_cached(cache: Path) -> bool:
+    try:
+        with cache.open("r", encoding="utf-8") as f:
+            return f.readline().rstrip("\n") == f"recouvre-docs text v{TEXT_VERSION}"
+    except OSError:
+        return False
+
+
 def of(pdf: Path, cache: Path | None = None) -> str:
     """The text of ``pdf``, pages separated by form feeds ('' for a scan without a text layer, or a
     text layer PDFium cannot read). ``cache``: a file where it is kept for the next run."""
