@@ -24,6 +24,7 @@ file a recipient holds.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import OrderedDict
 from decimal import Decimal
 from typing import Iterator
@@ -35,6 +36,7 @@ _INHERITABLE = ("/Resources", "/MediaBox", "/CropBox", "/Rotate")
 _NOT_FOLLOWED = {"/Pages", "/Catalog", "/StructTreeRoot", "/StructElem", "/Outlines"}
 _CODING = {"/Filter", "/DecodeParms", "/DL"}  # how stream data is coded: not what it is
 _MAX_DEPTH = 200
+_NUMBERS = re.compile(rb"\[( [-+]?[0-9]*\.?[0-9]+)* \]")  # qpdf's syntax of an array holding only numbers
 _CACHE_SIZE = 4096
 
 
@@ -164,6 +166,12 @@ class Digester:
         elif isinstance(obj, pikepdf.String):
             h.update(_tagged(b"S", bytes(obj)))
         elif isinstance(obj, pikepdf.Array):
+            raw = obj.unparse()  # one call for an array of numbers (a font's widths, a box): the same bytes
+            if _NUMBERS.fullmatch(raw):
+                numbers = raw[1:-1].split()
+                h.update(b"[" + str(len(numbers)).encode() + b":"
+                         + b"".join(b"R" + _real(Decimal(n.decode())) + b";" for n in numbers) + b"]")
+                return
             h.update(b"[" + str(len(obj)).encode() + b":")
             for item in obj:
                 self._feed(h, item, depth + 1)

@@ -109,3 +109,28 @@ def test_the_digest_survives_resaving_and_follows_cycles(tmp_path):
         after = list(digest.page_digests(again))
     assert after[0] != before[0] and after[1:] == before[1:]
     assert hashlib.sha256(b"").hexdigest() not in before
+
+
+def test_arrays_of_numbers_are_hashed_by_value_as_the_generic_walk_hashes_them(tmp_path):
+    """An array of numbers is read in one call (a font's 224 widths, every box): it must feed the hash
+    exactly what walking it item by item feeds, whatever the writer's syntax (20, 20.0, .5, +3)."""
+    raw = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+           b"2 0 obj << /Type /Pages /Kids [3 0 R] /Count 1 >> endobj\n"
+           b"3 0 obj << /Type /Page /Parent 2 0 R /MediaBox [0 -20.0 595.28 841.890] /X [.5 +3 -0 2780 1e0x] "
+           b"/W [278 333 474 0.0] /E [] >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+    (tmp_path / "a.pdf").write_bytes(raw)
+
+    class ItemByItem(digest.Digester):
+        def _direct(self, h, obj, depth):
+            if isinstance(obj, pikepdf.Array):
+                h.update(b"[" + str(len(obj)).encode() + b":")
+                for item in obj:
+                    self._feed(h, item, depth + 1)
+                h.update(b"]")
+                return
+            super()._direct(h, obj, depth)
+
+    with pikepdf.open(tmp_path / "a.pdf") as pdf:
+        fast, slow = digest.Digester(pdf).page(0), ItemByItem(pdf).page(0)
+        assert digest._NUMBERS.fullmatch(pdf.pages[0].obj.W.unparse())
+    assert fast == slow
