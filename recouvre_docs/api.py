@@ -239,6 +239,10 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
         documents: list[tuple[str, Path]] = []
         doc_pages = 0
         generated = []
+        statement_pdf = work / "statement.pdf"
+        # the statement of account is laid out by the other process while this one lays out the documents
+        statement_pages = side.call(_render_statement, statement, case, lang, statement_pdf, folder.root) \
+            if statement is not None else None
         if procedure and statement is not None:  # every document is about a claim: none without invoices
             from .documents import generate as doc_generate
 
@@ -252,10 +256,9 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
                 if g.name not in doc_generate.NOT_IN_BUNDLE:  # the bundle's copy: without the notes to the lawyer
                     documents.append((g.title, g.final_pdf or g.pdf))
                     doc_pages += g.final_pages or g.pages
-        if statement is not None:
-            statement_pdf = work / "statement.pdf"
+        if statement_pages is not None:
             with timed("statement"):
-                doc_pages += claim_render.to_pdf(statement, case, lang, statement_pdf, folder.root)
+                doc_pages += side.result(statement_pages, renders)
             documents.append((i18n.text(lang, "claim.title"), statement_pdf))
         # The cover states the page count, and the index the page of every exhibit: both depend on
         # the index's own length (and on the cover's). Start from an estimate, render each document
@@ -398,6 +401,7 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
                 with timed("documents.side"):
                     side.finish(generated, renders)
                 doc_generate.publish(generated, out)
+            side.close()
             if final_report is not None:
                 os.replace(report_tmp, final_report)
             os.replace(manifest_tmp, final_manifest)
@@ -506,69 +510,99 @@ def _split(limit: int, p: bundle.Plan, manifest: dict[str, Any], render_front, a
 
 
 class _Side:
-    """The documents' files the bundle does not wait for, rendered by one other process while this one
-    assembles the bundle (a second core halves that part of a build: PERF.md, WeasyPrint is the slow
-    part). On one core, or for a handful of jobs, they are rendered here when they are needed."""
+    """Renders the bundle does not wait for — or not at once — done by one other process while this one
+    goes on (a second core halves that part of a build: PERF.md, WeasyPrint is the slow part): the
+    statement of account while the documents are laid out, then the documents' own files (DOCX, the
+    copy with notes to the lawyer) while the bundle is assembled. On one core, or where processes
+    cannot be forked, each is rendered here when it is asked for."""
 
     def __init__(self) -> None:
-        self.jobs: list = []
         self.pool = None
-        self.future = None
+        self.jobs: list = []
+        self.jobs_future = None
+
+    def _executor(self):
+        if self.pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            if _cores() < 2 or "fork" not in multiprocessing.get_all_start_methods() \
+                    or multiprocessing.current_process().daemon:
+                return None
+            self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+        return self.pool
+
+    def call(self, func, *args):
+        """``func(*args)`` (which returns ("ok", (value, cache keys used)) or ("error", data)), in the
+        other process: a future; or here: a completed one."""
+        from concurrent.futures import Future
+
+        pool = self._executor()
+        if pool is not None:
+            return pool.submit(func, *args)
+        done: Future = Future()
+        done.set_result(func(*args))
+        return done
+
+    @staticmethod
+    def result(future, renders):
+        status, value = future.result()
+        if status == "error":
+            raise _rebuild_error(value)
+        result, used = value
+        renders.used |= used
+        return result
 
     def start(self, jobs: list) -> None:
         self.jobs = jobs
-        if not jobs or _cores() < 2:
-            return
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        from .documents import generate as doc_generate
-
-        methods = multiprocessing.get_all_start_methods()
-        if "fork" not in methods or multiprocessing.current_process().daemon:
-            return  # a fresh interpreter would import and set up everything again: not worth it
-        self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
-        self.future = self.pool.submit(_run_side, jobs)
+        if jobs and self._executor() is not None:  # on one core they wait until finish()
+            self.jobs_future = self.call(_run_side, jobs)
 
     def finish(self, generated: list, renders) -> None:
-        from .documents import generate as doc_generate
-
         if not self.jobs:
             return
-        if self.future is not None:
-            try:
-                outcome = self.future.result()
-            finally:
-                self.pool.shutdown(wait=True)
-                self.pool = self.future = None
-            if outcome[0] == "error":
-                raise _rebuild_error(outcome[1])
-            pages, used = outcome[1]
-        else:
-            pages, used = doc_generate.run_side(self.jobs)
-        renders.used |= used
+        future = self.jobs_future or self.call(_run_side, self.jobs)
+        pages = self.result(future, renders)
         for job, count in zip(self.jobs, pages):
             if count is not None:
                 generated[job.generated].pages = count
-        self.jobs = []
+        self.jobs, self.jobs_future = [], None
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+            self.pool = None
 
     def cancel(self) -> None:
         if self.pool is not None:
             for process in list((getattr(self.pool, "_processes", None) or {}).values()):
                 process.kill()
             self.pool.shutdown(wait=True, cancel_futures=True)
-            self.pool = self.future = None
+            self.pool = None
+
+
+def _guarded(func, *args) -> tuple[str, Any]:
+    """("ok", (func's result, the render-cache entries it used)) or ("error", the RecouvreError as data:
+    keyword-only constructors do not unpickle)."""
+    from .errors import RecouvreError
+
+    cache = render_pdf.current_cache()
+    before = set(cache.used) if cache is not None else set()
+    try:
+        value = func(*args)
+    except RecouvreError as err:
+        return "error", (type(err).__name__, err.message, str(err.path) if err.path else None, err.hint)
+    return "ok", (value, (set(cache.used) - before) if cache is not None else set())
+
+
+def _render_statement(statement, case, lang: str, target: Path, root: Path) -> tuple[str, Any]:
+    return _guarded(claim_render.to_pdf, statement, case, lang, target, root)
 
 
 def _run_side(jobs: list) -> tuple[str, Any]:
-    """In the side process: ("ok", (pages, cache keys used)) or ("error", the RecouvreError as data)."""
     from .documents import generate as doc_generate
-    from .errors import RecouvreError
 
-    try:
-        return "ok", doc_generate.run_side(jobs)
-    except RecouvreError as err:  # keyword-only constructors do not unpickle: sent as data
-        return "error", (type(err).__name__, err.message, str(err.path) if err.path else None, err.hint)
+    return _guarded(lambda: doc_generate.run_side(jobs)[0])
 
 
 def _rebuild_error(data: tuple) -> Exception:
