@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 
@@ -124,6 +125,14 @@ def qpdf_path() -> str:
             "'brew install qpdf' (macOS), 'choco install qpdf' (Windows); or run 'make demo', which installs it.",
         )
     return path
+
+
+@lru_cache(maxsize=1)
+def qpdf_version() -> str:
+    """The qpdf program's version (it merges the exhibits; pikepdf's libqpdf does the rest)."""
+    proc = subprocess.run([qpdf_path(), "--version"], capture_output=True, text=True)
+    first = proc.stdout.splitlines()[0] if proc.stdout else ""
+    return first.removeprefix("qpdf version ").strip() or "?"
 
 
 class Merge:
