@@ -705,3 +705,23 @@ def test_a_firm_overrides_the_wording_and_the_layout(tmp_path):
     assert "Wording of the firm for Boulangeries Martin & Fils SARL: 22 432,68 €." in text
     assert "FIRM LETTERHEAD" in text
     assert "Wording of the firm" in docx_text(docs[0].docx)
+
+
+def test_a_long_list_of_exhibits_is_referred_to_not_repeated(tmp_path):
+    """Up to 40 exhibits the request lists them; past that it refers to the enclosed list of exhibits
+    (the bordereau, which the bundle's index is), as practice does, instead of pages of rows."""
+    from conftest import make_pdf
+
+    root = tmp_path / "case-42"
+    shutil.copytree(SAMPLE, root, ignore=shutil.ignore_patterns("out"))
+    docs = generate.run(root, procedure="fr-injonction-de-payer", lang="fr", as_of=None, only="injonction-request")
+    short = pdf_text(docs[0].pdf)
+    assert "Les 9 pièces suivantes" in short and "Pièce n° 9" in short
+    for n in range(32):
+        make_pdf(root / "evidence" / "correspondance" / f"courrier-2026-05-{1 + n % 28:02d}-{n:02d}.pdf", 1)
+    docs = generate.run(root, procedure="fr-injonction-de-payer", lang="fr", as_of=None, only="injonction-request")
+    long = pdf_text(docs[0].pdf)
+    assert "Les 41 pièces sont énumérées, dans l'ordre de leur numérotation, au bordereau de communication de pièces joint." in " ".join(long.split())
+    assert "Pièce n° 12" not in long and "pièces suivantes" not in long
+    exhibit_list = generate.run(root, procedure="fr-injonction-de-payer", lang="fr", as_of=None, only="exhibit-list")
+    assert "Pièce n° 41" in pdf_text(exhibit_list[0].pdf)  # the bordereau itself lists them all

@@ -152,6 +152,9 @@ def _party(prefix: str, party: Any, lang: str, person: bool) -> dict[str, Any]:
     }
 
 
+INLINE_EXHIBITS = 40  # product choice (no rule sets a number): see "exhibits_inline" below
+
+
 def build(case: Case, statement: Statement | None, exhibits: list[dict[str, Any]], *, lang: str, as_of: dt.date,
           procedure_title: str | None, deadline_days: int = 8) -> dict[str, Any]:
     """The context of every document of ``case`` in ``lang``."""
@@ -326,6 +329,11 @@ def build(case: Case, statement: Statement | None, exhibits: list[dict[str, Any]
     ctx["has_translation"] = False
     ctx["exhibit_count"] = str(len(exhibits))
     ctx["has_exhibits"] = bool(exhibits)
+    # A letter or an application lists its exhibits up to INLINE_EXHIBITS; past that it refers to the
+    # list of exhibits enclosed with it (exhibit-list, the bordereau: in the bundle, its index), as
+    # practice does, rather than repeating pages of it (a 400-exhibit bordereau is 13 pages).
+    ctx["exhibits_inline"] = bool(exhibits) and len(exhibits) <= INLINE_EXHIBITS
+    ctx["exhibits_annexed"] = len(exhibits) > INLINE_EXHIBITS
     return ctx
 
 
