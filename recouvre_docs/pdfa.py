@@ -677,11 +677,13 @@ def _substitute(pdf: pikepdf.Pdf, font: Dictionary, streams: dict) -> str | None
     if "/Encoding" in font:  # 6.2.11.6: a symbolic TrueType font has none
         del font["/Encoding"]
     if "/ToUnicode" not in font:
-        font.ToUnicode = pdf.make_stream(_to_unicode(by_code))
+        font.ToUnicode = pdf.make_stream(to_unicode_cmap(by_code))
     return f"Liberation {family}" + (" Bold" if bold else "") + (" Italic" if italic else "")
 
 
-def _to_unicode(by_code: dict[int, int]) -> bytes:
+def to_unicode_cmap(by_code: dict[int, int]) -> bytes:
+    """A ToUnicode CMap mapping one-byte codes to Unicode (a substituted font's, the stamp fonts'), so
+    that every reader extracts the text the same way, whatever it guesses from the encoding."""
     pairs = sorted(by_code.items())
     lines = ["/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap",
              "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def",

@@ -134,20 +134,9 @@ def _subset(path: Path) -> FontProgram:
 def to_unicode_cmap() -> bytes:
     """A ToUnicode CMap for the WinAnsi codes the stamp fonts carry, so that every reader extracts the
     stamp's text (label, reference, page number) the same way, whatever it guesses from the encoding."""
-    pairs = [(c, ord(bytes([c]).decode("cp1252"))) for c in _CODES]
-    lines = [
-        "/CIDInit /ProcSet findresource begin", "12 dict begin", "begincmap",
-        "/CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def",
-        "/CMapName /Adobe-Identity-UCS def", "/CMapType 2 def",
-        "1 begincodespacerange", "<00> <FF>", "endcodespacerange",
-    ]
-    for start in range(0, len(pairs), 100):  # at most 100 entries per block
-        block = pairs[start:start + 100]
-        lines.append(f"{len(block)} beginbfchar")
-        lines += [f"<{c:02X}> <{u:04X}>" for c, u in block]
-        lines.append("endbfchar")
-    lines += ["endcmap", "CMapName currentdict /CMap defineresource pop", "end", "end"]
-    return ("\n".join(lines) + "\n").encode("ascii")
+    from .pdfa import to_unicode_cmap as cmap
+
+    return cmap({c: ord(bytes([c]).decode("cp1252")) for c in _CODES})
 
 
 def add_fonts(pdf: pikepdf.Pdf, cache: Path | None = None) -> dict[str, pikepdf.Object]:
