@@ -526,7 +526,9 @@ class _Side:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            if _cores() < 2 or "fork" not in multiprocessing.get_all_start_methods() \
+            from .evidence import workers
+
+            if workers.cores() < 2 or "fork" not in multiprocessing.get_all_start_methods() \
                     or multiprocessing.current_process().daemon:
                 return None
             self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
@@ -546,9 +548,12 @@ class _Side:
 
     @staticmethod
     def result(future, renders):
+        from .errors import CheckFailedError, TemplateError
+        from .evidence import workers
+
         status, value = future.result()
         if status == "error":
-            raise _rebuild_error(value)
+            raise workers.rebuild(value, fallback=TemplateError, demote=(CheckFailedError.__name__,))
         result, used = value
         renders.used |= used
         return result
@@ -585,13 +590,14 @@ def _guarded(func, *args) -> tuple[str, Any]:
     """("ok", (func's result, the render-cache entries it used)) or ("error", the RecouvreError as data:
     keyword-only constructors do not unpickle)."""
     from .errors import RecouvreError
+    from .evidence import workers
 
     cache = render_pdf.current_cache()
     before = set(cache.used) if cache is not None else set()
     try:
         value = func(*args)
     except RecouvreError as err:
-        return "error", (type(err).__name__, err.message, str(err.path) if err.path else None, err.hint)
+        return "error", workers.error_data(err)
     return "ok", (value, (set(cache.used) - before) if cache is not None else set())
 
 
@@ -602,25 +608,7 @@ def _render_statement(statement, case, lang: str, target: Path, root: Path) -> t
 def _run_side(jobs: list) -> tuple[str, Any]:
     from .documents import generate as doc_generate
 
-    return _guarded(lambda: doc_generate.run_side(jobs)[0])
-
-
-def _rebuild_error(data: tuple) -> Exception:
-    from . import errors
-
-    name, message, path, hint = data
-    cls = getattr(errors, name, errors.RecouvreError)
-    try:
-        return cls(message, path=path, hint=hint)
-    except TypeError:  # a class with other required arguments
-        return errors.TemplateError(message, path=path, hint=hint)
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS, Windows
-        return os.cpu_count() or 1
+    return _guarded(doc_generate.run_side, jobs)
 
 
 def _originals(exhibits: list[Exhibit]) -> tuple[list[tuple[str, bytes, str, str]], dict[str, int]]:

@@ -176,22 +176,16 @@ def generate(folder: casefolder.CaseFolder, *, procedure: str, lang: str, as_of:
     return [g for g in done if g.name in wanted]
 
 
-def run_side(jobs: list[SideJob]) -> tuple[list[int | None], set[str]]:
-    """Run the renders generate() put aside (in this process): each PDF's page count (None for a
-    DOCX), and the render-cache entries used (the caller's cache must keep them)."""
-    from ..render import pdf as render_pdf_mod
-
+def run_side(jobs: list[SideJob]) -> list[int | None]:
+    """Run the renders generate() put aside (in this process): each PDF's page count, None for a DOCX."""
     pages: list[int | None] = []
-    cache = render_pdf_mod.current_cache()
-    before = set(cache.used) if cache is not None else set()
     for job in jobs:
         if job.kind == "pdf":
             pages.append(render_pdf(job.doc, job.ctx, job.target, job.case_root))
         else:
             render_docx(job.doc, job.ctx, job.target, job.case_root, job.as_of)
             pages.append(None)
-    used = (set(cache.used) - before) if cache is not None else set()
-    return pages, used
+    return pages
 
 
 def _translation_deadline(case: Any, as_of: dt.date, folder: casefolder.CaseFolder) -> None:

@@ -116,7 +116,7 @@ def _run_job(func: Callable[..., Any], args: tuple) -> tuple[str, Any, list]:
     try:
         return "ok", func(*args), collect.records
     except RecouvreError as err:  # rebuilt by the parent (keyword-only constructors do not unpickle)
-        return "error", (type(err).__name__, err.message, str(err.path) if err.path else None, err.hint), collect.records
+        return "error", error_data(err), collect.records
     finally:
         logger.removeHandler(collect)
 
@@ -125,12 +125,24 @@ def _run_job(func: Callable[..., Any], args: tuple) -> tuple[str, Any, list]:
 # in the calling process
 
 
-def _rebuild(data: tuple) -> RecouvreError:
+def error_data(err: RecouvreError) -> tuple:
+    """A RecouvreError as plain data, to cross from a process to another (keyword-only constructors do
+    not unpickle): rebuilt by rebuild()."""
+    return type(err).__name__, err.message, str(err.path) if err.path else None, err.hint
+
+
+def rebuild(data: tuple, *, fallback: type[RecouvreError] = EvidenceError,
+            demote: tuple[str, ...] = ("CaseFileError", "CheckFailedError")) -> RecouvreError:
+    """The error error_data() described; as ``fallback`` when its class is unknown, takes other
+    arguments, or is one of ``demote`` (a conversion's case-file error is an unreadable file here)."""
     name, message, path, hint = data
     cls = getattr(errors, name, None)
-    if not (isinstance(cls, type) and issubclass(cls, RecouvreError)) or name in ("CaseFileError", "CheckFailedError"):
-        cls = EvidenceError
-    return cls(message, path=path, hint=hint)
+    if not (isinstance(cls, type) and issubclass(cls, RecouvreError)) or name in demote:
+        cls = fallback
+    try:
+        return cls(message, path=path, hint=hint)
+    except TypeError:
+        return fallback(message, path=path, hint=hint)
 
 
 def _context():
@@ -190,8 +202,7 @@ def run(jobs: list[Job], *, limit: float | None = None, on_done: Callable[[int],
             try:
                 results[i] = job.func(*job.args)
             except RecouvreError as err:
-                results[i] = err if isinstance(err, EvidenceError) else _rebuild(
-                    (type(err).__name__, err.message, str(err.path) if err.path else None, err.hint))
+                results[i] = err if isinstance(err, EvidenceError) else rebuild(error_data(err))
             if on_done:
                 on_done(i)
         return results
@@ -216,7 +227,7 @@ def run(jobs: list[Job], *, limit: float | None = None, on_done: Callable[[int],
                     broken.append((i, alone))
                     continue
                 logs[i] = records
-                results[i] = value if status == "ok" else _rebuild(value)
+                results[i] = value if status == "ok" else rebuild(value)
                 if on_done:
                     on_done(i)
             if broken:  # a worker died: every file it may have held is converted again, alone

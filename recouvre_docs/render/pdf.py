@@ -117,6 +117,28 @@ class cached:  # noqa: N801 - used as a context manager: `with render.pdf.cached
         self.used: set[str] = set()
         self._token: contextvars.Token | None = None
 
+    def lookup(self, key: str, suffix: str, target: Path) -> bool:
+        """Copy the entry ``key`` to ``target``, if there is one; the entry is kept either way."""
+        self.used.add(key)
+        try:
+            shutil.copyfile(self.root / f"{key}{suffix}", target)
+            return True
+        except OSError:
+            return False
+
+    def store(self, key: str, suffix: str, source: Path) -> bool:
+        """Keep a copy of ``source`` as the entry ``key`` (False if the cache cannot be written: it
+        only costs time)."""
+        stored = self.root / f"{key}{suffix}"
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, stored.with_name(stored.name + ".tmp"))
+            os.replace(stored.with_name(stored.name + ".tmp"), stored)
+            return True
+        except OSError as err:
+            log.debug("render cache not written: %s", err)
+            return False
+
     def __enter__(self) -> "cached":
         self._token = _CACHE.set(self)
         return self
@@ -181,23 +203,19 @@ def html_to_pdf(
     if cache is None:
         return _render(html, target, base_dir=base_dir, roots=roots, parts=parts, lang=lang)
     key = _render_key(html, roots, parts or {}, base_dir)
-    pdf_path, meta_path = cache.root / f"{key}.pdf", cache.root / f"{key}.json"
-    cache.used.add(key)
-    if pdf_path.is_file() and meta_path.is_file():
+    meta = cache.root / f"{key}.json"
+    if cache.lookup(key, ".pdf", target) and meta.is_file():
         try:
-            meta = json.loads(meta_path.read_text("utf-8"))
-            shutil.copyfile(pdf_path, target)
-            return RenderResult(pages=meta["pages"], blocked=meta["blocked"])
+            data = json.loads(meta.read_text("utf-8"))
+            return RenderResult(pages=data["pages"], blocked=data["blocked"])
         except (OSError, ValueError, KeyError):
             pass  # a damaged entry: render again
     result = _render(html, target, base_dir=base_dir, roots=roots, parts=parts, lang=lang)
-    try:
-        cache.root.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(target, pdf_path.with_suffix(".pdf.tmp"))
-        os.replace(pdf_path.with_suffix(".pdf.tmp"), pdf_path)
-        meta_path.write_text(json.dumps({"pages": result.pages, "blocked": result.blocked}), "utf-8")
-    except OSError as err:  # a cache that cannot be written only costs time
-        log.debug("render cache not written: %s", err)
+    if cache.store(key, ".pdf", target):
+        try:
+            meta.write_text(json.dumps({"pages": result.pages, "blocked": result.blocked}), "utf-8")
+        except OSError as err:
+            log.debug("render cache not written: %s", err)
     return result
 
 
@@ -209,21 +227,9 @@ def cached_file(material: bytes, suffix: str, target: Path, produce: Callable[[P
         produce(target)
         return
     key = hashlib.sha256(material).hexdigest()[:40]
-    stored = cache.root / f"{key}{suffix}"
-    cache.used.add(key)
-    if stored.is_file():
-        try:
-            shutil.copyfile(stored, target)
-            return
-        except OSError:
-            pass
-    produce(target)
-    try:
-        cache.root.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(target, stored.with_name(stored.name + ".tmp"))
-        os.replace(stored.with_name(stored.name + ".tmp"), stored)
-    except OSError as err:  # a cache that cannot be written only costs time
-        log.debug("render cache not written: %s", err)
+    if not cache.lookup(key, suffix, target):
+        produce(target)
+        cache.store(key, suffix, target)
 
 
 def _render(html: str, target: Path, *, base_dir: Path, roots: list[Path], parts: dict[str, tuple[bytes, str]] | None,
