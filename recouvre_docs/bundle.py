@@ -111,8 +111,6 @@ class Assembly:
     # False for a channel that wants no attachments (beA: no portfolios): neither the originals nor
     # manifest.json are embedded; the manifest is only written beside the PDF.
     attach_originals: bool = True
-    # Set by assemble before the PDF/A step: 3 when files were embedded (PDF/A-3 allows them), else 2.
-    pdfa_part: int = 3
     cache: Path | None = None  # the build's out/.cache: the stamp fonts' subsets are kept there
 
 
@@ -208,9 +206,10 @@ def assemble(p: Plan, a: Assembly, target: Path, work: Path, progress: Callable[
     # the front files stay open until the bundle is saved: qpdf copies their stream data at the save
     with contextlib.ExitStack() as sources, pikepdf.open(merged) as pdf:
         with timed("pdf.front"):
-            at = 0
+            at, starts = 0, []  # starts: the first page of each front file (cover, documents…, index)
             for path in [a.cover, *[doc for _, doc in a.documents], a.index]:
                 part = sources.enter_context(pikepdf.open(path))
+                starts.append(at)
                 for page in part.pages:  # a few pages, copied with what they use; the exhibits stay as merged
                     pdf.pages.insert(at, page)
                     at += 1
@@ -218,25 +217,20 @@ def assemble(p: Plan, a: Assembly, target: Path, work: Path, progress: Callable[
             raise EvidenceError(f"the merged file has {len(pdf.pages)} pages, the plan {p.total}: please report this bug")
         with timed("pdf.fonts"):
             stamper = stamp.Stamper(pdf, a.cache)
-        stamping = timed("pdf.pages")
-        stamping.__enter__()
+        # Every page was made PDF/A-safe where it was made (exhibits when converted, WeasyPrint's pages
+        # when rendered: pdfa.make_safe); what is left to know is whether a font could not be replaced.
         unembedded: dict[str, set[str]] = {}  # entry key -> fonts its pages use without carrying them
         seen: set = set()
-        cmyk: list = []
-        for i, page in enumerate(pdf.pages):
-            entry = owners[i]
-            # the exhibits were made PDF/A-safe when ingested (pdfa.py); the bundle's own pages and the
-            # rendered e-mails still need the Print flag on their links, and a CMYK image its profile
-            pdfa.print_flags(page)
-            pdfa.default_cmyk(pdf, page, cmyk)
-            missing = pdfa.page_unembedded_fonts(page, seen)
-            if missing:
-                unembedded.setdefault(entry.key if entry else "", set()).update(missing)
-            stamper.stamp(page, left=entry.label if entry else "", center=a.reference, right=f"{i + 1} / {p.total}")
-        stamping.__exit__(None, None, None)
+        with timed("pdf.pages"):
+            for i, page in enumerate(pdf.pages):
+                entry = owners[i]
+                missing = pdfa.page_unembedded_fonts(page, seen)
+                if missing:
+                    unembedded.setdefault(entry.key if entry else "", set()).update(missing)
+                stamper.stamp(page, left=entry.label if entry else "", center=a.reference, right=f"{i + 1} / {p.total}")
         with timed("pdf.links"):
             _link_index(pdf, p, exhibit_first)
-            _outline(pdf, p, a, _document_starts(a))
+            _outline(pdf, p, a, [(title, start) for (title, _), start in zip(a.documents, starts[1:])], starts[-1])
         pdf.Root.PageLabels = Dictionary(Nums=Array([0, Dictionary(S=Name.D, St=1)]))
         pdf.Root.PageMode = Name.UseOutlines
         pdf.Root.Lang = pikepdf.String(a.lang)
@@ -269,8 +263,7 @@ def assemble(p: Plan, a: Assembly, target: Path, work: Path, progress: Callable[
                 pdf, data, description=description, filename=name, mime_type=mime, creation_date=date, mod_date=date,
                 relationship=Name.Source if name != "manifest.json" else Name.Supplement,
             )
-        a.pdfa_part = 3 if attachments else 2
-        conformance = pdfa_status(p, unembedded, part=str(a.pdfa_part))
+        conformance = pdfa_status(p, unembedded, part="3" if attachments else "2")  # -3 carries files, -2 none
         _pdfa(pdf, a, conformance["part"])
         with timed("pdf.stream-ends"):
             pdfa.unambiguous_stream_ends(pdf)
@@ -283,16 +276,9 @@ def assemble(p: Plan, a: Assembly, target: Path, work: Path, progress: Callable[
                 set_attachment(pdf, "manifest.json", manifest_bytes(a.manifest))
         if "/ID" in pdf.trailer:  # qpdf keeps the first half of an existing /ID: derive it all from content
             del pdf.trailer["/ID"]
-        saving = timed("pdf.save")
-        saving.__enter__()
-        pdf.save(
-            target,
-            deterministic_id=True,
-            object_stream_mode=pikepdf.ObjectStreamMode.generate,
-            compress_streams=True,
-            progress=progress,
-        )
-        saving.__exit__(None, None, None)
+        with timed("pdf.save"):
+            pdf.save(target, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate,
+                     compress_streams=True, progress=progress)
     if own:
         merged.unlink(missing_ok=True)
 
@@ -351,14 +337,6 @@ def _pdfa(pdf: pikepdf.Pdf, a: Assembly, part: str | None) -> None:
         meta["xmp:MetadataDate"] = stamp
 
 
-def page_digest(page: pikepdf.Page) -> str:
-    """SHA-256 of what a page shows: its whole object tree (content, XObjects, images, fonts,
-    annotations, link targets as page positions), independent of how the file is saved (digest.py).
-    For every page of a file, digest.page_digests is faster (shared resources are read once)."""
-    pdf = page.obj.owner
-    return digest.Digester(pdf).page(pdf.pages.index(page))
-
-
 def pdfa_claim(pdf: pikepdf.Pdf) -> str | None:
     """The PDF/A conformance the XMP metadata claims ("3B"), None without one."""
     if "/Metadata" not in pdf.Root:
@@ -400,23 +378,8 @@ def _link_index(pdf: pikepdf.Pdf, p: Plan, exhibit_first: dict[str, int]) -> Non
             annot.Dest = Array([pages[exhibit_first[key]], Name.XYZ, None, None, None])
 
 
-def _document_starts(a: Assembly) -> tuple[list[tuple[str, int]], int]:
-    """(title, first page index) of each generated document, and the index's first page index."""
-    page = _pages(a.cover)
-    starts = []
-    for title, pdf in a.documents:
-        starts.append((title, page))
-        page += _pages(pdf)
-    return starts, page
-
-
-def _pages(path: Path) -> int:
-    with pikepdf.open(path) as pdf:
-        return len(pdf.pages)
-
-
-def _outline(pdf: pikepdf.Pdf, p: Plan, a: Assembly, starts: tuple[list[tuple[str, int]], int]) -> None:
-    documents, index_page = starts
+def _outline(pdf: pikepdf.Pdf, p: Plan, a: Assembly, documents: list[tuple[str, int]], index_page: int) -> None:
+    """Bookmarks: each document (title, first page index), the index, each exhibit (attachments nested)."""
     with pdf.open_outline() as outline:
         outline.root.clear()
         for title, page in documents:

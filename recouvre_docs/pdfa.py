@@ -104,8 +104,6 @@ def describe(facts: dict[str, Any], lang: str) -> list[str]:
     if changes.get("annotations_forbidden"):
         kinds = changes["annotations_forbidden"]
         lines.append(text("annotations_forbidden", n=sum(kinds.values()), kinds=", ".join(sorted(kinds))))
-    if facts.get("scripts_removed"):  # the first pass (evidence/pdf.py) counts them without naming them
-        lines.append(text("scripts_removed", n=facts["scripts_removed"]))
     if changes.get("actions_removed"):
         kinds = changes["actions_removed"]
         lines.append(text("actions_removed", n=sum(kinds.values()), kinds=", ".join(sorted(kinds))))
@@ -265,16 +263,6 @@ def _annotations(pdf: pikepdf.Pdf, changes: dict[str, Any]) -> None:
     if forbidden:
         changes["annotations_forbidden"] = dict(sorted(forbidden.items()))
     changes.update(sorted(counts.items()))
-
-
-def print_flags(page: pikepdf.Page) -> None:
-    """The bundle's own pages (WeasyPrint's links of the index, of a rendered e-mail): Print set."""
-    for annot in page.obj.get("/Annots") or []:
-        if isinstance(annot, Dictionary) and annot.get("/Subtype") != Name.Popup:
-            flags = _flags(annot)
-            wanted = (flags | PRINT) & ~(INVISIBLE | HIDDEN | NOVIEW | TOGGLENOVIEW)
-            if wanted != flags or "/F" not in annot:
-                annot.F = wanted
 
 
 # ----------------------------------------------------------------------------------------------
@@ -837,27 +825,6 @@ def _colour(pdf: pikepdf.Pdf, contexts: list[Context], changes: dict[str, Any]) 
             res.ColorSpace = spaces = Dictionary()
         if "/DefaultCMYK" not in spaces:
             spaces.DefaultCMYK = space
-
-
-def default_cmyk(pdf: pikepdf.Pdf, page: pikepdf.Page, space: list) -> None:
-    """The bundle's own pages (a CMYK JPEG in a rendered e-mail): DefaultCMYK where an image of the
-    page is DeviceCMYK. ``space``: [the ICC-based colour space] once made, shared by every page."""
-    res = page.obj.get("/Resources")
-    if not isinstance(res, Dictionary):
-        return
-    images = [x for x in (res.get("/XObject") or {}).values() if isinstance(x, pikepdf.Stream)
-              and x.get("/Subtype") == Name.Image and _is_cmyk(x.get("/ColorSpace"))]
-    spaces = res.get("/ColorSpace")
-    if not images or (isinstance(spaces, Dictionary) and "/DefaultCMYK" in spaces):
-        return
-    if not space:
-        profile = pdf.make_stream(iccprofile.cmyk_profile())
-        profile.N = 4
-        profile.Alternate = Name.DeviceCMYK
-        space.append(pdf.make_indirect(Array([Name.ICCBased, profile])))
-    if not isinstance(spaces, Dictionary):
-        res.ColorSpace = spaces = Dictionary()
-    spaces.DefaultCMYK = space[0]
 
 
 # ----------------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from . import htmlpage, image, office, pdf, workers
 
 log = logging.getLogger(__name__)
 
-INGEST_VERSION = 4  # bump when the conversion of a format changes: the cache is then rebuilt
+INGEST_VERSION = 5  # bump when the conversion of a format changes: the cache is then rebuilt
 EMAIL_SUFFIXES = {".eml"}
 _HEADER_START = (b"received:", b"from:", b"return-path:", b"mime-version:", b"delivered-to:", b"message-id:", b"date:", b"subject:")
 

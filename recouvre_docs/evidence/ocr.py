@@ -38,9 +38,10 @@ def check_tools() -> None:
 
 
 def _textless(path: Path) -> list[int]:
-    from pypdf import PdfReader
+    """The pages (1-based) with (almost) no text layer: a scan."""
+    from . import text
 
-    return [i + 1 for i, page in enumerate(PdfReader(str(path)).pages) if len((page.extract_text() or "").strip()) < 20]
+    return [i + 1 for i, page in enumerate(text.of(path).split("\f")) if len(page.strip()) < 20]
 
 
 PAGES_PER_LIMIT = 10  # OCR is slow: the time limit per file (workers.timeout) applies to each 10 pages

@@ -67,30 +67,26 @@ def normalize(src: Path | str, target: Path, *, shown_as: str, password: str | N
         warnings = list(pdf.get_warnings())  # qpdf's list is emptied by each read: kept here
         as_is = not pdf.is_encrypted and not warnings and not (
             "/Names" in pdf.Root and "/EmbeddedFiles" in pdf.Root.Names)
-        scripts = _drop_active_content(pdf)
-        if scripts:
-            facts["scripts_removed"] = scripts
-            log.info("%s: %d script(s) or action(s) removed", shown_as, scripts)
         if "/AcroForm" in pdf.Root:
             _flatten_form(pdf, shown_as)
             facts["form_flattened"] = True
         facts.update(pdfa.make_safe(pdf, reattached=einvoice.XML_NAMES))  # what PDF/A forbids, and what was done
         warnings += pdf.get_warnings()
-        as_is = as_is and not scripts and "form_flattened" not in facts and "pdfa" not in facts and not warnings
+        as_is = as_is and "form_flattened" not in facts and "pdfa" not in facts and not warnings
         tmp = target.with_suffix(".tmp")
         if as_is:
             shutil.copyfile(src, tmp)
         else:
             _rewrite(pdf, src, tmp, pages, facts, shown_as)
         warnings += pdf.get_warnings()
+        seen: set = set()  # the fonts PDF/A forbids (pdfa.py could not replace them), as the bundle sees them
+        missing = sorted(set().union(*(pdfa.page_unembedded_fonts(page, seen) for page in pdf.pages)))
     rebuilt = facts.pop("rebuilt", False)  # the pages copied into a new PDF: a repair too
     if warnings or rebuilt:
         facts["repaired"] = True
         log.warning("%s: damaged PDF repaired by qpdf (%d warnings, first: %s)", shown_as, len(warnings),
                     _short(Exception(warnings[0]), src) if warnings else "none")
     tmp.replace(target)
-    with pikepdf.open(target) as check:
-        missing = unembedded_fonts(check)
     if missing:  # PDF/A forbids them; said in the manifest and by the check (not yet normalised)
         facts["fonts_not_embedded"] = missing
     facts["pages"] = pages
@@ -145,44 +141,6 @@ def _short(err: Exception, src: Path | str) -> str:
     return text[:200]
 
 
-_ACTIVE = {"/JavaScript", "/Launch", "/SubmitForm", "/ImportData", "/ResetForm", "/Rendition", "/Sound", "/Movie"}
-
-
-def _is_active(action: Any) -> bool:
-    return isinstance(action, pikepdf.Dictionary) and str(action.get("/S", "")) in _ACTIVE
-
-
-def _drop_active_content(pdf: pikepdf.Pdf) -> int:
-    """Remove JavaScript and other actions a court bundle must not carry (ERVB: no active content);
-    return how many were removed. Navigation (go-to, URI links) is kept."""
-    removed = 0
-    root = pdf.Root
-    if _is_active(root.get("/OpenAction")):
-        del root["/OpenAction"]
-        removed += 1
-    if "/AA" in root:
-        del root["/AA"]
-        removed += 1
-    names = root.get("/Names")
-    if isinstance(names, pikepdf.Dictionary) and "/JavaScript" in names:
-        del names["/JavaScript"]
-        removed += 1
-    for page in pdf.pages:
-        if "/AA" in page.obj:
-            del page.obj["/AA"]
-            removed += 1
-        for annot in page.obj.get("/Annots", pikepdf.Array()):
-            if not isinstance(annot, pikepdf.Dictionary):
-                continue
-            if _is_active(annot.get("/A")):
-                del annot["/A"]
-                removed += 1
-            if "/AA" in annot:
-                del annot["/AA"]
-                removed += 1
-    return removed
-
-
 def _flatten_form(pdf: pikepdf.Pdf, shown_as: str) -> None:
     """Print the form's values into the pages (their appearance generated when the form asked the
     viewer to do it), so that what was filled in shows in every viewer and nothing stays editable."""
@@ -202,49 +160,3 @@ def _reads_back(path: Path, pages: int) -> bool:
             return len(check.pages) == pages and not check.get_warnings()
     except pikepdf.PdfError:
         return False
-
-
-def _font_embedded(font: Any) -> bool:
-    if not isinstance(font, pikepdf.Dictionary):
-        return True
-    subtype = str(font.get("/Subtype", ""))
-    if subtype == "/Type3":
-        return True  # drawn by the PDF's own procedures
-    if subtype == "/Type0":
-        descendants = font.get("/DescendantFonts") or []
-        return all(_font_embedded(d) for d in descendants)
-    descriptor = font.get("/FontDescriptor")
-    return isinstance(descriptor, pikepdf.Dictionary) and any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
-
-
-def unembedded_fonts(pdf: pikepdf.Pdf) -> list[str]:
-    """Names of the fonts a PDF uses without carrying them (pages, form XObjects, annotation
-    appearances): PDF/A forbids them, and a reader's substitute may not show the same glyphs."""
-    found: set[str] = set()
-    seen: set[tuple[int, int]] = set()
-
-    def visit(resources: Any, depth: int) -> None:
-        if not isinstance(resources, pikepdf.Dictionary) or depth > 8:
-            return
-        for font in (resources.get("/Font") or {}).values():
-            if not _font_embedded(font):
-                found.add(str(font.get("/BaseFont", "?")).lstrip("/"))
-        for xobj in (resources.get("/XObject") or {}).values():
-            if isinstance(xobj, pikepdf.Stream) and xobj.get("/Subtype") == "/Form":
-                key = xobj.objgen
-                if key != (0, 0) and key in seen:
-                    continue
-                seen.add(key)
-                visit(xobj.get("/Resources"), depth + 1)
-
-    for page in pdf.pages:
-        visit(page.obj.get("/Resources"), 0)
-        for annot in page.obj.get("/Annots") or []:
-            ap = annot.get("/AP") if isinstance(annot, pikepdf.Dictionary) else None
-            for state in (ap.values() if isinstance(ap, pikepdf.Dictionary) else []):
-                streams = [state] if isinstance(state, pikepdf.Stream) else list(state.values()) if isinstance(state, pikepdf.Dictionary) else []
-                for stream in streams:
-                    if isinstance(stream, pikepdf.Stream):
-                        visit(stream.get("/Resources"), 1)
-    return sorted(found)
-

@@ -127,15 +127,10 @@ _THEAD = 20.0  # the repeated header row (its 1.2 pt rule collapses with the fir
 _FOOT_MARGIN, _FOOT_LINE = 4 * _MM, 8.5 * 1.35  # .index-foot: the lines below the table
 
 
-def _width(text: str, size: float) -> float:
-    from ..stamp import font_program
+def _text_width(text: str, size: float) -> float:
+    from ..stamp import text_width
 
-    widths = font_program("regular").widths
-    total = 0
-    for ch in text:
-        code = ch.encode("cp1252", "replace")[0] if ch != "?" else 63
-        total += widths[code - 32] if 32 <= code <= 255 and widths[code - 32] else 556
-    return total * size / 1000
+    return text_width(text, "regular", size)
 
 
 def _lines(text: str, width: float, size: float) -> int:
@@ -151,12 +146,12 @@ def _lines(text: str, width: float, size: float) -> int:
         pieces.append(current)
     lines, used = 1, 0.0
     for piece in pieces:
-        w = _width(piece.rstrip(), size)
+        w = _text_width(piece.rstrip(), size)
         if used and used + w > width:
             lines += 1
-            used = _width(piece, size)
+            used = _text_width(piece, size)
         else:
-            used += _width(piece, size)
+            used += _text_width(piece, size)
     return lines
 
 

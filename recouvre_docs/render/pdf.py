@@ -163,6 +163,9 @@ def _roots_fingerprint(roots: tuple[Path, ...]) -> str:
     return h.hexdigest()
 
 
+_RENDER_VERSION = 2  # bump when what _render makes of the same HTML changes (2: made PDF/A-safe)
+
+
 @lru_cache(maxsize=8)
 def _version(package: str) -> str:
     from importlib.metadata import PackageNotFoundError, version
@@ -178,7 +181,7 @@ def _render_key(html: str, roots: list[Path], parts: dict[str, tuple[bytes, str]
 
     h = hashlib.sha256()
     # the version from the package metadata: a build whose renders are all cached never imports WeasyPrint
-    h.update(f"{__version__}\0{_version('weasyprint')}\0{base_dir}\0".encode())
+    h.update(f"{__version__}\0{_RENDER_VERSION}\0{_version('weasyprint')}\0{base_dir}\0".encode())
     h.update(_roots_fingerprint(tuple(r.resolve() for r in roots)).encode())
     for cid in sorted(parts):
         data, mime = parts[cid]
@@ -244,4 +247,20 @@ def _render(html: str, target: Path, *, base_dir: Path, roots: list[Path], parts
             font_config=fonts
         )
         document.write_pdf(target, pdf_identifier=b"recouvre-docs", uncompressed_pdf=False)
+    _pdfa_safe(target)
     return RenderResult(pages=len(document.pages), blocked=list(fetcher.blocked))
+
+
+def _pdfa_safe(target: Path) -> None:
+    """What PDF/A asks of WeasyPrint's output, done where it is made (pdfa.make_safe, as for the
+    exhibits): its links get the Print flag, a CMYK image of an e-mail its profile."""
+    import pikepdf
+
+    from .. import pdfa
+
+    with pikepdf.open(target) as pdf:
+        if not pdfa.make_safe(pdf):
+            return
+        tmp = target.with_name(target.name + ".pdfa.tmp")
+        pdf.save(tmp, deterministic_id=True)
+    os.replace(tmp, target)
