@@ -58,7 +58,6 @@ class BatchOptions:
     check_only: bool = False
     procedure: str | None = None
     as_of: dt.date | None = None
-    lang: str | None = None
     force: bool = False
 
 
@@ -82,66 +81,71 @@ def find_cases(root: Path) -> list[Path]:
 # one case (runs in a worker process: plain data in, plain data out, never raises)
 
 
+def _row(folder: str, **values: Any) -> dict[str, Any]:
+    """A row of the summary, "ok" until something says otherwise."""
+    return {"folder": folder, "case": Path(folder).name, "status": "ok", "exit_code": 0, "procedure": None,
+            "findings": [], "pages": None, "message": "", "figures": None, **values}
+
+
+def _crashed(folder: str, message: str) -> dict[str, Any]:
+    return _row(folder, status="crashed", exit_code=int(ExitCode.INTERNAL), seconds=None, message=message)
+
+
+def _findings(report) -> list[dict[str, str]]:
+    return [{"code": f.code, "severity": f.severity, "subject": f.subject, "message": f.message}
+            for f in report.findings]
+
+
 def run_case(folder: str, options: BatchOptions) -> dict[str, Any]:
     """Build or check one case folder; its row of the summary, with what the portfolio needs."""
     from . import api, check, claim
 
     start = time.perf_counter()
-    row: dict[str, Any] = {"folder": folder, "case": Path(folder).name, "status": "ok", "exit_code": 0,
-                           "procedure": None, "findings": [], "pages": None, "message": "", "figures": None}
+    row = _row(folder)
     try:
         case_folder = casefolder.load_case(folder)
         case = case_folder.case
-        row["case"] = case.case.reference
         as_of = options.as_of or case.case.as_of or dt.date.today()
-        row["as_of"] = as_of.isoformat()
-        row["procedure"] = options.procedure or case.case.procedure
+        row.update(case=case.case.reference, as_of=as_of.isoformat(), procedure=options.procedure or case.case.procedure)
         report = None
-        if options.check_only:
-            if row["procedure"]:
-                report = check.run(folder, procedure=options.procedure, lang=options.lang, as_of=as_of, folder=case_folder)
+        try:
+            if options.check_only:
+                if row["procedure"]:
+                    report = check.run(folder, procedure=options.procedure, as_of=as_of, folder=case_folder)
+                else:
+                    row["message"] = "no procedure: nothing to check against"
             else:
-                row["message"] = "no procedure: nothing to check against"
-        else:
-            try:
-                result = api.build(folder, api.BuildOptions(procedure=options.procedure, lang=options.lang, as_of=as_of,
+                result = api.build(folder, api.BuildOptions(procedure=options.procedure, as_of=as_of,
                                                             force=options.force))
-            except RecouvreError as err:
-                report = getattr(err, "report", None)
-                raise
-            else:
-                report = result.check
-                row["pages"] = result.pages
+                report, row["pages"] = result.check, result.pages
+        except RecouvreError as err:
+            report = getattr(err, "report", None)  # build stopped by the check: its findings still count
+            row.update(status=STATUS.get(err.exit_code, "crashed"), exit_code=int(err.exit_code), message=err.message)
         if report is not None:
-            row["findings"] = [{"code": f.code, "severity": f.severity, "subject": f.subject, "message": f.message}
-                               for f in report.findings]
-            if not report.ok:
+            row["findings"] = _findings(report)
+            if not report.ok and row["status"] == "ok":
                 row["status"], row["exit_code"] = "blocked", int(ExitCode.CHECK_FAILED)
-        row["figures"] = _figures(case, claim.compute(case, as_of, case_folder.root) if case.invoice else None, as_of)
-    except RecouvreError as err:
-        row["status"], row["exit_code"] = STATUS.get(err.exit_code, "crashed"), int(err.exit_code)
-        row["message"] = err.message
-        report = getattr(err, "report", None)
-        if report is not None and not row["findings"]:
-            row["findings"] = [{"code": f.code, "severity": f.severity, "subject": f.subject, "message": f.message}
-                               for f in report.findings]
-        if row["figures"] is None and err.exit_code == ExitCode.CHECK_FAILED:
-            try:  # a blocked case still counts in the portfolio's balances
-                case = casefolder.load_case(folder).case
-                as_of = options.as_of or case.case.as_of or dt.date.today()
-                row["figures"] = _figures(case, claim.compute(case, as_of, Path(folder)) if case.invoice else None, as_of)
+        if row["status"] in ("ok", "blocked"):  # a blocked case still counts in the portfolio's balances
+            try:
+                row["figures"] = _figures(case, claim.compute(case, as_of, case_folder.root) if case.invoice else None,
+                                          as_of)
             except RecouvreError:
-                pass
+                if row["status"] == "ok":
+                    raise
+    except RecouvreError as err:
+        row.update(status=STATUS.get(err.exit_code, "crashed"), exit_code=int(err.exit_code), message=err.message)
     except Exception as err:  # noqa: BLE001 - a bug in one case must not stop the portfolio
-        row["status"], row["exit_code"] = "crashed", int(ExitCode.INTERNAL)
-        row["message"] = f"internal error ({type(err).__name__}: {err})"
+        row.update(status="crashed", exit_code=int(ExitCode.INTERNAL), message=f"internal error ({type(err).__name__}: {err})")
     row["seconds"] = round(time.perf_counter() - start, 3)
     return row
 
 
+def _money(amount: Decimal) -> str:
+    return f"{amount:.2f}"  # decimal strings, never floats (as claim --format json)
+
+
 def _figures(case, statement, as_of: dt.date) -> dict[str, Any]:
     """The case's share of the portfolio figures (amounts as decimal strings)."""
-    money = lambda d: f"{d:.2f}"  # noqa: E731
     figures: dict[str, Any] = {"currency": None, "principal": None, "paid": None, "claimed": None,
                                "aged": {}, "promises": _promises(case, as_of)}
     if statement is None:
@@ -153,8 +157,8 @@ def _figures(case, statement, as_of: dt.date) -> dict[str, Any]:
         late = (as_of - inv.due).days
         bucket = "not_due" if late <= 0 else "0-30" if late <= 30 else "31-60" if late <= 60 else "61-90" if late <= 90 else "90+"
         aged[bucket] += inv.balance
-    figures.update(currency=statement.currency, principal=money(statement.principal), paid=money(statement.paid),
-                   claimed=money(statement.total), aged={b: money(v) for b, v in aged.items()})
+    figures.update(currency=statement.currency, principal=_money(statement.principal), paid=_money(statement.paid),
+                   claimed=_money(statement.total), aged={b: _money(v) for b, v in aged.items()})
     return figures
 
 
@@ -237,9 +241,7 @@ def _alone(folder: str, options: BatchOptions) -> dict[str, Any]:
         try:
             return pool.submit(run_case, folder, options).result()
         except BrokenProcessPool:
-            return {"folder": folder, "case": Path(folder).name, "status": "crashed", "exit_code": int(ExitCode.INTERNAL),
-                    "procedure": None, "findings": [], "pages": None, "figures": None, "seconds": None,
-                    "message": "the process converting this case died (a crash in a native library): please report it"}
+            return _crashed(folder, "the process converting this case died (a crash in a native library): please report it")
 
 
 def _on_dask(folders: list[str], options: BatchOptions, address: str, done) -> list[dict[str, Any]]:
@@ -264,9 +266,7 @@ def _on_dask(folders: list[str], options: BatchOptions, address: str, done) -> l
             try:
                 row = fut.result()
             except Exception as err:  # noqa: BLE001 - a worker lost (KilledWorker…): that case only
-                row = {"folder": folder, "case": Path(folder).name, "status": "crashed",
-                       "exit_code": int(ExitCode.INTERNAL), "procedure": None, "findings": [], "pages": None,
-                       "figures": None, "seconds": None, "message": f"the Dask worker failed: {type(err).__name__}: {err}"}
+                row = _crashed(folder, f"the Dask worker failed: {type(err).__name__}: {err}")
             rows.append(row)
             done(row)
     return rows
@@ -321,12 +321,11 @@ def portfolio(rows: list[dict[str, Any]]) -> dict[str, Any]:
         for f in row.get("findings") or []:
             if f["code"] in ("prescription-near", "prescribed"):
                 prescription.append({"case": row["case"], "code": f["code"], "subject": f["subject"], "message": f["message"]})
-    money = lambda d: f"{d:.2f}"  # noqa: E731
     return {
         "cases": len(rows),
         "status": dict(sorted(status.items())),
-        "currencies": {c: {"cases": v["cases"], "principal": money(v["principal"]), "paid": money(v["paid"]),
-                           "claimed": money(v["claimed"]), "aged": {b: money(x) for b, x in v["aged"].items()}}
+        "currencies": {c: {"cases": v["cases"], "principal": _money(v["principal"]), "paid": _money(v["paid"]),
+                           "claimed": _money(v["claimed"]), "aged": {b: _money(x) for b, x in v["aged"].items()}}
                        for c, v in sorted(by_currency.items())},
         "promises": promises,
         "blocked_by": {code: {"cases": len(names), "list": names} for code, names in sorted(blocked.items())},

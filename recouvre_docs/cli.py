@@ -300,12 +300,9 @@ def generate_command(ctx: click.Context, case_dir: Path, procedure, lang, as_of,
     from .check import default_procedure
     from .documents import generate
 
+    folder = _run(ctx, lambda: casefolder.load_case(case_dir))
     if only is not None:  # a document that is not written in this language: a usage error, before any work
-        def wording():
-            folder = casefolder.load_case(case_dir)
-            return folder, default_procedure(folder, procedure)
-
-        folder, proc_id = _run(ctx, wording)
+        proc_id = _run(ctx, lambda: default_procedure(folder, procedure))
         code = lang or folder.case.language
         if proc_id and only in generate.documents_of(proc_id) and only in generate.unavailable(proc_id, code, folder.root):
             langs = generate.languages_of(only, folder.root)
@@ -315,7 +312,6 @@ def generate_command(ctx: click.Context, case_dir: Path, procedure, lang, as_of,
     for d in docs:
         click.echo(f"{d.pdf}\n{d.docx}")
     if not ctx.obj.get("quiet"):
-        folder = casefolder.load_case(case_dir)
         _note_unavailable(procedure or folder.case.case.procedure, lang or folder.case.language, case_dir, only)
         _note_documents(generate.to_complete(docs), [n for d in docs for n in d.notes])
     if not ctx.obj.get("quiet") and not docs:

@@ -28,6 +28,8 @@ same entries.
 
 from __future__ import annotations
 
+import contextlib
+
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -260,7 +262,7 @@ def write_part(src: Path, part: Part, manifest: dict[str, Any], *, title: str, e
     a, b = part.pages
     held = set(part.exhibits)
     owner = {item["name"]: item["exhibit"] for item in manifest.get("embedded", [])}
-    with pikepdf.open(src) as pdf, (pikepdf.open(cover[0]) if cover else _Nothing()) as cover_pdf:
+    with pikepdf.open(src) as pdf, (pikepdf.open(cover[0]) if cover else contextlib.nullcontext()) as cover_pdf:
         tree = _outline_tree(pdf)
         keep = {pdf.pages[i].obj.objgen for i in range(a - 1, b)}
         for i in range(a - 1, b):  # links into another file cannot work: drop them
@@ -319,14 +321,6 @@ def write_part(src: Path, part: Part, manifest: dict[str, Any], *, title: str, e
             del pdf.trailer["/ID"]
         pdf.save(part.path, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate,
                  compress_streams=True)
-
-
-class _Nothing:
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc):
-        return False
 
 
 def write_volumes(bundle: Path, p: Plan, groups: list[list[int]], manifest: dict[str, Any], *, lang: str,

@@ -187,8 +187,11 @@ class Context:
         return self.debtor_country
 
     def governing_country(self) -> str | None:
-        """The country whose law governs the claim: the creditor's (see data/prescription.toml)."""
-        return self.creditor_country
+        """The country whose law governs the claim: the creditor's, an overseas department counting as
+        France (claim.governing_country; see data/prescription.toml)."""
+        from ..claim import governing_country
+
+        return governing_country(self.case, default=None)
 
 
 Check = Callable[[Context, dict[str, Any]], None]
@@ -221,10 +224,8 @@ PRACTICE = i18n.PRACTICE
 
 
 def add_years(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
+    """The same day ``years`` later (29 February: the 28th)."""
+    return add_months(day, 12 * years)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -597,10 +598,6 @@ def check_forum(ctx: Context, params: dict[str, Any]) -> None:
             country=i18n.country(country, ctx.lang), wanted=i18n.country(wanted, ctx.lang))
 
 
-EU_STATES = ("AT", "BE", "BG", "CY", "CZ", "DE", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT", "LU",
-             "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK")
-
-
 @check("cross_border")
 def check_cross_border(ctx: Context, params: dict[str, Any]) -> None:
     """Reg. 1896/2006 art. 3 (LEGAL.md §2.1): a cross-border case is one where at least one party is
@@ -608,7 +605,7 @@ def check_cross_border(ctx: Context, params: dict[str, Any]) -> None:
     "Member State" excludes Denmark (art. 2(3)): the procedure file's jurisdictions. The court is the
     one [case] court names, else the debtor's State (Form A ground 01)."""
     cred, debt = ctx.creditor_country, ctx.debtor_country
-    states = ctx.procedure.jurisdictions or EU_STATES
+    states = ctx.procedure.jurisdictions
     if cred is None or debt is None:
         for role, value in (("creditor", cred), ("debtor", debt)):
             if value is None:
@@ -807,7 +804,7 @@ def check_mentions(ctx: Context, params: dict[str, Any]) -> None:
     """What a French B2B invoice must state (C. com. art. L441-9): due date, late-penalty rate, the
     40 EUR indemnity, and the buyer's order number when an order is in the case. Read from the
     e-invoice data, else from the invoice's text. Only for a French creditor and a business debtor."""
-    if ctx.creditor_country not in (None, "FR") or ctx.case.debtor.consumer:
+    if ctx.governing_country() not in (None, "FR") or ctx.case.debtor.consumer:
         return
     words = _data("textchecks.toml")["mentions"]
     orders = ctx.of_kind("purchase-order")
@@ -874,7 +871,9 @@ def statutory_interest(ctx: Context) -> dict[str, str] | None:
     rules = country(code).get("statutory_interest", {})
     if debtor in rules:
         return rules[debtor]
-    if debtor == "business" and code in EU_STATES and code not in _countries_with_interest():
+    from ..claim import eu_members
+
+    if debtor == "business" and code in eu_members() and code not in _countries_with_interest():
         return _data("countries.toml")["EU"]["statutory_interest"]["business"]
     return None
 

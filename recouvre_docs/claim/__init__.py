@@ -208,14 +208,24 @@ class Rule:
         return self.data.get(name, default)
 
 
+def governing_country(case: Case, default: str | None = "FR") -> str | None:
+    """The country whose law governs the claim: the creditor's (LEGAL.md Part 1), an overseas department
+    counting as France (data/jurisdictions.toml [french_overseas]); ``default`` when case.toml names none."""
+    country = case.creditor.country or default
+    return "FR" if country in _jurisdictions()["french_overseas"]["law_fr"] else country
+
+
+def eu_members() -> list[str]:
+    """The Member States of the Union (data/jurisdictions.toml [eu])."""
+    return _jurisdictions()["eu"]["members"]
+
+
 def rule_for(case: Case) -> Rule:
-    country = case.creditor.country or "FR"
+    country = governing_country(case)
     debtor = "consumer" if case.debtor.consumer else "business"
     rules = _rules()
     overseas = _jurisdictions()["french_overseas"]
-    if country in overseas["law_fr"]:  # an overseas department: French law applies as of right (not in LEGAL.md)
-        country = "FR"
-    elif country in overseas["no_rule"] and not (case.interest is not None and case.interest.rate is not None):
+    if country in overseas["no_rule"] and not (case.interest is not None and case.interest.rate is not None):
         raise CaseFileError(
             f"no late-payment interest rule for a creditor in {i18n.country(country, 'en')} ({country}): a French "
             "overseas collectivity, where the French rules apply only as far as its own statute and the codes' "
@@ -226,7 +236,7 @@ def rule_for(case: Case) -> Rule:
         top, sub = key.split(".")
         if top in rules and sub in rules[top]:
             return Rule(key, rules[top][sub])
-    if country in _jurisdictions()["eu"]["members"] and debtor == "business":
+    if country in eu_members() and debtor == "business":
         return Rule("EU.business", rules["EU"]["business"])
     if case.interest is not None and case.interest.rate is not None:  # a contractual rate needs no statutory rule
         # no statutory source: the rate is the contract's; LEGAL.md names no imputation rule here, so
@@ -457,7 +467,7 @@ class _Rates:
 
     def __init__(self, case: Case, rule: Rule, case_root: Path | None):
         self.rule, self.case, self.case_root = rule, case, case_root
-        self.country = case.creditor.country or "FR"
+        self.country = governing_country(case)
         self.contract = case.interest.rate if case.interest is not None else None
         self.rows = series(rule["series"], case_root) if rule.get("series") else []
         self.other: dict[str, list[RateRow]] = {}  # a national central bank's series (outside the euro area)
@@ -628,9 +638,8 @@ def compute(case: Case, as_of: dt.date, case_root: Path | None = None) -> Statem
     ]
     by_number = {i.number: i for i in invoices}
     notes: list[Note] = []
-    country = case.creditor.country or "FR"
-    if country in _jurisdictions()["french_overseas"]["law_fr"]:
-        notes.append(Note("overseas_fr", (("country", country),)))
+    if governing_country(case) != (case.creditor.country or "FR"):  # an overseas department: French law
+        notes.append(Note("overseas_fr", (("country", case.creditor.country),)))
     for inv in invoices:
         if inv.start is None:
             notes.append(Note(rule.get("note", "no_statutory"), (("invoice", inv.number), ("source", rule["source"])))

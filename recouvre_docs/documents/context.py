@@ -314,8 +314,10 @@ def build(case: Case, statement: Statement | None, exhibits: list[dict[str, Any]
     ctx["has_events"] = bool(events)
     # translation: into [translation] language, else the debtor's (the court's for a filing abroad)
     tr = case.translation
-    target = (tr.language if tr and tr.language else None) or debtor.language or {
-        "DE": "de", "AT": "de", "GB": "en", "IE": "en", "FR": "fr", "BE": "fr", "LU": "fr"}.get(debtor.country or "", lang)
+    from ..check.rules import country as country_data
+
+    target = ((tr.language if tr and tr.language else None) or debtor.language
+              or country_data(debtor.country).get("language") or lang)  # data/countries.toml
     ctx["translation_target_code"] = target
     ctx["translation_target"] = i18n.language(target, lang)
     ctx["translation_source"] = i18n.language(lang, lang)
