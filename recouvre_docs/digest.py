@@ -24,10 +24,15 @@ file a recipient holds.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import struct
+import sys
 from collections import OrderedDict
 from decimal import Decimal
-from typing import Iterator
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator, NamedTuple
 
 import pikepdf
 from pikepdf import Name
@@ -44,9 +49,21 @@ class DigestError(ValueError):
     """A page whose object tree cannot be hashed (nested deeper than any real PDF is)."""
 
 
-def _real(value: int | Decimal | float) -> bytes:
+@lru_cache(maxsize=_CACHE_SIZE)
+def _real(value: int | Decimal | float) -> bytes:  # 20 and 20.0 are equal keys: they give the same bytes
     number = Decimal(str(value)).normalize()
     return str(number if number != 0 else Decimal(0)).encode()  # -0 is 0
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _numbers(raw: bytes) -> bytes | None:
+    """What an array of numbers feeds the hash (each number by its value), or None if ``raw`` (its
+    PDF syntax) holds anything else. Cached: 4,000 pages repeat the same boxes and widths."""
+    if not _NUMBERS.fullmatch(raw):
+        return None
+    numbers = raw[1:-1].split()
+    return (b"[" + str(len(numbers)).encode() + b":"
+            + b"".join(b"R" + _real(Decimal(n.decode())) + b";" for n in numbers) + b"]")
 
 
 def _tagged(tag: bytes, data: bytes) -> bytes:
@@ -66,11 +83,34 @@ def _is_invisible_signature(annot: pikepdf.Object) -> bool:
     return abs(x1 - x0) < 1e-6 or abs(y1 - y0) < 1e-6
 
 
-class Digester:
-    """Digests of the pages of one open PDF (one instance per pass, pages in any order)."""
+class Known(NamedTuple):
+    """What stream_table read of one stream of a file, ahead of the pass that digests its pages."""
 
-    def __init__(self, pdf: pikepdf.Pdf):
+    data: bytes  # the SHA-256 of the data Digester hashes: decoded, or as coded where qpdf cannot decode it
+    decoded: bool
+    unfiltered: bool  # no /Filter: pdfa.unambiguous_stream_ends compresses it
+    ends_cr: bool  # its coded data ends with a carriage return: unambiguous_stream_ends appends a LF
+
+
+def _stream_data(obj: pikepdf.Stream) -> tuple[bytes, bool]:
+    try:
+        return obj.read_bytes(), True
+    except pikepdf.PdfError:  # an image coding (DCT, JBIG2, JPX…): hashed as coded, with its filters
+        return obj.read_raw_bytes(), False
+
+
+class Digester:
+    """Digests of the pages of one open PDF (one instance per pass, pages in any order).
+
+    ``known``: stream_table of the file ``pdf`` was opened from, read by another process while this
+    one did other work: the data of a stream in it is not read again, unless its object number is in
+    ``changed`` (its data was rewritten since)."""
+
+    def __init__(self, pdf: pikepdf.Pdf, known: dict[tuple[int, int], Known] | None = None,
+                 changed: set[tuple[int, int]] | frozenset = frozenset()):
         self.pdf = pdf
+        self.known = known or {}
+        self.changed = changed
         self.positions = {page.obj.objgen: n for n, page in enumerate(pdf.pages)}
         self.cache: OrderedDict[tuple[int, int], bytes] = OrderedDict()
         self.on_stack: dict[tuple[int, int], int] = {}
@@ -167,22 +207,24 @@ class Digester:
             h.update(_tagged(b"S", bytes(obj)))
         elif isinstance(obj, pikepdf.Array):
             raw = obj.unparse()  # one call for an array of numbers (a font's widths, a box): the same bytes
-            if _NUMBERS.fullmatch(raw):
-                numbers = raw[1:-1].split()
-                h.update(b"[" + str(len(numbers)).encode() + b":"
-                         + b"".join(b"R" + _real(Decimal(n.decode())) + b";" for n in numbers) + b"]")
+            numbers = _numbers(raw)
+            if numbers is not None:
+                h.update(numbers)
                 return
             h.update(b"[" + str(len(obj)).encode() + b":")
             for item in obj:
                 self._feed(h, item, depth + 1)
             h.update(b"]")
         elif isinstance(obj, pikepdf.Stream):
-            try:
-                data, drop = obj.read_bytes(), _CODING | {"/Length"}
-            except pikepdf.PdfError:  # an image coding (DCT, JBIG2, JPX…): hashed as coded, with its filters
-                data, drop = obj.read_raw_bytes(), {"/Length"}
-            self._dictionary(h, obj.stream_dict, depth, drop, tag=b"T")
-            h.update(_tagged(b"D", hashlib.sha256(data).digest()))
+            known = self.known.get(obj.objgen) if self.known else None
+            if known is not None and obj.objgen not in self.changed:
+                data_digest, decoded = known.data, known.decoded
+            else:
+                data, decoded = _stream_data(obj)
+                data_digest = hashlib.sha256(data).digest()
+            # decoded data is hashed without its coding; coded data with its filters
+            self._dictionary(h, obj.stream_dict, depth, _CODING | {"/Length"} if decoded else {"/Length"}, tag=b"T")
+            h.update(_tagged(b"D", data_digest))
         elif isinstance(obj, pikepdf.Dictionary):
             kind = obj.get("/Type")
             if kind is not None and str(kind) in _NOT_FOLLOWED:
@@ -201,6 +243,56 @@ class Digester:
         h.update(b">")
 
 
-def page_digests(pdf: pikepdf.Pdf) -> Iterator[str]:
-    """The digest of every page of ``pdf``, in order, one page at a time."""
-    return Digester(pdf).pages()
+def page_digests(pdf: pikepdf.Pdf, known: dict[tuple[int, int], Known] | None = None,
+                 changed: set[tuple[int, int]] | frozenset = frozenset()) -> Iterator[str]:
+    """The digest of every page of ``pdf``, in order, one page at a time (``known``, ``changed``: Digester's)."""
+    return Digester(pdf, known, changed).pages()
+
+
+# ----------------------------------------------------------------------------------------------
+# The stream table: reading and hashing the data of every stream is most of the cost of the digests
+# (and of pdfa.unambiguous_stream_ends, which reads every stream's coded data). build runs
+# ``python -m recouvre_docs.digest IN OUT`` on the exhibits qpdf merged, while it lays the documents out,
+# and the pass that stamps that same file (same object numbers) reads the table instead of the data.
+
+_RECORD = struct.Struct(">IHB32s")
+_MAGIC = b"recouvre-docs stream table 1\n"
+
+
+def stream_table(pdf: pikepdf.Pdf) -> dict[tuple[int, int], Known]:
+    table = {}
+    for obj in pdf.objects:
+        if isinstance(obj, pikepdf.Stream):
+            data, decoded = _stream_data(obj)
+            raw = data if "/Filter" not in obj.stream_dict else obj.read_raw_bytes() if decoded else data
+            table[obj.objgen] = Known(hashlib.sha256(data).digest(), decoded, "/Filter" not in obj.stream_dict,
+                                      raw.endswith(b"\r"))
+    return table
+
+
+def write_table(table: dict[tuple[int, int], Known], target: Path) -> None:
+    tmp = target.with_name(target.name + ".tmp")
+    with open(tmp, "wb") as f:
+        f.write(_MAGIC)
+        for (num, gen), k in table.items():
+            f.write(_RECORD.pack(num, gen, k.decoded | k.unfiltered << 1 | k.ends_cr << 2, k.data))
+    os.replace(tmp, target)
+
+
+def read_table(path: Path) -> dict[tuple[int, int], Known]:
+    blob = path.read_bytes()
+    if not blob.startswith(_MAGIC) or (len(blob) - len(_MAGIC)) % _RECORD.size:
+        raise ValueError(f"{path}: not a stream table")
+    return {(num, gen): Known(data, bool(flags & 1), bool(flags & 2), bool(flags & 4))
+            for num, gen, flags, data in _RECORD.iter_unpack(blob[len(_MAGIC):])}
+
+
+def _main(argv: list[str]) -> int:
+    source, target = (Path(a) for a in argv)
+    with pikepdf.open(source) as pdf:
+        write_table(stream_table(pdf), target)
+    return 0
+
+
+if __name__ == "__main__":  # python -m recouvre_docs.digest IN OUT
+    sys.exit(_main(sys.argv[1:]))

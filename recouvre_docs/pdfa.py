@@ -871,19 +871,25 @@ def _objects(contexts: list[Context], changes: dict[str, Any]) -> None:
 # Stream ends
 
 
-def unambiguous_stream_ends(pdf: pikepdf.Pdf) -> int:
+def unambiguous_stream_ends(pdf: pikepdf.Pdf, known: dict | None = None) -> set[tuple[int, int]]:
     """No stream's data may end with a carriage return: qpdf writes ``data LF endstream``, which then
     reads as ``CR LF endstream`` and a Length one byte too long (ISO 19005-2 6.1.7.1). One compressed
     stream in 256 ends so (its last byte is part of a checksum). Such data gets a LF after the end of its
     compressed data, which every decoder ignores (after a Flate or DCT end). Streams
     qpdf would compress on saving are compressed here, so that their final bytes are known. Reads one
-    stream at a time; returns how many were changed. The decoded data never changes: an embedded file
-    keeps its bytes (and the SHA-256 the manifest gives)."""
+    stream at a time; returns the object numbers of the streams it rewrote. The decoded data never
+    changes: an embedded file keeps its bytes (and the SHA-256 the manifest gives).
+
+    ``known``: digest.stream_table of the file ``pdf`` was opened from: a stream it lists as filtered
+    and not ending with a CR is not read again."""
     import zlib
 
-    fixed = 0
+    changed: set[tuple[int, int]] = set()
     for obj in pdf.objects:
         if not isinstance(obj, pikepdf.Stream):
+            continue
+        seen = known.get(obj.objgen) if known else None
+        if seen is not None and not seen.unfiltered and not seen.ends_cr:
             continue
         filters = obj.get("/Filter")
         if filters is None and obj.get("/Type") != Name.Metadata:  # XMP stays uncompressed (6.6.2.1)
@@ -891,8 +897,8 @@ def unambiguous_stream_ends(pdf: pikepdf.Pdf) -> int:
             packed = zlib.compress(data, 6)
             if packed.endswith(b"\r"):  # the Adler-32 checksum ends the data: a LF after it, outside
                 packed += b"\n"         # the compressed data, which decoders ignore (as below)
-                fixed += 1
             obj.write(packed, filter=Name.FlateDecode)
+            changed.add(obj.objgen)
             continue
         raw = obj.read_raw_bytes()
         if not raw.endswith(b"\r"):
@@ -900,6 +906,5 @@ def unambiguous_stream_ends(pdf: pikepdf.Pdf) -> int:
         last = filters[-1] if isinstance(filters, Array) and len(filters) else filters
         if last is None or last in (Name.FlateDecode, Name.DCTDecode):
             obj.write(raw + b"\n", filter=filters, decode_parms=obj.get("/DecodeParms"))
-            fixed += 1
-    return fixed
-
+            changed.add(obj.objgen)
+    return changed

@@ -134,3 +134,40 @@ def test_arrays_of_numbers_are_hashed_by_value_as_the_generic_walk_hashes_them(t
         fast, slow = digest.Digester(pdf).page(0), ItemByItem(pdf).page(0)
         assert digest._NUMBERS.fullmatch(pdf.pages[0].obj.W.unparse())
     assert fast == slow
+
+
+def test_the_stream_table_read_by_another_process_gives_the_same_digests(tmp_path):
+    """build reads the merged exhibits' stream data in a second process (python -m recouvre_docs.digest)
+    while it lays the documents out; the pass that stamps the pages uses that table. Its digests must
+    be those of a pass that reads everything itself, also for a stream the PDF/A pass rewrites after
+    the table was read (a JPEG whose data ends with CR gets a LF: hashed as coded, so it changes)."""
+    import io
+    import sys
+
+    from PIL import Image
+
+    from recouvre_docs import pdfa
+
+    source = exhibit_like(tmp_path / "a.pdf")
+    with pikepdf.open(source, allow_overwriting_input=True) as pdf:
+        jpeg = io.BytesIO()
+        Image.new("RGB", (16, 16), (200, 30, 30)).save(jpeg, "JPEG")
+        scan = pdf.make_stream(jpeg.getvalue() + b"\r", Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Image,
+                               Width=16, Height=16, ColorSpace=pikepdf.Name.DeviceRGB, BitsPerComponent=8,
+                               Filter=pikepdf.Name.DCTDecode)
+        pdf.pages[1].obj.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im1=scan))
+        pdf.pages[1].obj.Contents = pdf.make_stream(b"q 100 0 0 100 0 0 cm /Im1 Do Q")
+        pdf.save(source, compress_streams=False)  # unfiltered content: the PDF/A pass compresses it
+    table = tmp_path / "a.streams"
+    subprocess.run([sys.executable, "-m", "recouvre_docs.digest", str(source), str(table)], check=True)
+    known = digest.read_table(table)
+    assert any(k.ends_cr and not k.decoded for k in known.values()) and any(k.unfiltered for k in known.values())
+
+    with pikepdf.open(source) as pdf:
+        changed = pdfa.unambiguous_stream_ends(pdf, known)
+        assert pdf.pages[1].Resources.XObject.Im1.objgen in changed
+        with_table = list(digest.page_digests(pdf, known, changed))
+        stale = list(digest.page_digests(pdf, known))  # the table alone no longer holds for the JPEG
+        fresh = list(digest.page_digests(pdf))
+    assert with_table == fresh
+    assert stale[1] != fresh[1] and stale[0] == fresh[0]
