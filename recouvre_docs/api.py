@@ -193,43 +193,44 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
         raise CaseFileError("no evidence could be read", path=folder.root / casefolder.EVIDENCE_DIR,
                             hint="recouvre-docs check names each file and why it cannot be read.")
 
-    # The check runs after the conversion (an unreadable piece stops build with exit 4 first) and
-    # reuses its cache. Without a procedure there is nothing to check against.
-    report = None
-    findings_on_cover: list[str] = []
-    if procedure:
-        proc = procedures.load(procedure)
-        with timed("check"):
-            report = check.run(folder.root, procedure=procedure, lang=lang, as_of=as_of, folder=folder, cache=cache,
-                               documents_lang=lang, infos=infos)
-        if not report.ok:
-            if not options.force:
-                raise CheckFailedError(
-                    f"the check found {report.count('error')} blocking problem(s) for {procedure}; nothing was written",
-                    report=report, text=report.to_text(proc.title[lang]),
-                    hint="Fix them and build again, or build anyway with --force: the findings are then listed on the cover.",
-                )
-            shown = [f for f in report.sorted() if f.severity in ("error", "warning")]
-            findings_on_cover = [f"{f.message} ({f.source})" if f.source else f.message for f in shown[:12]]
-            if len(shown) > 12:  # the cover stays one page: the rest is in report.json
-                findings_on_cover.append(i18n.text(lang, "report.more", n=len(shown) - 12, code="…"))
-    elif skipped:  # no check to name the files left out: the cover does (the rest is in manifest.json)
-        findings_on_cover = [i18n.text(lang, "cover.left_out", file=s["file"], reason=s["reason"]) for s in skipped[:12]]
-        if len(skipped) > 12:
-            findings_on_cover.append(i18n.text(lang, "report.more", n=len(skipped) - 12, code="left_out"))
-
-    # The statement of account (claim): needs invoices; a missing rate stops the build (exit 3).
-    with timed("claim"):
-        statement = claim.compute(case, as_of, folder.root) if case.invoice else None
-
     work = Path(tempfile.mkdtemp(prefix=".work-", dir=out))
     renders = render_pdf.cached(out / ".cache" / "render")  # unchanged documents are not laid out again
     renders.__enter__()
     side = _Side()
     merging = None
     try:
-        # the exhibits are merged by qpdf in the background while the documents and the index are laid out
+        # qpdf merges the exhibits in the background while the check runs and the documents and the
+        # index are laid out (their order is known: only the page numbers depend on the front pages)
         merging = bundle.merge_exhibits(bundle.plan(exhibits, 0, lang), work)
+        # The check runs after the conversion (an unreadable piece stops build with exit 4 first) and
+        # reuses its cache. Without a procedure there is nothing to check against.
+        report = None
+        findings_on_cover: list[str] = []
+        if procedure:
+            proc = procedures.load(procedure)
+            with timed("check"):
+                report = check.run(folder.root, procedure=procedure, lang=lang, as_of=as_of, folder=folder, cache=cache,
+                                   documents_lang=lang, infos=infos)
+            if not report.ok:
+                if not options.force:
+                    raise CheckFailedError(
+                        f"the check found {report.count('error')} blocking problem(s) for {procedure}; nothing was written",
+                        report=report, text=report.to_text(proc.title[lang]),
+                        hint="Fix them and build again, or build anyway with --force: the findings are then listed on the cover.",
+                    )
+                shown = [f for f in report.sorted() if f.severity in ("error", "warning")]
+                findings_on_cover = [f"{f.message} ({f.source})" if f.source else f.message for f in shown[:12]]
+                if len(shown) > 12:  # the cover stays one page: the rest is in report.json
+                    findings_on_cover.append(i18n.text(lang, "report.more", n=len(shown) - 12, code="…"))
+        elif skipped:  # no check to name the files left out: the cover does (the rest is in manifest.json)
+            findings_on_cover = [i18n.text(lang, "cover.left_out", file=s["file"], reason=s["reason"]) for s in skipped[:12]]
+            if len(skipped) > 12:
+                findings_on_cover.append(i18n.text(lang, "report.more", n=len(skipped) - 12, code="left_out"))
+
+        # The statement of account (claim): needs invoices; a missing rate stops the build (exit 3).
+        with timed("claim"):
+            statement = claim.compute(case, as_of, folder.root) if case.invoice else None
+
         stamp.load_fonts(cache.root)  # their metrics lay the index out in advance, then stamp the pages
         progress.stage("Assembling the case file", 4)
         cover_pdf, index_pdf = work / "cover.pdf", work / "index.pdf"

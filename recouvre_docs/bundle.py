@@ -198,11 +198,18 @@ class Merge:
         return self.target
 
     def streams(self) -> dict | None:
-        """The merged file's stream table (digest.stream_table), or None if it could not be read."""
+        """The merged file's stream table (digest.stream_table), or None if it could not be read, or is
+        not read yet: reading the data here is then sooner than waiting (a rebuild, whose documents come
+        from the cache, needs the merged file about as soon as qpdf has written it)."""
         self.wait()
         if self.reader is None:
             return None
-        code = self.reader.wait()
+        code = self.reader.poll()
+        if code is None:
+            self.reader.kill()
+            self.reader.wait()
+            log.debug("stream table not ready: the stamping pass reads the stream data itself")
+            return None
         try:
             return digest.read_table(self.table_path) if code == 0 else None
         except (OSError, ValueError) as err:
