@@ -41,7 +41,7 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name
 
 from . import digest, i18n
-from .bundle import Plan, manifest_bytes, set_attachment
+from .bundle import Plan, manifest_bytes, save as save_pdf, set_attachment
 from .errors import CaseFileError
 from .resources import data_path
 
@@ -333,14 +333,12 @@ def write_part(source: Source, part: Part, manifest: dict[str, Any], *, title: s
             meta["dc:title"] = title
         part.title = title
         part.page_sha256 = list(digest.page_digests(pdf))
+        info = {"kind": part.kind, "pages": [a, b], "exhibits": part.exhibits, "cover": part.cover,
+                "title": title, "page_sha256": part.page_sha256}
+        identity = manifest_bytes(dict(manifest, part=info))
         if embed:
-            info = {"kind": part.kind, "pages": [a, b], "exhibits": part.exhibits, "cover": part.cover,
-                    "title": title, "page_sha256": part.page_sha256}
-            set_attachment(pdf, "manifest.json", manifest_bytes(dict(manifest, part=info)))
-        if "/ID" in pdf.trailer:
-            del pdf.trailer["/ID"]
-        pdf.save(part.path, deterministic_id=True, object_stream_mode=pikepdf.ObjectStreamMode.generate,
-                 compress_streams=True)
+            set_attachment(pdf, "manifest.json", identity)
+        save_pdf(pdf, part.path, identity)
 
 
 def _copy_catalog(bundle: pikepdf.Pdf, pdf: pikepdf.Pdf) -> None:

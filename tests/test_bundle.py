@@ -262,3 +262,25 @@ def test_ocr_without_tesseract_is_exit_5(tmp_path, make_case):
     result = CliRunner(env={"PATH": str(bin_dir)}).invoke(main, ["build", str(case), "--ocr"])
     assert result.exit_code == 5
     assert "Tesseract" in result.stderr and "apt-get install tesseract-ocr" in result.stderr
+
+
+def test_the_saved_file_is_identified_by_its_manifest(tmp_path):
+    """bundle.save writes qpdf's static /ID then puts in its place one derived from the manifest
+    (no second pass over the file): the same content gives the same ID, another content another."""
+    def saved(name: str, identity: bytes | None, pages: int = 2):
+        pdf = pikepdf.new()
+        for _ in range(pages):
+            pdf.add_blank_page()
+        bundle.save(pdf, tmp_path / name, identity)
+        with pikepdf.open(tmp_path / name) as back:
+            assert len(back.pages) == pages
+            return bytes(back.trailer.ID[0]), bytes(back.trailer.ID[1]), (tmp_path / name).read_bytes()
+
+    first, second, data = saved("a.pdf", b'{"case": "A"}')
+    assert first == second == bytes.fromhex(hashlib.sha256(b'{"case": "A"}').hexdigest()[:32])
+    assert b"31415926535897932384626433832795" not in data
+    assert saved("b.pdf", b'{"case": "A"}')[2] == data  # deterministic
+    assert saved("c.pdf", b'{"case": "B"}')[0] != first
+    plain = saved("d.pdf", None)  # no manifest: qpdf's deterministic ID
+    assert plain[0] != first and plain[2] == saved("e.pdf", None)[2]
+    subprocess.run(["qpdf", "--check", str(tmp_path / "a.pdf")], check=True, capture_output=True)
