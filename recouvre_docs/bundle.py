@@ -14,12 +14,12 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import re
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -138,13 +138,14 @@ def qpdf_version() -> str:
 class Merge:
     """``qpdf --empty --pages … -- target`` running in the background, every input kept open (PERF.md:
     2.25x faster past 200 files). build() starts the exhibits' merge as soon as they are converted,
-    and lays out the documents and the index while qpdf works.
+    and runs the check and lays out the documents and the index while qpdf works.
 
-    ``streams``: once qpdf is done, a second process reads the merged file's stream table
+    ``streams``: qpdf is run by ``python -m recouvre_docs.merge_job``, which says qpdf's exit
+    status on its standard output as soon as qpdf ends, then reads the merged file's stream table
     (digest.stream_table: the hash of every stream's data, and which streams the PDF/A pass must
-    rewrite), so that the pass that stamps the pages does not read 200 MB of stream data again
-    (PERF: 1.2 s of the PDF step on 4,000 pages). The table is an optimisation only: if that process
-    fails, the pass reads the data itself."""
+    rewrite), so that the pass that stamps the pages does not read 200 MB of stream data again (1 s
+    of the PDF step on 4,000 pages). No thread: build forks worker processes meanwhile. The table is
+    an optimisation only: when it cannot be had, the pass reads the data itself."""
 
     def __init__(self, inputs: list[Path], target: Path, work: Path, *, deterministic: bool = True,
                  streams: bool = False):
@@ -157,37 +158,41 @@ class Merge:
         work.mkdir(parents=True, exist_ok=True)
         argfile = work / f"{target.name}.qpdf-args"
         argfile.write_text("\n".join(args) + "\n", "utf-8")
+        qpdf = [qpdf_path(), f"@{argfile}"]
         self.target = target
-        self.table_path = target.with_name(target.name + ".streams") if streams else None
+        self.table_path = target.with_name(target.name + ".streams")
         self.done = False
-        self.cancelled = False
-        self.code: int | None = None
-        self.reader: subprocess.Popen | None = None
-        self.stderr = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([qpdf_path(), f"@{argfile}"], stdout=subprocess.DEVNULL, stderr=self.stderr)
-        self.waiter = threading.Thread(target=self._follow, name="qpdf-merge", daemon=True)
-        self.waiter.start()
-
-    def _follow(self) -> None:
-        """In the background: wait for qpdf, then start the stream table's reader."""
-        self.code = self.proc.wait()
-        if self.table_path is not None and self.code in (0, 3) and not self.cancelled:
-            try:
-                self.reader = subprocess.Popen([sys.executable, "-m", "recouvre_docs.digest", str(self.target),
-                                                str(self.table_path)], stdout=subprocess.DEVNULL,
-                                               stderr=subprocess.DEVNULL)
-            except OSError as err:  # the table is an optimisation: the pass reads the data itself
+        self.stderr = tempfile.TemporaryFile()  # qpdf's messages (the driver passes its own stderr on)
+        self.driver = False
+        if streams and sys.executable:
+            try:  # -P: never a recouvre_docs of the current directory
+                self.proc = subprocess.Popen([sys.executable, "-P", "-m", "recouvre_docs.merge_job", *qpdf,
+                                              str(target), str(self.table_path)],
+                                             stdout=subprocess.PIPE, stderr=self.stderr)
+                self.driver = True
+                return
+            except OSError as err:
                 log.debug("stream table not started: %s", err)
+        self.proc = subprocess.Popen(qpdf, stdout=subprocess.DEVNULL, stderr=self.stderr)
+
+    def _qpdf_code(self) -> int:
+        if not self.driver:
+            return self.proc.wait()
+        line = self.proc.stdout.readline().strip()  # written when qpdf ends, before the table is read
+        if line.lstrip(b"-").isdigit():
+            return int(line)
+        return self.proc.wait() or -1  # the driver died before qpdf ended: a failed merge
 
     def wait(self) -> Path:
         if self.done:
             return self.target
-        self.waiter.join()
-        code = self.code
+        code = self._qpdf_code()
         self.stderr.seek(0)
         message = self.stderr.read().decode("utf-8", "replace").strip()
-        self.stderr.close()
+        if not self.driver:
+            self.stderr.close()
         if code not in (0, 3):  # 3: succeeded with warnings
+            self.cancel()
             raise EvidenceError(
                 f"qpdf could not merge the exhibits: {message[:500]}",
                 hint="This is unexpected for files recouvre-docs already converted: please report it with the files.",
@@ -202,14 +207,14 @@ class Merge:
         not read yet: reading the data here is then sooner than waiting (a rebuild, whose documents come
         from the cache, needs the merged file about as soon as qpdf has written it)."""
         self.wait()
-        if self.reader is None:
+        if not self.driver:
             return None
-        code = self.reader.poll()
+        code = self.proc.poll()
         if code is None:
-            self.reader.kill()
-            self.reader.wait()
+            self.cancel()
             log.debug("stream table not ready: the stamping pass reads the stream data itself")
             return None
+        self.proc.stdout.close()
         try:
             return digest.read_table(self.table_path) if code == 0 else None
         except (OSError, ValueError) as err:
@@ -217,15 +222,17 @@ class Merge:
             return None
 
     def cancel(self) -> None:
-        self.cancelled = True
+        """Stop qpdf (and the driver, which then stops qpdf: SIGTERM) if still running."""
         if self.proc.poll() is None:
-            self.proc.kill()
-        self.waiter.join()
-        if self.reader is not None and self.reader.poll() is None:
-            self.reader.kill()
-            self.reader.wait()
-        if not self.stderr.closed:
-            self.stderr.close()
+            self.proc.terminate() if self.driver else self.proc.kill()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for stream in (self.proc.stdout, self.stderr):
+            if stream is not None and not stream.closed:
+                stream.close()
 
 
 def concatenate(inputs: list[Path], target: Path, work: Path, *, deterministic: bool = True) -> None:
@@ -237,10 +244,10 @@ def _pdf_date(day: dt.date) -> str:
     return f"D:{day:%Y%m%d}000000Z"
 
 
-def merge_exhibits(p: Plan, work: Path) -> Merge:
+def merge_exhibits(p: Plan, work: Path, *, streams: bool = True) -> Merge:
     """Start merging the exhibits' PDFs, in their order, in the background (the plan's page numbers
     do not matter: only the order of its entries)."""
-    return Merge([e.pdf for e in p.entries], work / "exhibits.pdf", work, deterministic=False, streams=True)
+    return Merge([e.pdf for e in p.entries], work / "exhibits.pdf", work, deterministic=False, streams=streams)
 
 
 def assemble(p: Plan, a: Assembly, target: Path, work: Path, progress: Callable[[int], None] | None = None,
@@ -250,7 +257,7 @@ def assemble(p: Plan, a: Assembly, target: Path, work: Path, progress: Callable[
     merged here."""
     own = exhibits is None  # a merge of the caller's may be used again (volumes lay the bundle out anew)
     with timed("pdf.merge"):
-        merge = exhibits or merge_exhibits(p, work)
+        merge = exhibits or merge_exhibits(p, work, streams=False)  # needed at once: no table
         merged = merge.wait()
         known = merge.streams()
     owners = p.entry_of_page()
@@ -404,25 +411,29 @@ def save(pdf: pikepdf.Pdf, target: Path, identity: bytes | None, progress: Calla
     """Save ``pdf`` (object streams, streams compressed) with an /ID derived from its content.
 
     qpdf's deterministic ID hashes the whole output in a second pass (0.5 s on a 4,000-page bundle,
-    a third of the PDF step). ``identity``, the bytes of the manifest (every page's digest, every
-    embedded file's SHA-256, the document information and the versions), determines the file just
-    as well: the file is written with qpdf's static ID, which is then replaced in place by the
-    first 16 bytes of the SHA-256 of ``identity`` (same length: no offset moves). Where that ID is
-    not found exactly once in the file's tail, or with no ``identity``, qpdf's deterministic ID."""
+    a third of the PDF step). Here the file is written once, with qpdf's static ID, which is then
+    replaced in place (same length: no offset moves) by the first 16 bytes of the SHA-256 of
+    ``identity`` (the manifest: every page's digest, every embedded file's SHA-256, the document
+    information, the versions) and of the file's last cross-reference section (the offset of every
+    object: a change of any object's length changes it). Where the static ID is not found exactly
+    once in that section, or with no ``identity``: qpdf's deterministic ID."""
     if "/ID" in pdf.trailer:  # qpdf keeps the first half of an existing /ID: derive it all from content
         del pdf.trailer["/ID"]
     options = {"object_stream_mode": pikepdf.ObjectStreamMode.generate, "compress_streams": True, "progress": progress}
     if identity is not None:
         pdf.save(target, static_id=True, **options)
-        ident = b"<" + hashlib.sha256(identity).hexdigest()[:32].upper().encode() + b">"
         with open(target, "r+b") as f:
             start = max(0, f.seek(0, 2) - _TRAILER_TAIL)
             f.seek(start)
             tail = f.read()
-            at = tail.find(_ID_PATTERN)
-            if at >= 0 and tail.find(_ID_PATTERN, at + 1) < 0:
+            end = tail.rfind(b"startxref")
+            found = re.match(rb"startxref\s+(\d+)\s+%%EOF\s*$", tail[end:]) if end >= 0 else None
+            section = int(found.group(1)) - start if found else -1  # the last xref section (or stream)
+            at = tail.find(_ID_PATTERN, section) if section >= 0 else -1
+            if 0 <= at < end and tail.find(_ID_PATTERN, at + 1) < 0 and _ID_PATTERN not in tail[:section]:
+                ident = hashlib.sha256(identity + b"\0" + tail[section:]).hexdigest()[:32].upper().encode()
                 f.seek(start + at + len(b"/ID ["))
-                f.write(ident + ident)
+                f.write(b"<" + ident + b"><" + ident + b">")
                 return
         log.debug("%s: qpdf's static /ID not found once in the trailer: saved with a deterministic ID", target.name)
     pdf.save(target, deterministic_id=True, **options)
@@ -462,14 +473,19 @@ def _link_index(pdf: pikepdf.Pdf, p: Plan, exhibit_first: dict[str, int]) -> Non
 
 def _outline(pdf: pikepdf.Pdf, p: Plan, a: Assembly, documents: list[tuple[str, int]], index_page: int) -> None:
     """Bookmarks: each document (title, first page index), the index, each exhibit (attachments nested)."""
+    pages = [page.obj for page in pdf.pages]  # an item given a page number looks it up: 1 s on 10,000 pages
+
+    def fit(n: int) -> Array:  # what pikepdf makes of a page number: [page /Fit]
+        return Array([pages[n], Name.Fit])
+
     with pdf.open_outline() as outline:
         outline.root.clear()
         for title, page in documents:
-            outline.root.append(pikepdf.OutlineItem(title, page))
-        outline.root.append(pikepdf.OutlineItem(i18n.text(a.lang, "index.title"), index_page))
+            outline.root.append(pikepdf.OutlineItem(title, fit(page)))
+        outline.root.append(pikepdf.OutlineItem(i18n.text(a.lang, "index.title"), fit(index_page)))
         parents: list[pikepdf.OutlineItem] = []  # the open item at each level
         for e in p.entries:
-            item = pikepdf.OutlineItem(f"{e.label} — {e.title}", e.first - 1)
+            item = pikepdf.OutlineItem(f"{e.label} — {e.title}", fit(e.first - 1))
             del parents[e.level:]
             (parents[-1].children if parents else outline.root).append(item)
             parents.append(item)

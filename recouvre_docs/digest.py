@@ -27,7 +27,6 @@ import hashlib
 import os
 import re
 import struct
-import sys
 from collections import OrderedDict
 from decimal import Decimal
 from functools import lru_cache
@@ -36,6 +35,8 @@ from typing import Iterator, NamedTuple
 
 import pikepdf
 from pikepdf import Name
+
+from . import __version__
 
 _INHERITABLE = ("/Resources", "/MediaBox", "/CropBox", "/Rotate")
 _NOT_FOLLOWED = {"/Pages", "/Catalog", "/StructTreeRoot", "/StructElem", "/Outlines"}
@@ -55,15 +56,21 @@ def _real(value: int | Decimal | float) -> bytes:  # 20 and 20.0 are equal keys:
     return str(number if number != 0 else Decimal(0)).encode()  # -0 is 0
 
 
-@lru_cache(maxsize=_CACHE_SIZE)
 def _numbers(raw: bytes) -> bytes | None:
     """What an array of numbers feeds the hash (each number by its value), or None if ``raw`` (its
-    PDF syntax) holds anything else. Cached: 4,000 pages repeat the same boxes and widths."""
+    PDF syntax) holds anything else. Short ones cached: 4,000 pages repeat the same boxes and matrices."""
     if not _NUMBERS.fullmatch(raw):
         return None
+    return _numbers_cached(raw) if len(raw) <= 256 else _numbers_fed(raw)
+
+
+def _numbers_fed(raw: bytes) -> bytes:
     numbers = raw[1:-1].split()
     return (b"[" + str(len(numbers)).encode() + b":"
             + b"".join(b"R" + _real(Decimal(n.decode())) + b";" for n in numbers) + b"]")
+
+
+_numbers_cached = lru_cache(maxsize=_CACHE_SIZE)(_numbers_fed)
 
 
 def _tagged(tag: bytes, data: bytes) -> bytes:
@@ -251,12 +258,12 @@ def page_digests(pdf: pikepdf.Pdf, known: dict[tuple[int, int], Known] | None = 
 
 # ----------------------------------------------------------------------------------------------
 # The stream table: reading and hashing the data of every stream is most of the cost of the digests
-# (and of pdfa.unambiguous_stream_ends, which reads every stream's coded data). build runs
-# ``python -m recouvre_docs.digest IN OUT`` on the exhibits qpdf merged, while it lays the documents out,
-# and the pass that stamps that same file (same object numbers) reads the table instead of the data.
+# (and of pdfa.unambiguous_stream_ends, which reads every stream's coded data). build has it read by
+# another process (recouvre_docs.merge_job) on the exhibits qpdf merged, while it lays the documents
+# out; the pass that stamps that same file (same object numbers) reads the table instead of the data.
 
 _RECORD = struct.Struct(">IHB32s")
-_MAGIC = b"recouvre-docs stream table 1\n"
+_MAGIC = f"recouvre-docs {__version__} stream table 1\n".encode()
 
 
 def stream_table(pdf: pikepdf.Pdf) -> dict[tuple[int, int], Known]:
@@ -285,14 +292,3 @@ def read_table(path: Path) -> dict[tuple[int, int], Known]:
         raise ValueError(f"{path}: not a stream table")
     return {(num, gen): Known(data, bool(flags & 1), bool(flags & 2), bool(flags & 4))
             for num, gen, flags, data in _RECORD.iter_unpack(blob[len(_MAGIC):])}
-
-
-def _main(argv: list[str]) -> int:
-    source, target = (Path(a) for a in argv)
-    with pikepdf.open(source) as pdf:
-        write_table(stream_table(pdf), target)
-    return 0
-
-
-if __name__ == "__main__":  # python -m recouvre_docs.digest IN OUT
-    sys.exit(_main(sys.argv[1:]))

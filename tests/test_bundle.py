@@ -277,10 +277,24 @@ def test_the_saved_file_is_identified_by_its_manifest(tmp_path):
             return bytes(back.trailer.ID[0]), bytes(back.trailer.ID[1]), (tmp_path / name).read_bytes()
 
     first, second, data = saved("a.pdf", b'{"case": "A"}')
-    assert first == second == bytes.fromhex(hashlib.sha256(b'{"case": "A"}').hexdigest()[:32])
+    assert first == second and len(first) == 16
     assert b"31415926535897932384626433832795" not in data
     assert saved("b.pdf", b'{"case": "A"}')[2] == data  # deterministic
     assert saved("c.pdf", b'{"case": "B"}')[0] != first
+    assert saved("f.pdf", b'{"case": "A"}', pages=3)[0] != first  # same identity, other objects: other ID
     plain = saved("d.pdf", None)  # no manifest: qpdf's deterministic ID
     assert plain[0] != first and plain[2] == saved("e.pdf", None)[2]
     subprocess.run(["qpdf", "--check", str(tmp_path / "a.pdf")], check=True, capture_output=True)
+
+
+def test_a_failed_merge_names_qpdf_s_message(tmp_path):
+    """The merge in the background (qpdf run by recouvre_docs.merge_job): qpdf's failure is reported
+    with its own words, and no process is left running."""
+    from recouvre_docs.errors import EvidenceError
+
+    merge = bundle.Merge([tmp_path / "missing.pdf"], tmp_path / "out.pdf", tmp_path, streams=True)
+    assert merge.driver
+    with pytest.raises(EvidenceError, match="qpdf could not merge the exhibits: .*missing.pdf"):
+        merge.wait()
+    assert merge.proc.poll() is not None
+    assert not (tmp_path / "out.pdf").exists()

@@ -137,7 +137,7 @@ def test_arrays_of_numbers_are_hashed_by_value_as_the_generic_walk_hashes_them(t
 
 
 def test_the_stream_table_read_by_another_process_gives_the_same_digests(tmp_path):
-    """build reads the merged exhibits' stream data in a second process (python -m recouvre_docs.digest)
+    """build reads the merged exhibits' stream data in a second process (recouvre_docs.merge_job)
     while it lays the documents out; the pass that stamps the pages uses that table. Its digests must
     be those of a pass that reads everything itself, also for a stream the PDF/A pass rewrites after
     the table was read (a JPEG whose data ends with CR gets a LF: hashed as coded, so it changes)."""
@@ -158,12 +158,16 @@ def test_the_stream_table_read_by_another_process_gives_the_same_digests(tmp_pat
         pdf.pages[1].obj.Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im1=scan))
         pdf.pages[1].obj.Contents = pdf.make_stream(b"q 100 0 0 100 0 0 cm /Im1 Do Q")
         pdf.save(source, compress_streams=False)  # unfiltered content: the PDF/A pass compresses it
-    table = tmp_path / "a.streams"
-    subprocess.run([sys.executable, "-m", "recouvre_docs.digest", str(source), str(table)], check=True)
+    # as build runs it: qpdf merges, the driver says qpdf's status at once, then writes the table
+    merged, table = tmp_path / "merged.pdf", tmp_path / "merged.streams"
+    run = subprocess.run([sys.executable, "-P", "-m", "recouvre_docs.merge_job", "qpdf", "--compress-streams=n",
+                          "--empty", "--pages", str(source), "--", str(merged), str(merged), str(table)],
+                         capture_output=True, check=True)
+    assert run.stdout == b"0\n"
     known = digest.read_table(table)
     assert any(k.ends_cr and not k.decoded for k in known.values()) and any(k.unfiltered for k in known.values())
 
-    with pikepdf.open(source) as pdf:
+    with pikepdf.open(merged) as pdf:
         changed = pdfa.unambiguous_stream_ends(pdf, known)
         assert pdf.pages[1].Resources.XObject.Im1.objgen in changed
         with_table = list(digest.page_digests(pdf, known, changed))
