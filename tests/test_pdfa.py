@@ -310,3 +310,20 @@ def test_a_stream_whose_compressed_data_ends_with_cr_keeps_its_bytes(tmp_path):
         stream = back.attachments["mail.eml"].obj.EF.F
         assert not stream.read_raw_bytes().endswith(b"\r")
         assert back.attachments["mail.eml"].get_file().read_bytes() == data
+
+
+def test_the_fast_cmyk_operator_test_agrees_with_the_pattern():
+    """pdfa._cmyk_operator screens a content stream with a byte translation before the pattern: it
+    must say what the pattern says, on every arrangement of the operator and its neighbours."""
+    import random
+
+    from recouvre_docs import pdfa
+
+    rng = random.Random(7)
+    alphabet = [b"k", b"K", b" ", b"\n", b"\r", b"\t", b"\x0b", b"\f", b"\x00", b"[", b"]", b"(", b")", b"<", b">",
+                b"/", b"a", b"0", b"1", b"Tj", b"rg", b"%"]
+    samples = [b"".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) for _ in range(20000)]
+    samples += [b"0 0 0 1 k", b"1 0 0 1 K\n", b"(k) Tj", b"/k 1 Tf", b"[(a)]k", b"0 k(", b"k", b"K/x", b"(Bank) Tj"]
+    disagree = [s for s in samples if pdfa._cmyk_operator(s) != bool(pdfa._CMYK_OPERATOR.search(s))]
+    assert not disagree, disagree[:5]
+    assert sum(pdfa._cmyk_operator(s) for s in samples) > 1000  # both answers are exercised
