@@ -201,7 +201,7 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
     try:
         # qpdf merges the exhibits in the background while the check runs and the documents and the
         # index are laid out (their order is known: only the page numbers depend on the front pages)
-        merging = bundle.merge_exhibits(bundle.plan(exhibits, 0, lang), work)
+        merging = bundle.merge_exhibits(bundle.plan(exhibits, 0, lang), work, cache=cache.root)
         # The check runs after the conversion (an unreadable piece stops build with exit 4 first) and
         # reuses its cache. Without a procedure there is nothing to check against.
         report = None
@@ -416,6 +416,7 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
                 (out / part.name).parent.mkdir(parents=True, exist_ok=True)
                 os.replace(part.path, out / part.name)
             os.replace(bundle_tmp, final_bundle)
+            merging.keep()  # a rebuild with the same exhibits does not merge them again
         except OSError as err:
             raise OutputError(f"cannot write {out}: {err.strerror or err}", path=out,
                               hint="Check free space and permissions of the output folder.") from err

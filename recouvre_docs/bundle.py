@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
 import re
 import resource
 import shutil
@@ -128,6 +129,7 @@ def qpdf_path() -> str:
 
 
 @lru_cache(maxsize=1)
+@lru_cache(maxsize=1)
 def qpdf_version() -> str:
     """The qpdf program's version (it merges the exhibits; pikepdf's libqpdf does the rest)."""
     proc = subprocess.run([qpdf_path(), "--version"], capture_output=True, text=True)
@@ -147,8 +149,16 @@ class Merge:
     of the PDF step on 4,000 pages). No thread: build forks worker processes meanwhile. The table is
     an optimisation only: when it cannot be had, the pass reads the data itself."""
 
+    @classmethod
+    def kept(cls, target: Path) -> Merge:
+        """A merge done by an earlier build (merge_exhibits' ``cache``): its file and stream table."""
+        merge = cls.__new__(cls)
+        merge.target, merge.table_path, merge.done, merge.driver = target, _table_path(target), True, False
+        merge.proc, merge.stderr, merge.keep_as = None, None, None
+        return merge
+
     def __init__(self, inputs: list[Path], target: Path, work: Path, *, deterministic: bool = True,
-                 streams: bool = False):
+                 streams: bool = False, keep_as: Path | None = None):
         soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         keep = "--keep-files-open=y" if len(inputs) + 64 < soft else f"--keep-files-open-threshold={max(soft - 64, 16)}"
         # --deterministic-id hashes the whole output once more (+50 % on the bench's 4,000 pages): only
@@ -160,7 +170,8 @@ class Merge:
         argfile.write_text("\n".join(args) + "\n", "utf-8")
         qpdf = [qpdf_path(), f"@{argfile}"]
         self.target = target
-        self.table_path = target.with_name(target.name + ".streams")
+        self.table_path = _table_path(target)
+        self.keep_as = keep_as  # where keep() puts the merged file and its table for the next build
         self.done = False
         self.stderr = tempfile.TemporaryFile()  # qpdf's messages (the driver passes its own stderr on)
         self.driver = False
@@ -207,6 +218,14 @@ class Merge:
         not read yet: reading the data here is then sooner than waiting (a rebuild, whose documents come
         from the cache, needs the merged file about as soon as qpdf has written it)."""
         self.wait()
+        if self.proc is None:  # kept from an earlier build (with its table, if it was read whole)
+            if not self.table_path.is_file():
+                return None
+            try:
+                return digest.read_table(self.table_path)
+            except (OSError, ValueError) as err:  # e.g. written by another version
+                log.debug("stream table not read: %s", err)
+                return None
         if not self.driver:
             return None
         code = self.proc.poll()
@@ -221,8 +240,25 @@ class Merge:
             log.debug("stream table not read: %s", err)
             return None
 
+    def keep(self) -> None:
+        """After a build that succeeded: keep the merged file (and its table, if it was read to the
+        end) in the cache, in place of any earlier one, so that a rebuild with the same exhibits (after
+        an edit of case.toml) does not merge them again."""
+        if self.keep_as is None or self.proc is None or not self.done or not self.target.is_file():
+            return
+        try:
+            for old in self.keep_as.parent.glob(f"{MERGED_PREFIX}*"):
+                old.unlink()
+            if self.driver and self.proc.poll() == 0 and self.table_path.is_file():  # written whole, or not at all
+                os.replace(self.table_path, _table_path(self.keep_as))
+            os.replace(self.target, self.keep_as)
+        except OSError as err:  # the cache is an optimisation
+            log.debug("merged exhibits not kept: %s", err)
+
     def cancel(self) -> None:
         """Stop qpdf (and the driver, which then stops qpdf: SIGTERM) if still running."""
+        if self.proc is None:
+            return
         if self.proc.poll() is None:
             self.proc.terminate() if self.driver else self.proc.kill()
             try:
@@ -244,10 +280,32 @@ def _pdf_date(day: dt.date) -> str:
     return f"D:{day:%Y%m%d}000000Z"
 
 
-def merge_exhibits(p: Plan, work: Path, *, streams: bool = True) -> Merge:
+MERGED_PREFIX = "merged-"
+
+
+def _table_path(merged: Path) -> Path:
+    return merged.with_name(merged.name + ".streams")
+
+
+def merge_exhibits(p: Plan, work: Path, *, streams: bool = True, cache: Path | None = None) -> Merge:
     """Start merging the exhibits' PDFs, in their order, in the background (the plan's page numbers
-    do not matter: only the order of its entries)."""
-    return Merge([e.pdf for e in p.entries], work / "exhibits.pdf", work, deterministic=False, streams=streams)
+    do not matter: only the order of its entries). ``cache``: the case's cache folder, where the
+    merge of the same converted files (named by their content) kept by an earlier build is taken
+    instead, and where Merge.keep() leaves this one."""
+    inputs = [e.pdf for e in p.entries]
+    keep_as = None
+    if cache is not None and streams:
+        try:
+            h = hashlib.sha256(f"merge 1\0{qpdf_version()}\0".encode())
+            for path in inputs:  # converted files are named by their content's key
+                h.update(f"{path.name}\0{path.stat().st_size}\n".encode())
+            keep_as = cache / f"{MERGED_PREFIX}{h.hexdigest()[:40]}.pdf"
+            if keep_as.is_file():
+                return Merge.kept(keep_as)
+        except OSError as err:
+            log.debug("no merged exhibits from the cache: %s", err)
+            keep_as = None
+    return Merge(inputs, work / "exhibits.pdf", work, deterministic=False, streams=streams, keep_as=keep_as)
 
 
 def assemble(p: Plan, a: Assembly, target: Path, work: Path, progress: Callable[[int], None] | None = None,

@@ -7,6 +7,7 @@ import http.server
 import io
 import json
 import re
+import shutil
 import threading
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -854,3 +855,36 @@ def test_what_an_exhibit_could_not_carry_is_a_check_finding(make_case, cli, tmp_
     assert einvoice["severity"] == "warning" and einvoice["subject"] == "evidence/facture.pdf"
     assert "la facture électronique jointe au PDF (factur-x.xml) ne peut pas être lue" in einvoice["message"]
     assert "not well-formed" in einvoice["message"]
+
+
+def test_a_rebuild_takes_the_merged_exhibits_from_the_cache(make_case, cli, monkeypatch, tmp_path):
+    """After an edit of case.toml alone the exhibits are the same files: the rebuild takes their merge
+    from the cache (no qpdf) and writes the same bundle as a build from nothing; new evidence, a new merge."""
+    from recouvre_docs import bundle
+
+    case_dir = make_case(files={"evidence/contrat.pdf": 2, "evidence/factures/F1.pdf": 1})
+    assert cli("build", case_dir).exit_code == 0
+    cache = case_dir / "out" / ".cache"
+    assert len(list(cache.glob("merged-*.pdf"))) == 1
+    with (case_dir / "case.toml").open("a", encoding="utf-8") as f:
+        f.write("\n# edited\n")
+    fresh = tmp_path / "fresh"
+    shutil.copytree(case_dir, fresh, ignore=shutil.ignore_patterns("out"))
+
+    def no_merge(*args, **kwargs):
+        raise AssertionError("the exhibits were merged again")
+
+    with monkeypatch.context() as m:
+        m.setattr(bundle.Merge, "__init__", no_merge)
+        result = cli("build", case_dir)
+    assert result.exit_code == 0, result.stderr
+    assert cli("build", fresh).exit_code == 0
+    assert (case_dir / "out" / "T-100.pdf").read_bytes() == (fresh / "out" / "T-100.pdf").read_bytes()
+    assert cli("verify", case_dir / "out" / "T-100.pdf").exit_code == 0
+
+    make_pdf(case_dir / "evidence" / "bon-de-livraison.pdf", 1)
+    with monkeypatch.context() as m:
+        m.setattr(bundle.Merge, "__init__", no_merge)
+        assert cli("build", case_dir).exit_code != 0  # another set of exhibits needs a merge
+    assert cli("build", case_dir).exit_code == 0
+    assert len(list(cache.glob("merged-*.pdf"))) == 1  # the earlier one replaced
