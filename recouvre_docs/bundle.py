@@ -129,7 +129,6 @@ def qpdf_path() -> str:
 
 
 @lru_cache(maxsize=1)
-@lru_cache(maxsize=1)
 def qpdf_version() -> str:
     """The qpdf program's version (it merges the exhibits; pikepdf's libqpdf does the rest)."""
     proc = subprocess.run([qpdf_path(), "--version"], capture_output=True, text=True)
@@ -150,11 +149,36 @@ class Merge:
     an optimisation only: when it cannot be had, the pass reads the data itself."""
 
     @classmethod
-    def kept(cls, target: Path) -> Merge:
-        """A merge done by an earlier build (merge_exhibits' ``cache``): its file and stream table."""
+    def kept(cls, kept: Path, work: Path, pages: int) -> Merge | None:
+        """A merge done by an earlier build (merge_exhibits' ``cache``), or None if it cannot be used.
+
+        Its file is hard-linked into ``work`` and its table read at once, so that another build of the
+        same case replacing it (Merge.keep) cannot take it away; a file that does not open without
+        repair, or does not hold ``pages`` pages, is deleted (the exhibits are then merged again)."""
+        link = work / "exhibits.pdf"
+        try:
+            work.mkdir(parents=True, exist_ok=True)
+            os.link(kept, link)
+        except OSError as err:  # gone meanwhile, or another file system
+            log.debug("merged exhibits not taken from the cache: %s", err)
+            return None
+        try:
+            with pikepdf.open(link, attempt_recovery=False) as pdf:
+                ok = len(pdf.pages) == pages
+        except (pikepdf.PdfError, OSError, ValueError):
+            ok = False
+        if not ok:
+            log.warning("%s: damaged, deleted (the exhibits are merged again)", kept.name)
+            for path in (link, kept, _table_path(kept)):
+                path.unlink(missing_ok=True)
+            return None
         merge = cls.__new__(cls)
-        merge.target, merge.table_path, merge.done, merge.driver = target, _table_path(target), True, False
-        merge.proc, merge.stderr, merge.keep_as = None, None, None
+        merge.target, merge.table_path, merge.done, merge.driver = link, _table_path(link), True, False
+        merge.proc, merge.stderr, merge.keep_as, merge.table = None, None, None, None
+        try:
+            merge.table = digest.read_table(_table_path(kept))
+        except (OSError, ValueError) as err:  # none (it was not ready when kept), or another version's
+            log.debug("stream table not read: %s", err)
         return merge
 
     def __init__(self, inputs: list[Path], target: Path, work: Path, *, deterministic: bool = True,
@@ -218,14 +242,8 @@ class Merge:
         not read yet: reading the data here is then sooner than waiting (a rebuild, whose documents come
         from the cache, needs the merged file about as soon as qpdf has written it)."""
         self.wait()
-        if self.proc is None:  # kept from an earlier build (with its table, if it was read whole)
-            if not self.table_path.is_file():
-                return None
-            try:
-                return digest.read_table(self.table_path)
-            except (OSError, ValueError) as err:  # e.g. written by another version
-                log.debug("stream table not read: %s", err)
-                return None
+        if self.proc is None:  # kept from an earlier build: its table was read when it was taken
+            return self.table
         if not self.driver:
             return None
         code = self.proc.poll()
@@ -301,7 +319,9 @@ def merge_exhibits(p: Plan, work: Path, *, streams: bool = True, cache: Path | N
                 h.update(f"{path.name}\0{path.stat().st_size}\n".encode())
             keep_as = cache / f"{MERGED_PREFIX}{h.hexdigest()[:40]}.pdf"
             if keep_as.is_file():
-                return Merge.kept(keep_as)
+                kept = Merge.kept(keep_as, work, sum(e.pages for e in p.entries))
+                if kept is not None:
+                    return kept
         except OSError as err:
             log.debug("no merged exhibits from the cache: %s", err)
             keep_as = None

@@ -888,3 +888,40 @@ def test_a_rebuild_takes_the_merged_exhibits_from_the_cache(make_case, cli, monk
         assert cli("build", case_dir).exit_code != 0  # another set of exhibits needs a merge
     assert cli("build", case_dir).exit_code == 0
     assert len(list(cache.glob("merged-*.pdf"))) == 1  # the earlier one replaced
+
+
+def test_a_damaged_merge_in_the_cache_is_merged_again(make_case, cli):
+    """A kept merge that does not open without repair (here cut in half) is deleted and the exhibits
+    merged anew: the bundle is whole and verifies."""
+    case_dir = make_case(files={"evidence/contrat.pdf": 3, "evidence/factures/F1.pdf": 1})
+    assert cli("build", case_dir).exit_code == 0
+    kept = next((case_dir / "out" / ".cache").glob("merged-*.pdf"))
+    kept.write_bytes(kept.read_bytes()[: kept.stat().st_size // 2])
+    result = cli("build", case_dir)
+    assert result.exit_code == 0, result.stderr
+    assert f"{kept.name}: damaged, deleted" in result.stderr
+    assert cli("verify", case_dir / "out" / "T-100.pdf").exit_code == 0
+    with pikepdf.open(next((case_dir / "out" / ".cache").glob("merged-*.pdf"))) as merged:
+        assert len(merged.pages) == 4  # kept again, whole
+
+
+def test_pages_laid_out_in_the_case_language_are_cached_per_language(make_case, cli):
+    """An HTML page (like an e-mail) is laid out with labels in the case language: built again with
+    --lang de, it is converted again, not taken from the French build's cache."""
+    from recouvre_docs.evidence import _key
+
+    case_dir = make_case(files={"evidence/contrat.pdf": 1, "evidence/page-web.html": b"<p>Conditions en ligne</p>"})
+
+    def kickers() -> list[bool]:
+        texts = [page.extract_text() for page in PdfReader(str(case_dir / "out" / "T-100.pdf")).pages]
+        return [any("Page HTML" in t for t in texts), any("HTML-Seite" in t for t in texts)]
+
+    assert cli("build", case_dir).exit_code == 0
+    assert kickers() == [True, False]
+    assert cli("build", case_dir, "--lang", "de").exit_code == 0
+    assert kickers() == [False, True]
+    sha = "ab" * 32
+    for kind in ("email", "msg", "html", "einvoice-xml"):
+        assert _key(sha, kind, "fr") != _key(sha, kind, "de")
+    for kind in ("pdf", "image", "office"):  # nothing of theirs is written in the case language
+        assert _key(sha, kind, "fr") == _key(sha, kind, "de")

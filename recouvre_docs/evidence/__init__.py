@@ -27,7 +27,9 @@ from . import htmlpage, image, office, pdf, workers
 
 log = logging.getLogger(__name__)
 
-INGEST_VERSION = 5  # bump when the conversion of a format changes: the cache is then rebuilt
+# bump when the conversion of a format changes: the cache is then rebuilt (6: HTML pages, .msg and XML
+# e-invoices are laid out with labels in the case language: keyed by it, as e-mails were)
+INGEST_VERSION = 6
 EMAIL_SUFFIXES = {".eml"}
 _HEADER_START = (b"received:", b"from:", b"return-path:", b"mime-version:", b"delivered-to:", b"message-id:", b"date:", b"subject:")
 
@@ -103,8 +105,11 @@ def walk(children: list[dict], prefix: str = "") -> Iterator[tuple[str, dict]]:
         yield from walk(child.get("children", []), f"{key}.")
 
 
+_LAID_OUT_IN_LANGUAGE = {"email", "msg", "html", "einvoice-xml"}  # pages written with labels in ``lang``
+
+
 def _key(sha: str, kind: str, lang: str) -> str:
-    return f"{sha[:40]}-{lang}-v{INGEST_VERSION}" if kind == "email" else f"{sha[:40]}-v{INGEST_VERSION}"
+    return f"{sha[:40]}-{lang}-v{INGEST_VERSION}" if kind in _LAID_OUT_IN_LANGUAGE else f"{sha[:40]}-v{INGEST_VERSION}"
 
 
 def _password(piece: Piece) -> str | None:
