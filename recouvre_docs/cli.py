@@ -400,7 +400,7 @@ def verify_command(ctx: click.Context, bundle_pdf: Path, case_dir: Path | None) 
     result = _run(ctx, lambda: verify.verify(bundle_pdf, case_dir))
     from . import sign as sign_mod
 
-    for sig in _run(ctx, lambda: sign_mod.signatures(bundle_pdf)):
+    for sig in [] if result.damaged else _run(ctx, lambda: sign_mod.signatures(bundle_pdf)):
         state = "intact, covers the whole file" if sig["intact"] and sig["whole_file"] else "BROKEN or partial"
         click.echo(f"Signed by {sig['signer']}: {state}"
                    + ("" if sig["trusted"] else " (certificate not checked against a trust list)"))

@@ -42,6 +42,7 @@ class Verification:
     problems: list[str] = field(default_factory=list)
     checked: list[str] = field(default_factory=list)
     not_checked: list[str] = field(default_factory=list)
+    damaged: bool = False  # not a complete PDF: nothing else (signatures) can be read from it
 
     @property
     def ok(self) -> bool:
@@ -104,9 +105,14 @@ def verify(bundle_path: Path | str, case_dir: Path | str | None = None) -> Verif
     path = Path(bundle_path)
     v = Verification(bundle=path)
     try:
-        pdf = pikepdf.open(path)
-    except (pikepdf.PdfError, OSError) as err:
-        v.problems.append(f"{path.name}: the file cannot be opened as a PDF ({err})")
+        pdf = pikepdf.open(path, attempt_recovery=False)  # a file qpdf must repair is not the one built
+    except pikepdf.PdfError as err:
+        v.damaged = True
+        v.problems.append(f"{path.name}: the file is damaged, it is not a complete PDF (it was cut short or "
+                          f"corrupted after the build; qpdf: {err}): get the file again from its sender")
+        return v
+    except OSError as err:
+        v.problems.append(f"{path.name}: the file cannot be read ({err.strerror or err})")
         return v
     with pdf:
         embedded = None

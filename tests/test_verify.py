@@ -68,6 +68,17 @@ def test_one_changed_byte_in_the_bundle(built, tmp_path):
     assert "the file differs from the one built" in result.stdout
 
 
+def test_a_bundle_cut_short_is_reported_damaged(built, tmp_path):
+    """A truncated download: not repaired and compared (qpdf would rebuild a file that was never
+    built), but named as damaged, exit 1, and no signature read from it."""
+    _, pdf = copy_case(built, tmp_path)
+    pdf.write_bytes(pdf.read_bytes()[:-5000])
+    result = run(pdf)
+    assert result.exit_code == 1, result.output
+    assert "CHANGED  CASE-42.pdf: the file is damaged, it is not a complete PDF" in result.stdout
+    assert "get the file again from its sender" in result.stdout and "internal error" not in result.output
+
+
 def test_a_page_edited_and_resaved_without_the_manifest_beside(built, tmp_path):
     alone = tmp_path / "sent-by-mail.pdf"  # the bundle alone, as a recipient gets it
     with pikepdf.open(built / "out" / "CASE-42.pdf") as pdf:
