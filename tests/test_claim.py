@@ -295,6 +295,7 @@ def test_the_statement_is_in_the_bundle_after_the_cover(sample):
     assert "CASE-42 — arrêté au 23 novembre 2026" in page
     assert "1\u202f666,68\u00a0€" in page and "22\u202f432,68\u00a0€" in page
     assert "Taux appliqués" in page and "en vigueur au 1er janvier 2026, soit 2,15\u00a0%" in page
+    assert "Taux à confirmer" not in page  # a note to the lawyer (the check warns), not for the court
     assert "Bordereau de pièces" in texts[at + 1]  # after the documents and the statement comes the index
 
 

@@ -166,5 +166,9 @@ def to_pdf(st: Statement, case: Case, lang: str, target: Path, case_root: Path) 
     """Render the statement as a PDF document of the bundle; return its page count."""
     from ..render import frontmatter
 
-    return frontmatter.render_to_pdf("statement.html", {"s": context(st, case, lang), "case": case.case}, target,
-                                     lang=lang, case_root=case_root)
+    c = context(st, case, lang)
+    # "rates to confirm before signing" is for the lawyer (the check's unconfirmed-rule warning and the
+    # `claim` text say it), not for the court: the bundle's statement does not carry it
+    c["unconfirmed"] = []
+    return frontmatter.render_to_pdf("statement.html", {"s": c, "case": case.case}, target, lang=lang,
+                                     case_root=case_root)
