@@ -174,7 +174,7 @@ class Merge:
             return None
         merge = cls.__new__(cls)
         merge.target, merge.table_path, merge.done, merge.driver = link, _table_path(link), True, False
-        merge.proc, merge.stderr, merge.keep_as, merge.table = None, None, None, None
+        merge.proc, merge.stderr, merge.keep_as, merge.table, merge.table_read = None, None, None, None, True
         try:
             merge.table = digest.read_table(_table_path(kept))
         except (OSError, ValueError) as err:  # none (it was not ready when kept), or another version's
@@ -196,6 +196,8 @@ class Merge:
         self.target = target
         self.table_path = _table_path(target)
         self.keep_as = keep_as  # where keep() puts the merged file and its table for the next build
+        self.table: dict | None = None  # streams(): read once
+        self.table_read = False
         self.done = False
         self.stderr = tempfile.TemporaryFile()  # qpdf's messages (the driver passes its own stderr on)
         self.driver = False
@@ -242,8 +244,9 @@ class Merge:
         not read yet: reading the data here is then sooner than waiting (a rebuild, whose documents come
         from the cache, needs the merged file about as soon as qpdf has written it)."""
         self.wait()
-        if self.proc is None:  # kept from an earlier build: its table was read when it was taken
+        if self.table_read:  # kept from an earlier build, or asked before (a split build assembles again)
             return self.table
+        self.table_read = True
         if not self.driver:
             return None
         code = self.proc.poll()
@@ -253,10 +256,10 @@ class Merge:
             return None
         self.proc.stdout.close()
         try:
-            return digest.read_table(self.table_path) if code == 0 else None
+            self.table = digest.read_table(self.table_path) if code == 0 else None
         except (OSError, ValueError) as err:
             log.debug("stream table not read: %s", err)
-            return None
+        return self.table
 
     def keep(self) -> None:
         """After a build that succeeded: keep the merged file (and its table, if it was read to the
@@ -404,19 +407,22 @@ def assemble(p: Plan, a: Assembly, target: Path, work: Path, progress: Callable[
         _pdfa(pdf, a, conformance["part"])
         with timed("pdf.stream-ends"):
             changed = pdfa.unambiguous_stream_ends(pdf, known)
+        identity = None  # what the file's /ID is derived from: its manifest
         if a.manifest is not None:  # the pages are final only now (the PDF/A step may touch them)
             a.manifest["pdfa"] = conformance
             a.manifest["document"]["pdfa"] = pdfa_claim(pdf)
             with timed("pdf.digests"):
                 a.manifest["page_sha256"] = list(digest.page_digests(pdf, known, changed))
+            identity = manifest_bytes(a.manifest)
             if a.attach_originals:
-                set_attachment(pdf, "manifest.json", manifest_bytes(a.manifest))
+                set_attachment(pdf, "manifest.json", identity)
         with timed("pdf.save"):
-            save(pdf, target, manifest_bytes(a.manifest) if a.manifest is not None else None, progress=progress)
+            save(pdf, target, identity, progress=progress)
     if own:
         merged.unlink(missing_ok=True)
 
 
+@lru_cache(maxsize=1)
 def srgb_profile() -> bytes:
     """An sRGB ICC profile (LittleCMS through Pillow), its creation date and ID zeroed so that the same
     bundle always carries the same bytes (a zero ID means 'not computed', which ICC allows)."""

@@ -40,7 +40,7 @@ from typing import Any
 import pikepdf
 from pikepdf import Array, Dictionary, Name
 
-from . import digest, i18n
+from . import digest, i18n, pdfa
 from .bundle import Plan, manifest_bytes, save as save_pdf, set_attachment
 from .errors import CaseFileError
 from .resources import data_path
@@ -332,6 +332,7 @@ def write_part(source: Source, part: Part, manifest: dict[str, Any], *, title: s
         with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as meta:
             meta["dc:title"] = title
         part.title = title
+        pdfa.unambiguous_stream_ends(pdf)  # the volume cover comes from WeasyPrint, not from the bundle
         part.page_sha256 = list(digest.page_digests(pdf))
         info = {"kind": part.kind, "pages": [a, b], "exhibits": part.exhibits, "cover": part.cover,
                 "title": title, "page_sha256": part.page_sha256}
