@@ -102,8 +102,11 @@ def prepare_exhibits(folder: casefolder.CaseFolder, cache: Cache, lang: str, pro
         )
     progress.stage("Converting evidence", len(pieces))
     outcomes = ingest_all(pieces, cache, lang=lang, case_root=folder.root, advance=progress.advance)
+    refined: dict[Path, Piece] = {}  # the pieces the check's view already refined (kind, title, date)
     if infos is not None:
-        infos.extend(check.piece_info(piece, result, cache, lang) for piece, result in zip(pieces, outcomes))
+        seen = [check.piece_info(piece, result, cache, lang) for piece, result in zip(pieces, outcomes)]
+        infos.extend(seen)
+        refined = {i.piece.path: i.piece for i in seen if i.error is None}
     converted: dict[Path, tuple[Piece, object]] = {}
     for piece, result in zip(pieces, outcomes):
         if isinstance(result, EvidenceError):
@@ -113,7 +116,7 @@ def prepare_exhibits(folder: casefolder.CaseFolder, cache: Cache, lang: str, pro
             log.warning("%s: left out of the bundle: %s", piece.rel, reason)
             skipped.append({"file": piece.rel, "sha256": piece.sha256, "reason": reason})
             continue
-        converted[piece.path] = (casefolder.refine(piece, result.facts, lang), result)
+        converted[piece.path] = (refined.get(piece.path) or casefolder.refine(piece, result.facts, lang), result)
     if ocr:
         _recognise(converted, folder.case.language, force=skipped is not None)
     exhibits = []
@@ -188,7 +191,7 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
     with timed("evidence"):
         infos: list = []  # the pieces as the check sees them: converted once, for both
         exhibits = prepare_exhibits(folder, cache, lang, progress, skipped if options.force else None, ocr=options.ocr,
-                                    infos=infos)
+                                    infos=infos if procedure else None)  # the check's view, if there is a check
     if not exhibits:
         raise CaseFileError("no evidence could be read", path=folder.root / casefolder.EVIDENCE_DIR,
                             hint="recouvre-docs check names each file and why it cannot be read.")
@@ -657,21 +660,21 @@ def _versions() -> dict[str, str]:
 
 
 def _rate_versions(tables: dict[str, str], root: Path) -> dict[str, str | None]:
-    """Each rate table's version for a reader: the last effective date it holds."""
-    import csv
-
-    from .resources import data_path
-
+    """Each rate table's version for a reader: the last effective date it holds (read by the claim's
+    own parser: the packaged tables are already in its cache)."""
     out: dict[str, str | None] = {}
     for label in tables:
         if not label.endswith(".csv"):
             continue
-        path = root / label[len("case:"):] if label.startswith("case:") else data_path("rates") / Path(label).name
-        if not path.is_file():
+        if label.startswith("case:"):
+            path = root / label[len("case:"):]
+            rows = claim._read_series(path.read_text("utf-8"), label) if path.is_file() else None
+        else:
+            rows = claim._packaged(Path(label).stem) or None
+        if rows is None:
             continue
-        rows = csv.DictReader(line for line in path.read_text("utf-8").splitlines() if not line.startswith("#"))
-        dates = [row["effective"] for row in rows if row.get("effective") and row.get("status") != "missing"]
-        out[label] = max(dates) if dates else None
+        dates = [r.effective for r in rows if r.status != "missing"]
+        out[label] = max(dates).isoformat() if dates else None
     return out
 
 

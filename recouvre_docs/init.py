@@ -25,9 +25,6 @@ from .errors import CaseFileError, OutputError
 from .evidence import einvoice, sniff
 
 
-CREDIT_NOTES = einvoice.CREDIT_NOTE_CODES  # UNTDID 1001 codes of credit notes
-
-
 def _toml_str(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid TOML basic string
 
@@ -39,7 +36,7 @@ def read_invoices(folder: Path) -> list[tuple[Path, dict[str, Any]]]:
 def scan(folder: Path) -> tuple[list[tuple[Path, dict[str, Any]]], list[tuple[Path, str]]]:
     """(the e-invoices of ``folder`` with their facts, every other file with why it is not drafted)."""
     found, other = [], []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
+    for path in sorted(casefolder._walk(folder)):  # discovery's rules: no hidden files, litter or lock files
         head = path.read_bytes()[:2048]
         kind = sniff(path, head)
         facts = None
@@ -109,7 +106,7 @@ def draft(case_dir: Path, invoices: list[tuple[Path, dict[str, Any]]], *, refere
     for target, facts in invoices:
         rel = target.relative_to(case_dir).as_posix()
         amount = _amount(facts)
-        if str(facts.get("type_code")) in CREDIT_NOTES or (amount is not None and amount <= 0):
+        if str(facts.get("type_code")) in einvoice.CREDIT_NOTE_CODES or (amount is not None and amount <= 0):
             lines += ["", f"# TO CHECK: {rel} is a credit note ({facts['number']}, {amount} {facts.get('currency', '')}):",
                       "# not drafted as an invoice; deduct it as a [[payment]] if it reduces the debt."]
             continue
@@ -149,7 +146,7 @@ def run(case_dir: Path | str, *, from_invoices: Path | None = None, language: st
             unread = "".join(f"\n  {path}: {reason}" for path, reason in other[:20])
             raise CaseFileError(f"no e-invoice (Factur-X, ZUGFeRD, XRechnung, UBL) found in {from_invoices}{unread}",
                                 hint="Point --from-invoices at the folder of the invoices' PDF or XML files.")
-        not_drafted = [((Path(from_invoices) / p.relative_to(from_invoices)).as_posix(), reason) for p, reason in other]
+        not_drafted = [(p.as_posix(), reason) for p, reason in other]
         target_dir = case_dir / casefolder.EVIDENCE_DIR / "factures"
         target_dir.mkdir(parents=True, exist_ok=True)
         used: set[str] = set()

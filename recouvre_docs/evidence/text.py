@@ -63,7 +63,7 @@ def of(pdf: Path, cache: Path | None = None) -> str:
         text = ""
     if cache is not None:
         try:
-            tmp = cache.with_suffix(".txt.tmp")
+            tmp = cache.with_suffix(f".{os.getpid()}.txt.tmp")  # two identical files may be read at once
             tmp.write_text(f"recouvre-docs text v{TEXT_VERSION}\n{text}", "utf-8")
             os.replace(tmp, cache)
         except OSError as err:  # an unwritable cache only costs time

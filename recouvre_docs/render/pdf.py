@@ -116,6 +116,13 @@ class cached:  # noqa: N801 - used as a context manager: `with render.pdf.cached
         self.root = root
         self.used: set[str] = set()
         self._token: contextvars.Token | None = None
+        self._fingerprints: dict[tuple[Path, ...], str] = {}  # once per build: templates may change between two
+
+    def fingerprint(self, roots: list[Path]) -> str:
+        key = tuple(r.resolve() for r in roots)
+        if key not in self._fingerprints:
+            self._fingerprints[key] = _roots_fingerprint(key)
+        return self._fingerprints[key]
 
     def lookup(self, key: str, suffix: str, target: Path) -> bool:
         """Copy the entry ``key`` to ``target``, if there is one; the entry is kept either way."""
@@ -153,7 +160,6 @@ class cached:  # noqa: N801 - used as a context manager: `with render.pdf.cached
                     path.unlink(missing_ok=True)
 
 
-@lru_cache(maxsize=8)
 def _roots_fingerprint(roots: tuple[Path, ...]) -> str:
     """SHA-256 over every file a render may load from the template roots (names and contents)."""
     h = hashlib.sha256()
@@ -176,13 +182,13 @@ def _version(package: str) -> str:
         return "?"
 
 
-def _render_key(html: str, roots: list[Path], parts: dict[str, tuple[bytes, str]], base_dir: Path) -> str:
+def _render_key(html: str, fingerprint: str, parts: dict[str, tuple[bytes, str]], base_dir: Path) -> str:
     from .. import __version__
 
     h = hashlib.sha256()
     # the version from the package metadata: a build whose renders are all cached never imports WeasyPrint
     h.update(f"{__version__}\0{_RENDER_VERSION}\0{_version('weasyprint')}\0{base_dir}\0".encode())
-    h.update(_roots_fingerprint(tuple(r.resolve() for r in roots)).encode())
+    h.update(fingerprint.encode())  # every file the templates' folders hold
     for cid in sorted(parts):
         data, mime = parts[cid]
         h.update(cid.encode() + b"\0" + mime.encode() + b"\0" + hashlib.sha256(data).digest())
@@ -205,7 +211,7 @@ def html_to_pdf(
     cache = _CACHE.get()
     if cache is None:
         return _render(html, target, base_dir=base_dir, roots=roots, parts=parts, lang=lang)
-    key = _render_key(html, roots, parts or {}, base_dir)
+    key = _render_key(html, cache.fingerprint(roots), parts or {}, base_dir)
     meta = cache.root / f"{key}.json"
     if cache.lookup(key, ".pdf", target) and meta.is_file():
         try:
