@@ -104,7 +104,7 @@ def prepare_exhibits(folder: casefolder.CaseFolder, cache: Cache, lang: str, pro
     outcomes = ingest_all(pieces, cache, lang=lang, case_root=folder.root, advance=progress.advance)
     refined: dict[Path, Piece] = {}  # the pieces the check's view already refined (kind, title, date)
     if infos is not None:
-        seen = [check.piece_info(piece, result, cache, lang) for piece, result in zip(pieces, outcomes)]
+        seen = [check.piece_info(piece, result, lang) for piece, result in zip(pieces, outcomes)]
         infos.extend(seen)
         refined = {i.piece.path: i.piece for i in seen if i.error is None}
     converted: dict[Path, tuple[Piece, object]] = {}
@@ -232,7 +232,9 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
 
         # The statement of account (claim): needs invoices; a missing rate stops the build (exit 3).
         with timed("claim"):
-            statement = claim.compute(case, as_of, folder.root) if case.invoice else None
+            statement = report.statement if report is not None else None  # the check computed it
+            if statement is None and case.invoice:
+                statement = claim.compute(case, as_of, folder.root)
 
         stamp.load_fonts(cache.root)  # their metrics lay the index out in advance, then stamp the pages
         progress.stage("Assembling the case file", 4)

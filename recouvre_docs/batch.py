@@ -127,8 +127,10 @@ def run_case(folder: str, options: BatchOptions) -> dict[str, Any]:
                 row["status"], row["exit_code"] = "blocked", int(ExitCode.CHECK_FAILED)
         if row["status"] in ("ok", "blocked"):  # a blocked case still counts in the portfolio's balances
             try:
-                row["figures"] = _figures(case, claim.compute(case, as_of, case_folder.root) if case.invoice else None,
-                                          as_of)
+                statement = report.statement if report is not None else None  # the check computed it
+                if statement is None and case.invoice:
+                    statement = claim.compute(case, as_of, case_folder.root)
+                row["figures"] = _figures(case, statement, as_of)
             except RecouvreError:
                 if row["status"] == "ok":
                     raise

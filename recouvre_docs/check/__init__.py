@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .. import casefolder
 from ..errors import CaseFileError, EvidenceError
-from ..evidence import Cache, ingest_all
+from ..evidence import Cache, ingest_all, text
 from ..progress import NullProgress, Progress
 from . import procedures, rules
 from .report import Finding, Report
@@ -45,7 +45,7 @@ def gather(folder: casefolder.CaseFolder, cache: Cache, lang: str, progress: Pro
     progress.stage("Reading evidence", len(pieces))
     # converted in worker processes, each file within the time limit (evidence/workers.py)
     outcomes = ingest_all(pieces, cache, lang=lang, case_root=folder.root, advance=progress.advance)
-    infos = [piece_info(piece, result, cache, lang) for piece, result in zip(pieces, outcomes)]
+    infos = [piece_info(piece, result, lang) for piece, result in zip(pieces, outcomes)]
     return infos
 
 
@@ -58,7 +58,7 @@ def read_texts(infos: list[rules.PieceInfo]) -> None:
     """Read (and cache) the text of the pieces the rules will read, in worker processes: PDFium takes
     about 1.6 ms a page, and a case of 400 exhibits has a thousand pages of orders (PDFium is not
     thread-safe: processes, not threads). Already cached texts cost nothing."""
-    from ..evidence import text, workers
+    from ..evidence import workers
 
     todo = [i for i in infos if i.error is None and i.pdf is not None and i.piece.kind in TEXT_KINDS
             and i.text_cache is not None and not text.is_cached(i.text_cache)]
@@ -74,20 +74,12 @@ def read_texts(infos: list[rules.PieceInfo]) -> None:
             info._raw = ""
 
 
-def piece_info(piece, result, cache: Cache, lang: str) -> rules.PieceInfo:
+def piece_info(piece, result, lang: str) -> rules.PieceInfo:
     """What the rules know of a piece: its conversion (refined kind, facts, PDF), or why it cannot be read."""
     if isinstance(result, EvidenceError):
         return rules.PieceInfo(piece=piece, error=_without_path(result.message, piece.rel), hint=result.hint)
     return rules.PieceInfo(piece=casefolder.refine(piece, result.facts, lang), facts=result.facts,
-                           pdf=result.main.pdf, text_cache=text_cache(cache, piece.sha256, lang))
-
-
-def text_cache(cache: Cache, sha256: str, lang: str) -> Path:
-    """Where the text of a converted piece is kept (the conversion depends on the format's version and,
-    for e-mails, on the language)."""
-    from ..evidence import INGEST_VERSION
-
-    return cache.root / f"text-{sha256[:40]}-{lang}-v{INGEST_VERSION}.txt"
+                           pdf=result.main.pdf, text_cache=text.beside(result.main.pdf))
 
 
 def _without_path(message: str, rel: str) -> str:
@@ -134,6 +126,7 @@ def run(
     rules.required_events(ctx)
     for name, params in proc.checks.items():
         rules.CHECKS[name](ctx, params)
-    rules.claim_rates(ctx, folder.root)
+    statement = rules.claim_rates(ctx, folder.root)
     progress.done()
-    return Report(case=case.case.reference, procedure=proc.id, as_of=as_of, language=lang, findings=ctx.findings)
+    return Report(case=case.case.reference, procedure=proc.id, as_of=as_of, language=lang, findings=ctx.findings,
+                  statement=statement)

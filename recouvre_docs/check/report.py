@@ -46,6 +46,7 @@ class Report:
     as_of: dt.date
     language: str
     findings: list[Finding] = field(default_factory=list)
+    statement: Any = field(default=None, compare=False, repr=False)  # the claim the check computed (build reuses it)
     REPEAT = 5  # in the text report, findings of one code shown before the rest are counted (JSON has all)
 
     @property

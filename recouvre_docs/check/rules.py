@@ -211,6 +211,7 @@ def _data(name: str) -> dict[str, Any]:
     return tomllib.loads(data_path(name).read_text("utf-8"))
 
 
+@lru_cache(maxsize=1)
 def _countries() -> dict[str, Any]:
     return {k: v for k, v in _data("countries.toml").items() if len(k) == 2 and k.isupper() and k != "EU"}
 
@@ -992,23 +993,26 @@ def check_currency(ctx: Context, params: dict[str, Any]) -> None:
 # The claim's rates (LEGAL.md: a 🟡 rate is used and named in a warning; a ❌ one stops the claim)
 
 
-def claim_rates(ctx: Context, case_root: Path | None) -> None:
+def claim_rates(ctx: Context, case_root: Path | None) -> Any:
+    """The claim's rates and rules checked by computing it; returns the statement (None when there is
+    none to compute, or it cannot be), which build then uses rather than computing it again."""
     from .. import claim
 
     if not ctx.case.invoice:
-        return
+        return None
     try:
         statement = claim.compute(ctx.case, ctx.as_of, case_root)
     except claim.RateMissingError as err:
         ctx.add("missing-rate", "error", err.series, "missing-rate", "",
                 series=i18n.text(ctx.lang, f"series.{err.series}"), date=ctx.d(err.day), file=f"rates/{err.series}.csv")
-        return
+        return None
     except Exception as err:  # noqa: BLE001 - any other reason the claim cannot be computed is reported too
         if not hasattr(err, "message"):
             raise
         ctx.add("missing-rate", "error", "claim", "missing-rate.other", "", error=err.message, hint=err.hint or "")
-        return
+        return None
     for row in statement.unconfirmed:  # the row's source names the official publication to check it against
         name = row.file.rsplit("/", 1)[-1].removesuffix(".csv")
         ctx.add("unconfirmed-rule", "warning", f"{name}@{row.effective.isoformat()}", "unconfirmed-rule.rate", row.source,
                 series=i18n.text(ctx.lang, f"series.{name}"), date=ctx.d(row.effective))
+    return statement

@@ -198,10 +198,11 @@ def _translation_deadline(case: Any, as_of: dt.date, folder: casefolder.CaseFold
         )
 
 
-def _words(pdfs: list[Path]) -> int:
+def _words(pdfs: list[Path], *, converted: bool = False) -> int:
+    """The words of ``pdfs``; the text of converted exhibits is the one the check cached beside them."""
     from ..evidence import text
 
-    return sum(text.words(pdf) for pdf in pdfs)
+    return sum(text.words(pdf, text.beside(pdf) if converted else None) for pdf in pdfs)
 
 
 def _translation(ctx: dict[str, Any], done: list[Generated], exhibits: list, lang: str, work: Path) -> None:
@@ -224,7 +225,7 @@ def _translation(ctx: dict[str, Any], done: list[Generated], exhibits: list, lan
         if ex.piece.language != target:
             label = f"{i18n.exhibit_label(lang, ex.number)} — {ex.piece.title}"
             parts = [ex.main.pdf] + [c.pdf for c in ex.children]  # an e-mail with its attachments
-            rows.append([label, str(ex.pages), str(_words(parts)), i18n.language(ex.piece.language, lang), target_name])
+            rows.append([label, str(ex.pages), str(_words(parts, converted=True)), i18n.language(ex.piece.language, lang), target_name])
             pdfs += parts
     ctx["table_translation"] = rows
     ctx["has_translation"] = bool(rows)

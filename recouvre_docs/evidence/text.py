@@ -17,6 +17,11 @@ log = logging.getLogger(__name__)
 TEXT_VERSION = 1  # bump when the extraction changes: cached texts are then read again
 
 
+def beside(pdf: Path) -> Path:
+    """Where the text of the converted file ``pdf`` (named by its content, in the cache) is kept."""
+    return pdf.with_suffix(".txt")
+
+
 def _extract(pdf: Path) -> str:
     import pypdfium2 as pdfium
 
