@@ -301,7 +301,7 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
                 cover_pages, index_pages = new_cover, new_index
             else:  # pragma: no cover - the lengths oscillate: a template whose length depends on a number
                 raise RuntimeError("the cover and index lengths do not settle; check the templates")
-            return bundle.plan(exhibits, cover_pages + doc_pages + index_pages, lang), cover_pages, index_pages
+            return p, cover_pages, index_pages  # the plan of the lengths that settled
 
         p, cover_pages, index_pages = render_front(None)
         progress.advance()
@@ -575,9 +575,10 @@ class _Side:
             return
         future = self.jobs_future or self.call(_run_side, self.jobs)
         pages = self.result(future, renders)
+        by_name = {g.name: g for g in generated}
         for job, count in zip(self.jobs, pages):
             if count is not None:
-                generated[job.generated].pages = count
+                by_name[job.name].pages = count
         self.jobs, self.jobs_future = [], None
 
     def close(self) -> None:
@@ -653,8 +654,6 @@ def case_files(root: Path) -> dict[str, str]:
 def _versions() -> dict[str, str]:
     """The versions of the programs that shape the output (the same versions give the same bytes)."""
     import pikepdf
-
-    from .render import pdf as render_pdf
 
     # WeasyPrint's from its package metadata: importing it (0.75 s) for its version is not worth it
     return {"recouvre-docs": __version__, "pikepdf": pikepdf.__version__, "qpdf": pikepdf.__libqpdf_version__,

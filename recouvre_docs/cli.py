@@ -162,9 +162,6 @@ def build(ctx: click.Context, case_dir: Path, procedure, lang, as_of, output, fo
 
     Without a procedure (--procedure or [case] procedure) the case is built without a check.
     """
-    if profile and max_mb:
-        raise click.UsageError("--profile and --max-mb cannot be combined: a profile carries its channel's size "
-                               "limit; use --max-mb alone for another limit.")
     quiet = ctx.obj.get("quiet", False)
     progress = ClickProgress(enabled=sys.stderr.isatty() and not quiet)
     options = api.BuildOptions(procedure=procedure, lang=lang, as_of=as_of, output=output, force=force, ocr=ocr, sign=sign_p12,

@@ -51,16 +51,13 @@ def gather(folder: casefolder.CaseFolder, cache: Cache, lang: str, progress: Pro
 
 # The kinds whose text the rules read: the clauses of contracts, terms, orders and quotes, the
 # mentions of invoices.
-TEXT_KINDS = {"contract", "terms", "purchase-order", "quote", "invoice"}
-
-
 def read_texts(infos: list[rules.PieceInfo]) -> None:
     """Read (and cache) the text of the pieces the rules will read, in worker processes: PDFium takes
     about 1.6 ms a page, and a case of 400 exhibits has a thousand pages of orders (PDFium is not
     thread-safe: processes, not threads). Already cached texts cost nothing."""
     from ..evidence import workers
 
-    todo = [i for i in infos if i.error is None and i.pdf is not None and i.piece.kind in TEXT_KINDS
+    todo = [i for i in infos if i.error is None and i.pdf is not None and i.piece.kind in rules.TEXT_KINDS
             and i.text_cache is not None and not text.is_cached(i.text_cache)]
     if len(todo) < 8:  # a few pages: not worth the processes (they are read when needed)
         return

@@ -26,7 +26,7 @@ def requirements(procedure_id: str, lang: str) -> str:
     lines.append(f"{t('procedures.jurisdictions')}: {', '.join(proc.jurisdictions) or t('procedures.any')}".replace(':', c, 1))
     lines.append(f"{t('procedures.sources')}{c}")
     for source in proc.sources:
-        lines.append(f"  - {i18n.source(source.ref, lang)}" + (f" <{source.url}>" if source.url else ""))
+        lines.append(f"  - {src(source.ref)}" + (f" <{source.url}>" if source.url else ""))
     if proc.evidence:
         lines += ["", f"{t('procedures.evidence')}{c}"]
         for rule in proc.evidence:

@@ -556,10 +556,15 @@ def check_fields(ctx: Context, params: dict[str, Any]) -> None:
 # Jurisdiction
 
 
+CLAUSE_KINDS = ("contract", "terms")  # whose text the clause checks read
+COURT_CLAUSE_KINDS = (*CLAUSE_KINDS, "purchase-order", "quote")  # where a jurisdiction clause may stand
+TEXT_KINDS = frozenset((*COURT_CLAUSE_KINDS, "invoice"))  # every kind whose text a rule reads (mentions: invoices)
+
+
 def _clause_court(ctx: Context) -> tuple[str, str] | None:
     """(court, file) named by a jurisdiction clause of the contract or terms, if any."""
     words = _data("textchecks.toml")
-    for info in ctx.of_kind("contract", "terms", "purchase-order", "quote"):
+    for info in ctx.of_kind(*COURT_CLAUSE_KINDS):
         text, raw = info.text(), info.raw_text()
         for pattern in words["clauses"]["jurisdiction"]:
             m = search(pattern, text)
@@ -841,7 +846,7 @@ def check_mentions(ctx: Context, params: dict[str, Any]) -> None:
 def check_clauses(ctx: Context, params: dict[str, Any]) -> None:
     """Whether the contract or terms contain a late-penalty clause, a retention-of-title clause and a
     jurisdiction clause; a jurisdiction clause also names its court."""
-    docs = ctx.of_kind("contract", "terms")
+    docs = ctx.of_kind(*CLAUSE_KINDS)
     if not docs:
         return
     text = " ".join(d.text() for d in docs)

@@ -102,7 +102,7 @@ class SideJob:
     target: Path
     case_root: Path | None
     as_of: dt.date
-    generated: int  # index of its Generated in generate()'s result list, whose page count a PDF sets
+    name: str  # the document whose page count a PDF sets (names are unique in a procedure)
 
 
 def generate(folder: casefolder.CaseFolder, *, procedure: str, lang: str, as_of: dt.date, out: Path,
@@ -157,22 +157,18 @@ def generate(folder: casefolder.CaseFolder, *, procedure: str, lang: str, as_of:
         if needed_now:
             g.pages = render_pdf(doc, doc_ctx, pdf, folder.root)
         else:
-            side.append(SideJob("pdf", doc, doc_ctx, pdf, folder.root, as_of, len(done)))
+            side.append(SideJob("pdf", doc, doc_ctx, pdf, folder.root, as_of, name))
         if side is None:
             render_docx(doc, doc_ctx, docx, folder.root, as_of)
         else:
-            side.append(SideJob("docx", doc, doc_ctx, docx, folder.root, as_of, len(done)))
+            side.append(SideJob("docx", doc, doc_ctx, docx, folder.root, as_of, name))
         if final:
             g.final_pdf = work / "final" / f"{name}.pdf"
             g.final_pdf.parent.mkdir(exist_ok=True)
             g.final_pages = render_pdf(doc.final(), doc_ctx, g.final_pdf, folder.root)
         done.append(g)
-    if side is not None:  # the jobs point into ``done``; the caller gets the wanted ones only
-        kept = [i for i, g in enumerate(done) if g.name in wanted]
-        renumber = {old: new for new, old in enumerate(kept)}
-        side[:] = [j for j in side if j.generated in renumber]
-        for job in side:
-            job.generated = renumber[job.generated]
+    if side is not None:  # the caller gets the wanted ones only
+        side[:] = [j for j in side if j.name in wanted]
     return [g for g in done if g.name in wanted]
 
 
