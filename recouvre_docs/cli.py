@@ -5,6 +5,7 @@ stdout carries data only; messages, warnings and progress go to stderr.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import sys
@@ -361,14 +362,9 @@ def batch_command(ctx: click.Context, cases_dir: Path, check_only, jobs, schedul
                                 hint="Give the folder that holds the case folders; `recouvre-docs init` creates one.")
         bar = click.progressbar(length=len(cases), label="Cases".ljust(26), file=sys.stderr, show_pos=True) \
             if sys.stderr.isatty() and not quiet else None
-        if bar is not None:
-            bar.__enter__()
-        try:
+        with bar if bar is not None else contextlib.nullcontext():
             rows = batch.run(cases_dir, options, jobs=jobs, scheduler=scheduler, cases=cases,
                              on_done=lambda row: bar.update(1) if bar is not None else None)
-        finally:
-            if bar is not None:
-                bar.__exit__(None, None, None)
         return rows, batch.write(rows, out, lang=report_lang)
 
     rows, written = _run(ctx, run)

@@ -559,22 +559,10 @@ def _program(file: str, codes: tuple[tuple[int, int], ...], advances: tuple[tupl
     symbolic TrueType font whose only cmap, (3,0), maps each code (U+F000 + code) to its glyph: every
     reader then finds the same glyph for a code, whatever it makes of glyph names. Advance widths are
     set to the PDF's (code, width in 1/1000 em) where it fixes them. Returns the bytes and metrics."""
-    from fontTools import subset
-    from fontTools.ttLib import TTFont
     from fontTools.ttLib.tables._c_m_a_p import CmapSubtable
 
-    logging.getLogger("fontTools").setLevel(logging.ERROR)
-    font = TTFont(str(templates_root() / "shared" / "fonts" / file), recalcTimestamp=False)
-    options = subset.Options()
-    options.recalc_timestamp = False
-    options.notdef_outline = True
-    options.layout_features = []
-    options.name_IDs = [0, 1, 2, 3, 4, 5, 6]
-    options.glyph_names = True
-    options.drop_tables += ["DSIG", "GSUB", "GPOS", "GDEF", "kern", "hdmx", "VDMX", "LTSH"]
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=sorted({uv for _code, uv in codes}))
-    subsetter.subset(font)
+    font = liberation_subset(templates_root() / "shared" / "fonts" / file, sorted({uv for _code, uv in codes}),
+                             glyph_names=True)
     by_unicode = font.getBestCmap()
     glyphs = {code: by_unicode[uv] for code, uv in codes if uv in by_unicode}
     table = CmapSubtable.newSubtable(4)
@@ -587,17 +575,48 @@ def _program(file: str, codes: tuple[tuple[int, int], ...], advances: tuple[tupl
         if code in glyphs:
             hmtx[glyphs[code]] = (round(width * upem / 1000), hmtx[glyphs[code]][1])
     scale = 1000 / upem
-    head, os2, post = font["head"], font["OS/2"], font["post"]
     out = io.BytesIO()
     font.save(out, reorderTables=True)
     return out.getvalue(), {
         "name": font["name"].getDebugName(6) or file[:-4],
         "widths": {code: round(hmtx[g][0] * scale) for code, g in glyphs.items()},
+        **font_metrics(font),
+    }
+
+
+def liberation_subset(path: Path, unicodes: list[int], *, glyph_names: bool = False):
+    """The shipped Liberation font ``path`` subset to ``unicodes`` (a fontTools TTFont): no layout
+    tables, a .notdef outline, fixed timestamps (the same bytes every time). Used by the substituted
+    fonts of the exhibits and by the stamps."""
+    logging.getLogger("fontTools").setLevel(logging.ERROR)  # "FFTM NOT subset" is not news
+    from fontTools import subset  # 33 MB and 0.15 s: only when a subset is not cached
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(str(path), recalcTimestamp=False)
+    options = subset.Options()
+    options.recalc_timestamp = False
+    options.notdef_outline = True
+    options.layout_features = []
+    options.name_IDs = [0, 1, 2, 3, 4, 5, 6]
+    options.glyph_names = glyph_names
+    options.drop_tables += ["DSIG", "GSUB", "GPOS", "GDEF", "kern", "hdmx", "VDMX", "LTSH"]
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=unicodes)
+    subsetter.subset(font)
+    return font
+
+
+def font_metrics(font) -> dict[str, Any]:
+    """A TrueType font's descriptor metrics in 1/1000 em (bbox, ascent, descent, cap height, italic angle);
+    of a subset, once saved (the save computes its bounding box)."""
+    scale = 1000 / font["head"].unitsPerEm
+    head, os2 = font["head"], font["OS/2"]
+    return {
         "bbox": [round(v * scale) for v in (head.xMin, head.yMin, head.xMax, head.yMax)],
         "ascent": round(os2.sTypoAscender * scale),
         "descent": round(os2.sTypoDescender * scale),
         "cap_height": round(getattr(os2, "sCapHeight", 0) * scale) or 700,
-        "italic_angle": float(post.italicAngle),
+        "italic_angle": float(font["post"].italicAngle),
     }
 
 

@@ -14,7 +14,6 @@ import dataclasses
 import hashlib
 import io
 import json
-import logging
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -94,21 +93,9 @@ def load_fonts(cache: Path | None) -> None:
 
 
 def _subset(path: Path) -> FontProgram:
-    logging.getLogger("fontTools").setLevel(logging.ERROR)  # "FFTM NOT subset" is not news
-    from fontTools import subset  # 33 MB and 0.15 s: only when the subsets are not cached
-    from fontTools.ttLib import TTFont
+    from .pdfa import font_metrics, liberation_subset
 
-    font = TTFont(str(path), recalcTimestamp=False)
-    options = subset.Options()
-    options.recalc_timestamp = False
-    options.notdef_outline = True
-    options.layout_features = []
-    options.name_IDs = [0, 1, 2, 3, 4, 5, 6]
-    options.drop_tables += ["DSIG", "GSUB", "GPOS", "GDEF", "kern", "hdmx", "VDMX", "LTSH"]
-    unicodes = [ord(bytes([c]).decode("cp1252")) for c in _CODES]
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=unicodes)
-    subsetter.subset(font)
+    font = liberation_subset(path, [ord(bytes([c]).decode("cp1252")) for c in _CODES])
     cmap = font.getBestCmap()
     hmtx = font["hmtx"]
     scale = 1000 / font["head"].unitsPerEm
@@ -116,17 +103,17 @@ def _subset(path: Path) -> FontProgram:
     for code in range(32, 256):
         glyph = cmap.get(ord(bytes([code]).decode("cp1252", "replace"))) if code in _CODES else None
         widths.append(round(hmtx[glyph][0] * scale) if glyph else 0)
-    head, os2 = font["head"], font["OS/2"]
     out = io.BytesIO()
     font.save(out, reorderTables=True)
+    metrics = font_metrics(font)  # after the save, which sets the subset's bounding box
     return FontProgram(
         data=out.getvalue(),
         name=font["name"].getDebugName(6) or "LiberationSans",
         widths=tuple(widths),
-        bbox=tuple(round(v * scale) for v in (head.xMin, head.yMin, head.xMax, head.yMax)),  # type: ignore[arg-type]
-        ascent=round(os2.sTypoAscender * scale),
-        descent=round(os2.sTypoDescender * scale),
-        cap_height=round(getattr(os2, "sCapHeight", 700) * scale) or 700,
+        bbox=tuple(metrics["bbox"]),  # type: ignore[arg-type]
+        ascent=metrics["ascent"],
+        descent=metrics["descent"],
+        cap_height=metrics["cap_height"],
     )
 
 
