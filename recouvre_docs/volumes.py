@@ -131,15 +131,18 @@ def limit_profile(limit: int) -> Profile:
 # planning
 
 
+def _exhibits(p: Plan) -> dict[int, list]:
+    """Each exhibit's entries (the exhibit, then its nested attachments), by exhibit number, in order."""
+    out: dict[int, list] = {}
+    for e in p.entries:
+        out.setdefault(int(e.key.split(".")[0]), []).append(e)
+    return out
+
+
 def exhibit_bytes(p: Plan, extra: dict[int, int] | None = None) -> list[tuple[int, int]]:
     """(exhibit number, bytes) of each exhibit with its nested attachments and its embedded originals."""
     extra = extra or {}
-    out = []
-    for e in p.entries:
-        if e.level == 0:
-            nbytes = sum(x.pdf.stat().st_size for x in p.entries if x.key == e.key or x.key.startswith(f"{e.key}."))
-            out.append((int(e.key), nbytes + extra.get(int(e.key), 0)))
-    return out
+    return [(n, sum(x.pdf.stat().st_size for x in entries) + extra.get(n, 0)) for n, entries in _exhibits(p).items()]
 
 
 def plan_groups(sizes: list[tuple[int, int]], front_bytes: int, budget: float, overhead: int = 0) -> list[list[int]]:
@@ -161,16 +164,11 @@ def plan_groups(sizes: list[tuple[int, int]], front_bytes: int, budget: float, o
 
 def page_ranges(p: Plan, groups: list[list[int]]) -> list[tuple[int, int]]:
     """The bundle pages (1-based, inclusive) of each volume of ``groups``."""
-    last_of: dict[int, int] = {}
-    first_of: dict[int, int] = {}
-    for e in p.entries:
-        top = int(e.key.split(".")[0])
-        first_of.setdefault(top, e.first)
-        last_of[top] = e.last
+    spans = _exhibits(p)
     ranges = []
     for n, group in enumerate(groups):
-        first = 1 if n == 0 else first_of[group[0]]
-        last = last_of[group[-1]] if group else p.front
+        first = 1 if n == 0 else spans[group[0]][0].first
+        last = spans[group[-1]][-1].last if group else p.front
         ranges.append((first, last))
     return ranges
 
@@ -403,10 +401,8 @@ def write_exhibits(bundle: Path, p: Plan, index_pages: tuple[int, int], manifest
     parts = [Part(target / name, f"{subdir}/{name}", "index", index_pages, [])]
     with Source(bundle) as source:
         write_part(source, parts[0], manifest, title=f"{title} — {index_title}", embed=embed)
-        for e in p.entries:
-            if e.level:
-                continue
-            last = max(x.last for x in p.entries if x.key == e.key or x.key.startswith(f"{e.key}."))
+        for entries in _exhibits(p).values():
+            e, last = entries[0], max(x.last for x in entries)
             cut = e.title if len(e.title) <= TITLE_CHARS else e.title[:TITLE_CHARS - 1].rstrip() + "…"
             name = file_name(pattern.format(label=e.label, title=cut)) + ".pdf"
             part = Part(target / name, f"{subdir}/{name}", "exhibit", (e.first, last), [int(e.key)])
