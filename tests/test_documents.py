@@ -569,6 +569,23 @@ def test_form_a_in_another_language_than_the_courts_is_a_warning(workspace):
     assert "Warning: eop-application: Form A is written in English" in result.stderr and "German" in result.stderr
 
 
+def test_form_a_s_language_is_that_of_the_court_the_case_names(workspace, tmp_path):
+    """A German debtor sued before a French court (a jurisdiction clause): Form A in French draws no
+    warning, in German one that names French — the court the check places, not the debtor's country."""
+    root = tmp_path / "case-42"
+    shutil.copytree(workspace["case_dir"]("fr-de"), root, ignore=shutil.ignore_patterns("out"))
+    toml = (root / "case.toml").read_text("utf-8").replace('court = "Amtsgericht Wedding"',
+                                                           'court = "Tribunal judiciaire de Paris"')
+    (root / "case.toml").write_text(toml, "utf-8")
+    for lang, warned in (("fr", False), ("de", True)):
+        result = CliRunner().invoke(main, ["generate", str(root), "--procedure", "eu-order-for-payment", "--only",
+                                           "eop-application", "--lang", lang, "-o", str(tmp_path / f"out-{lang}")])
+        assert result.exit_code == 0, result.stderr
+        assert ("Form A is written in" in result.stderr) is warned, result.stderr
+        if warned:
+            assert "(in France) works in French" in result.stderr
+
+
 def test_a_debtor_is_a_consumer_or_a_sole_trader_not_both(tmp_path):
     root = tmp_path / "case-42"
     shutil.copytree(SAMPLE, root, ignore=shutil.ignore_patterns("out"))

@@ -174,17 +174,7 @@ class Context:
 
     @property
     def court_country(self) -> str | None:
-        """The State of the court seised: the one [case] court names, placed by the words of
-        data/countries.toml ("Amtsgericht" → DE); else the procedure's own State for a national
-        procedure; else the debtor's (the default forum, Form A ground 01)."""
-        court = normalize(self.case.case.court or "").replace("\u2019", "'")
-        if court.strip():
-            for code, data in _countries().items():
-                if any(search(word, court) for word in data.get("courts", [])):
-                    return code
-        if len(self.procedure.jurisdictions) == 1:
-            return self.procedure.jurisdictions[0]
-        return self.debtor_country
+        return court_country(self.case, self.procedure)
 
     def governing_country(self) -> str | None:
         """The country whose law governs the claim: the creditor's, an overseas department counting as
@@ -219,6 +209,30 @@ def _countries() -> dict[str, Any]:
 def country(code: str | None) -> dict[str, Any]:
     """What data/countries.toml knows of a country ({} for one it does not list)."""
     return _countries().get(code or "", {})
+
+
+def court_country(case: Case, procedure: Procedure) -> str | None:
+    """The State of the court seised: the one [case] court names, placed by the words of
+    data/countries.toml ("Amtsgericht" → DE); else the procedure's own State for a national
+    procedure; else the debtor's (the default forum, Form A ground 01)."""
+    court = normalize(case.case.court or "").replace("\u2019", "'")
+    if court.strip():
+        for code, data in _countries().items():
+            if any(search(word, court) for word in data.get("courts", [])):
+                return code
+    if len(procedure.jurisdictions) == 1:
+        return procedure.jurisdictions[0]
+    return case.debtor.country
+
+
+def court_language(case: Case, procedure: Procedure) -> str | None:
+    """The language the court seised works in: the procedure's, else its country's (data/countries.toml)."""
+    return procedure.court_language or country(court_country(case, procedure)).get("language")
+
+
+def debtor_language(case: Case) -> str | None:
+    """The debtor's language: case.toml's, else its country's (data/countries.toml)."""
+    return case.debtor.language or country(case.debtor.country).get("language")
 
 
 PRACTICE = i18n.PRACTICE
@@ -734,14 +748,14 @@ def check_translation(ctx: Context, params: dict[str, Any]) -> None:
     params: serve (documents served on the debtor) and source; file (documents filed with the court)
     and file_source; file_evidence (whether the evidence is filed) and evidence_source."""
     doc_lang = ctx.doc_lang
-    debtor_lang = ctx.case.debtor.language or country(ctx.debtor_country).get("language")
+    debtor_lang = debtor_language(ctx.case)
     served = list(params.get("serve", []))
     if served and debtor_lang and debtor_lang != doc_lang:
         ctx.add("translation-needed", "warning", "documents", "translation-needed.served", params.get("source", PRACTICE),
                 docs=ctx.both([i18n.text(ctx.lang, f"documents.{d}") for d in served]),
                 debtor_lang=i18n.language_the(debtor_lang, ctx.lang), doc_lang_in=i18n.language_in(doc_lang, ctx.lang))
     court = ctx.court_country
-    court_lang = ctx.procedure.court_language or country(court).get("language")
+    court_lang = court_language(ctx.case, ctx.procedure)
     filed = list(params.get("file", []))
     if filed and court_lang and court_lang != doc_lang:
         ctx.add("translation-needed", "warning", "court-documents", "translation-needed.filed", params.get("file_source", PRACTICE),

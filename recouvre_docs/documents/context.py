@@ -314,10 +314,9 @@ def build(case: Case, statement: Statement | None, exhibits: list[dict[str, Any]
     ctx["has_events"] = bool(events)
     # translation: into [translation] language, else the debtor's (the court's for a filing abroad)
     tr = case.translation
-    from ..check.rules import country as country_data
+    from ..check.rules import debtor_language
 
-    target = ((tr.language if tr and tr.language else None) or debtor.language
-              or country_data(debtor.country).get("language") or lang)  # data/countries.toml
+    target = (tr.language if tr and tr.language else None) or debtor_language(case) or lang
     ctx["translation_target_code"] = target
     ctx["translation_target"] = i18n.language(target, lang)
     ctx["translation_source"] = i18n.language(lang, lang)

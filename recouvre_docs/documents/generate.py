@@ -75,19 +75,19 @@ def _statement_for(name: str, folder: casefolder.CaseFolder, as_of: dt.date,
     return statement
 
 
-def _language_notes(name: str, lang: str, folder: casefolder.CaseFolder) -> list[str]:
+def _language_notes(name: str, lang: str, folder: casefolder.CaseFolder, proc: Any) -> list[str]:
     """Form A is completed in a language the court accepts (Reg. 1896/2006, LEGAL.md Part 3 §1.3): say
-    so when the document's language is not the language of the court's country."""
-    from ..check.rules import country as country_data
+    so when the document's language is not the language of the court seised (the check's own rule)."""
+    from ..check.rules import court_country, court_language
 
     if name != "eop-application":
         return []
-    country = folder.case.debtor.country  # the court is the defendant's (Form A ground 01)
-    court_lang = country_data(country).get("language")  # data/countries.toml
+    court_lang = court_language(folder.case, proc)
     if court_lang is None or court_lang == lang:
         return []
-    return [f"eop-application: Form A is written in {i18n.language(lang, 'en')}, but the court seised (the "
-            f"defendant's, in {i18n.country(country, 'en')}) works in {i18n.language(court_lang, 'en')}: file Form A "
+    country = court_country(folder.case, proc)
+    return [f"eop-application: Form A is written in {i18n.language(lang, 'en')}, but the court seised (in "
+            f"{i18n.country(country, 'en')}) works in {i18n.language(court_lang, 'en')}: file Form A "
             f"in a language that court accepts (generate it with --lang {court_lang}, if written in that language)."]
 
 
@@ -153,7 +153,7 @@ def generate(folder: casefolder.CaseFolder, *, procedure: str, lang: str, as_of:
         translated = "translation-request" in names and name not in NOT_TRANSLATED
         needed_now = side is None or (not final and (name not in NOT_IN_BUNDLE or translated))
         g = Generated(name=name, title=doc.title, pdf=pdf, docx=docx, pages=0, missing=list(doc.missing),
-                      notes=_language_notes(name, lang, folder))
+                      notes=_language_notes(name, lang, folder, proc))
         if needed_now:
             g.pages = render_pdf(doc, doc_ctx, pdf, folder.root)
         else:
