@@ -657,7 +657,7 @@ def _versions() -> dict[str, str]:
 
     # WeasyPrint's from its package metadata: importing it (0.75 s) for its version is not worth it
     return {"recouvre-docs": __version__, "pikepdf": pikepdf.__version__, "qpdf": pikepdf.__libqpdf_version__,
-            "qpdf-cli": bundle.qpdf_version(), "weasyprint": render_pdf._version("weasyprint")}
+            "qpdf-cli": bundle.qpdf_version(), "weasyprint": render_pdf.package_version("weasyprint")}
 
 
 def _rate_versions(tables: dict[str, str], root: Path) -> dict[str, str | None]:

@@ -279,16 +279,18 @@ def render_docx(doc: Document, ctx: dict[str, Any], target: Path, case_root: Pat
     import dataclasses
     import json
 
-    from ..render import pdf as render_pdf
+    from ..render import pdf as rendering
     from . import docx as docx_render
 
     values = _layout_values(ctx, doc.lang)
+    if rendering.current_cache() is None:  # outside a build (generate): nothing to look up
+        docx_render.render(doc, values, target, case_root, as_of)
+        return
     template = docx_render.template_path(doc.lang, case_root)
     material = json.dumps({"doc": dataclasses.asdict(doc), "values": values, "as_of": as_of.isoformat(),
-                           "versions": [render_pdf._version(p) for p in ("docxtpl", "python-docx", "recouvre-docs")]},
+                           "versions": [rendering.package_version(p) for p in ("docxtpl", "python-docx", "recouvre-docs")]},
                           sort_keys=True, default=str).encode() + template.read_bytes()
-    render_pdf.cached_file(material, ".docx", target,
-                           lambda path: docx_render.render(doc, values, path, case_root, as_of))
+    rendering.cached_file(material, ".docx", target, lambda path: docx_render.render(doc, values, path, case_root, as_of))
 
 
 def _fixed_zip(data: bytes) -> bytes:

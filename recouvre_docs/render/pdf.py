@@ -173,7 +173,7 @@ _RENDER_VERSION = 2  # bump when what _render makes of the same HTML changes (2:
 
 
 @lru_cache(maxsize=8)
-def _version(package: str) -> str:
+def package_version(package: str) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
     try:
@@ -187,7 +187,7 @@ def _render_key(html: str, fingerprint: str, parts: dict[str, tuple[bytes, str]]
 
     h = hashlib.sha256()
     # the version from the package metadata: a build whose renders are all cached never imports WeasyPrint
-    h.update(f"{__version__}\0{_RENDER_VERSION}\0{_version('weasyprint')}\0{base_dir}\0".encode())
+    h.update(f"{__version__}\0{_RENDER_VERSION}\0{package_version('weasyprint')}\0{base_dir}\0".encode())
     h.update(fingerprint.encode())  # every file the templates' folders hold
     for cid in sorted(parts):
         data, mime = parts[cid]
