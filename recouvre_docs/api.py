@@ -188,6 +188,7 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
         from .evidence import ocr as ocr_mod
 
         ocr_mod.check_tools()  # exit 5 before any slow work
+    render_pdf.start_server()  # WeasyPrint is imported there while the evidence is read
     with timed("evidence"):
         infos: list = []  # the pieces as the check sees them: converted once, for both
         exhibits = prepare_exhibits(folder, cache, lang, progress, skipped if options.force else None, ocr=options.ocr,
@@ -293,8 +294,7 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
                     index_ctx = frontmatter.index_context(case, p.entries, as_of=as_of, link_scheme=bundle.LINK_SCHEME,
                                                           total_pages=p.total, volume_of=volume_of)
                     with timed("index"):
-                        new_index = frontmatter.render_to_pdf("index.html", index_ctx, index_pdf, lang=lang,
-                                                              case_root=folder.root)
+                        new_index = frontmatter.render_index(index_ctx, index_pdf, lang=lang, case_root=folder.root)
                     index_start = (new_cover + index_pages, p.total)
                 if (new_cover, new_index) == (cover_pages, index_pages):
                     break

@@ -24,14 +24,15 @@ import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name
 
-from . import __version__, digest, i18n, pdfa, stamp
+from . import __version__, digest, i18n, pdfa, stamp, subprocesses
 from .errors import EvidenceError, ToolMissingError
-from .models import Exhibit
+if TYPE_CHECKING:  # the assembling process (assemble_job) does without pydantic
+    from .models import Exhibit
 from .timing import timed
 
 log = logging.getLogger(__name__)
@@ -152,7 +153,7 @@ class Merge:
     def kept(cls, kept: Path, work: Path, pages: int) -> Merge | None:
         """A merge done by an earlier build (merge_exhibits' ``cache``), or None if it cannot be used.
 
-        Its file is hard-linked into ``work`` and its table read at once, so that another build of the
+        Its file and its stream table are hard-linked into ``work``, so that another build of the
         same case replacing it (Merge.keep) cannot take it away; a file that does not open without
         repair, or does not hold ``pages`` pages, is deleted (the exhibits are then merged again)."""
         link = work / "exhibits.pdf"
@@ -174,11 +175,13 @@ class Merge:
             return None
         merge = cls.__new__(cls)
         merge.target, merge.table_path, merge.done, merge.driver = link, _table_path(link), True, False
-        merge.proc, merge.stderr, merge.keep_as, merge.table, merge.table_read = None, None, None, None, True
-        try:
-            merge.table = digest.read_table(_table_path(kept))
-        except (OSError, ValueError) as err:  # none (it was not ready when kept), or another version's
-            log.debug("stream table not read: %s", err)
+        merge.proc, merge.stderr, merge.keep_as, merge.table_checked = None, None, None, True
+        merge.table_ready = None
+        try:  # linked too: the pass that stamps the pages reads it (none when it was not ready when kept)
+            os.link(_table_path(kept), merge.table_path)
+            merge.table_ready = merge.table_path
+        except OSError as err:
+            log.debug("stream table not taken from the cache: %s", err)
         return merge
 
     def __init__(self, inputs: list[Path], target: Path, work: Path, *, deterministic: bool = True,
@@ -196,16 +199,16 @@ class Merge:
         self.target = target
         self.table_path = _table_path(target)
         self.keep_as = keep_as  # where keep() puts the merged file and its table for the next build
-        self.table: dict | None = None  # streams(): read once
-        self.table_read = False
+        self.table_ready: Path | None = None  # table_file(): looked at once
+        self.table_checked = False
         self.done = False
         self.stderr = tempfile.TemporaryFile()  # qpdf's messages (the driver passes its own stderr on)
         self.driver = False
         if streams and sys.executable:
             try:  # -P: never a recouvre_docs of the current directory
-                self.proc = subprocess.Popen([sys.executable, "-P", "-m", "recouvre_docs.merge_job", *qpdf,
-                                              str(target), str(self.table_path)],
-                                             stdout=subprocess.PIPE, stderr=self.stderr)
+                self.proc = subprocess.Popen(subprocesses.command("recouvre_docs.merge_job", *qpdf, str(target),
+                                                                  str(self.table_path)),
+                                             stdout=subprocess.PIPE, stderr=self.stderr, env=subprocesses.environment())
                 self.driver = True
                 return
             except OSError as err:
@@ -239,14 +242,15 @@ class Merge:
         self.done = True
         return self.target
 
-    def streams(self) -> dict | None:
-        """The merged file's stream table (digest.stream_table), or None if it could not be read, or is
-        not read yet: reading the data here is then sooner than waiting (a rebuild, whose documents come
-        from the cache, needs the merged file about as soon as qpdf has written it)."""
+    def table_file(self) -> Path | None:
+        """The merged file's stream table (digest.stream_table, as write_table wrote it), or None if it
+        was not written, or is not written yet: reading the data in the stamping pass is then sooner than
+        waiting (a rebuild, whose documents come from the cache, needs the merged file about as soon as
+        qpdf has written it)."""
         self.wait()
-        if self.table_read:  # kept from an earlier build, or asked before (a split build assembles again)
-            return self.table
-        self.table_read = True
+        if self.table_checked:  # kept from an earlier build, or asked before (a split build assembles again)
+            return self.table_ready
+        self.table_checked = True
         if not self.driver:
             return None
         code = self.proc.poll()
@@ -255,11 +259,8 @@ class Merge:
             log.debug("stream table not ready: the stamping pass reads the stream data itself")
             return None
         self.proc.stdout.close()
-        try:
-            self.table = digest.read_table(self.table_path) if code == 0 else None
-        except (OSError, ValueError) as err:
-            log.debug("stream table not read: %s", err)
-        return self.table
+        self.table_ready = self.table_path if code == 0 and self.table_path.is_file() else None
+        return self.table_ready
 
     def keep(self) -> None:
         """After a build that succeeded: keep the merged file (and its table, if it was read to the
@@ -331,16 +332,73 @@ def merge_exhibits(p: Plan, work: Path, *, streams: bool = True, cache: Path | N
     return Merge(inputs, work / "exhibits.pdf", work, deterministic=False, streams=streams, keep_as=keep_as)
 
 
-def assemble(p: Plan, a: Assembly, target: Path, work: Path, progress: Callable[[int], None] | None = None,
-             exhibits: Merge | None = None) -> None:
+def assemble(p: Plan, a: Assembly, target: Path, work: Path, exhibits: Merge | None = None) -> None:
     """Finish the case file into ``target`` (a temporary path the caller publishes): the front pages
     (cover, documents, index) put before the exhibits merged by ``exhibits`` (merge_exhibits), or
-    merged here."""
+    merged here. ``a.manifest`` receives the pages' digests and what the file says of itself.
+
+    The pass is made by a process of its own (assemble_job), which imports pikepdf and this module
+    only: the merged file's objects (some 16 KiB a page) then do not add to the memory of the process
+    that holds the case, its evidence and its check (issue 8: peak RSS of any process)."""
     own = exhibits is None  # a merge of the caller's may be used again (volumes lay the bundle out anew)
     with timed("pdf.merge"):
         merge = exhibits or merge_exhibits(p, work, streams=False)  # needed at once: no table
         merged = merge.wait()
-        known = merge.streams()
+        table = merge.table_file()
+    try:
+        if not _assemble_elsewhere(p, a, target, work, merged, table):
+            finish(p, a, target, merged, table)
+    finally:
+        if own:
+            merged.unlink(missing_ok=True)
+
+
+def _assemble_elsewhere(p: Plan, a: Assembly, target: Path, work: Path, merged: Path, table: Path | None) -> bool:
+    """finish(…) in ``python -P -m recouvre_docs.assemble_job``; False where no process can be started
+    (or RECOUVRE_IN_PROCESS=1 asks for none: a profiler sees everything in one process)."""
+    if os.environ.get("RECOUVRE_IN_PROCESS") == "1" or not sys.executable:
+        return False
+    import pickle
+
+    request, answer = work / "assemble.request", work / "assemble.answer"
+    request.write_bytes(pickle.dumps((p, a, target, merged, table, log.getEffectiveLevel()),
+                                     protocol=pickle.HIGHEST_PROTOCOL))
+    try:
+        proc = subprocess.run(subprocesses.command("recouvre_docs.assemble_job", str(request), str(answer)),
+                              stdin=subprocess.DEVNULL, env=subprocesses.environment())
+    except OSError as err:
+        log.debug("no assembling process (%s): assembled in this one", err)
+        return False
+    finally:
+        request.unlink(missing_ok=True)
+    try:
+        status, value = pickle.loads(answer.read_bytes())
+    except (OSError, ValueError, EOFError, pickle.UnpicklingError):
+        raise RuntimeError(f"the process assembling the case file ended unexpectedly (exit status "
+                           f"{proc.returncode}); run the build again, and report it if it recurs") from None
+    finally:
+        answer.unlink(missing_ok=True)
+    if status == "error":
+        from .evidence import workers
+
+        raise workers.rebuild(value, fallback=EvidenceError, demote=())
+    if status == "crash":
+        raise RuntimeError(f"assembling the case file failed:\n{value}")
+    if a.manifest is not None:
+        a.manifest.clear()
+        a.manifest.update(value)
+    return True
+
+
+def finish(p: Plan, a: Assembly, target: Path, merged: Path, table: Path | None) -> None:
+    """The pass of assemble(): front pages inserted, every page stamped, links, outline, PDF/A, the
+    pages' digests into ``a.manifest``, the file saved once to ``target``."""
+    known = None
+    if table is not None:
+        try:
+            known = digest.read_table(table)
+        except (OSError, ValueError) as err:  # then the pass reads the stream data itself
+            log.debug("stream table not read: %s", err)
     owners = p.entry_of_page()
     exhibit_first: dict[str, int] = {e.key: e.first - 1 for e in p.entries}
     # the front files stay open until the bundle is saved: qpdf copies their stream data at the save
@@ -417,9 +475,7 @@ def assemble(p: Plan, a: Assembly, target: Path, work: Path, progress: Callable[
             if a.attach_originals:
                 set_attachment(pdf, "manifest.json", identity)
         with timed("pdf.save"):
-            save(pdf, target, identity, progress=progress)
-    if own:
-        merged.unlink(missing_ok=True)
+            save(pdf, target, identity)
 
 
 @lru_cache(maxsize=1)

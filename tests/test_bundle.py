@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import json
 import shutil
 import subprocess
+import sys
 
 import pikepdf
 import pytest
@@ -298,3 +300,52 @@ def test_a_failed_merge_names_qpdf_s_message(tmp_path):
         merge.wait()
     assert merge.proc.poll() is not None
     assert not (tmp_path / "out.pdf").exists()
+
+
+def _long_index_case(make_case, n: int = 70, name: str = "case"):
+    entries = "".join(
+        f'[[evidence]]\nfile = "evidence/p{i:02d}.pdf"\nkind = "correspondence"\ndate = 2026-01-{1 + i % 28:02d}\n'
+        f'title = "{"Courrier " + str(i) + (" adressé au débiteur au sujet des factures impayées et du calendrier proposé" if i % 3 == 0 else "")}"\n'
+        for i in range(n))
+    return make_case(entries, files={f"evidence/p{i:02d}.pdf": 1 + i % 3 for i in range(n)}, name=name)
+
+
+def test_an_index_laid_out_in_parts_reads_as_the_one_laid_out_whole(make_case, monkeypatch):
+    """A long index is laid out a part at a time (memory): 70 rows in parts of 25 give the pages, rows,
+    page numbers and links of the index laid out in one piece, the title once and the closing lines once."""
+    from recouvre_docs.api import build
+    from recouvre_docs.render import frontmatter
+
+    def index_of(case):
+        result = build(case)
+        front = json.loads((case / "out" / "manifest.json").read_text())["front_pages"]
+        reader = PdfReader(str(result.bundle))
+        with pikepdf.open(result.bundle) as pdf:
+            links = [[pikepdf.Page(a.Dest[0]).index + 1 for a in pdf.pages[i].obj.get("/Annots", [])] for i in range(1, front)]
+        return [reader.pages[i].extract_text() for i in range(1, front)], links, len(reader.pages)
+
+    whole = index_of(_long_index_case(make_case, name="whole"))
+    monkeypatch.setattr(frontmatter, "INDEX_PART_ROWS", 25)
+    parted = index_of(_long_index_case(make_case, name="parted"))
+    texts, links, pages = parted
+    assert len(texts) >= 3 and (texts, links, pages) == whole
+    joined = "".join(texts)
+    assert joined.count("Bordereau de pièces") == 1 and joined.count("70 pièces — ") == 1
+    assert all("N° Pièce Date Nature Pages" in t for t in texts)  # the header row on every page
+    assert len({target for page_links in links for target in page_links}) == 70  # every exhibit's first page
+
+
+def test_the_bundle_is_the_same_assembled_in_its_own_process_or_in_the_build(make_case, monkeypatch):
+    """The stamping pass runs in a process of its own (assemble_job); RECOUVRE_IN_PROCESS=1 keeps it in
+    the build's: the same bytes either way, and the build never imports WeasyPrint (render.server does)."""
+    script = ("import sys, recouvre_docs.api as api; r = api.build(sys.argv[1]); "
+              "print('weasyprint' in sys.modules, r.pages)")
+    outputs = []
+    for name, env in (("apart", {}), ("here", {"RECOUVRE_IN_PROCESS": "1"})):
+        case = _long_index_case(make_case, 12, name=name)
+        run = subprocess.run([sys.executable, "-c", script, str(case)], capture_output=True, text=True,
+                             env={**os.environ, **env}, check=True)
+        outputs.append((run.stdout.split(), (case / "out" / "T-100.pdf").read_bytes()))
+    (apart, apart_pdf), (here, here_pdf) = outputs
+    assert apart == ["False", here[1]] and here[0] == "True"
+    assert apart_pdf == here_pdf

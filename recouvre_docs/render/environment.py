@@ -29,6 +29,14 @@ def template_dirs(lang: str, case_root: Path | None = None) -> list[Path]:
     return [d for d in dirs if d.is_dir()]
 
 
+def template_path(name: str, lang: str, case_root: Path | None = None) -> Path | None:
+    """The file ``name`` is read from (the first of template_dirs that has it)."""
+    for d in template_dirs(lang, case_root):
+        if (d / name).is_file():
+            return d / name
+    return None
+
+
 @lru_cache(maxsize=16)
 def environment(lang: str, case_root: Path | None = None) -> jinja2.Environment:
     env = SandboxedEnvironment(

@@ -7,6 +7,7 @@ refused and recorded, and the page is rendered without it.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import contextvars
 import hashlib
@@ -15,6 +16,8 @@ import logging
 import mimetypes
 import os
 import shutil
+import sys
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -44,6 +47,7 @@ def _weasyprint():
 class RenderResult:
     pages: int
     blocked: list[str] = field(default_factory=list)  # URLs refused by the fetcher
+    held_links: list[str] = field(default_factory=list)  # hold_last_page: the URLs its links went to
 
 
 def _fetcher_class():
@@ -204,25 +208,32 @@ def html_to_pdf(
     roots: list[Path],
     parts: dict[str, tuple[bytes, str]] | None = None,
     lang: str = "fr",
+    hold_last_page: bool = False,
 ) -> RenderResult:
     """Render ``html`` to the PDF file ``target``; relative URLs resolve against ``base_dir``.
+    ``hold_last_page``: write every page but the last (if there are two or more and the last has
+    links), and say where the last one's links went (frontmatter.render_index).
 
     Inside ``cached(…)``, an identical render is copied from the cache instead."""
+    request = dict(html=html, target=target, base_dir=base_dir, roots=roots, parts=parts, lang=lang,
+                   hold_last_page=hold_last_page)
     cache = _CACHE.get()
     if cache is None:
-        return _render(html, target, base_dir=base_dir, roots=roots, parts=parts, lang=lang)
-    key = _render_key(html, cache.fingerprint(roots), parts or {}, base_dir)
+        return render(**request)
+    key = _render_key(html + ("\0hold-last-page" if hold_last_page else ""), cache.fingerprint(roots), parts or {},
+                      base_dir)
     meta = cache.root / f"{key}.json"
     if cache.lookup(key, ".pdf", target) and meta.is_file():
         try:
             data = json.loads(meta.read_text("utf-8"))
-            return RenderResult(pages=data["pages"], blocked=data["blocked"])
+            return RenderResult(pages=data["pages"], blocked=data["blocked"], held_links=data.get("held_links", []))
         except (OSError, ValueError, KeyError):
             pass  # a damaged entry: render again
-    result = _render(html, target, base_dir=base_dir, roots=roots, parts=parts, lang=lang)
+    result = render(**request)
     if cache.store(key, ".pdf", target):
         try:
-            meta.write_text(json.dumps({"pages": result.pages, "blocked": result.blocked}), "utf-8")
+            meta.write_text(json.dumps({"pages": result.pages, "blocked": result.blocked,
+                                        "held_links": result.held_links}), "utf-8")
         except OSError as err:
             log.debug("render cache not written: %s", err)
     return result
@@ -241,8 +252,110 @@ def cached_file(material: bytes, suffix: str, target: Path, produce: Callable[[P
         cache.store(key, suffix, target)
 
 
+# ----------------------------------------------------------------------------------------------
+# The renders are made by a process of their own (render.server), started by start_server() (build
+# does so first thing, so that WeasyPrint's import is made while the evidence is read) or at the first
+# render: WeasyPrint and its layouts never weigh on the process that holds the case and later the
+# merge of the exhibits (issue 8: peak RSS of any process). The worker processes a build forks (the
+# conversion of e-mails, the side renders) send their renders to the same one, over its socket.
+# Where no such process can be started (no fork, no Unix sockets), the render is made here.
+
+class _Server:
+    def __init__(self) -> None:
+        import socket
+        import subprocess
+        import tempfile
+
+        from .. import subprocesses
+
+        self.owner = os.getpid()
+        self.folder = tempfile.mkdtemp(prefix="recouvre-render-")  # 0700: nobody else connects
+        self.address = os.path.join(self.folder, "socket")
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            listener.bind(self.address)
+            listener.listen(64)
+            self.proc = subprocess.Popen([*subprocesses.command("recouvre_docs.render.server"), str(listener.fileno())],
+                                         stdin=subprocess.PIPE, pass_fds=[listener.fileno()],
+                                         env=subprocesses.environment())
+        except OSError:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            raise
+        finally:
+            listener.close()
+
+    def call(self, request: dict) -> RenderResult:
+        import socket
+
+        from . import server
+
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+                conn.connect(self.address)
+                with conn.makefile("rwb") as stream:
+                    server.write_message(stream, request)
+                    answer = server.read_message(stream)
+        except OSError:
+            answer = None
+        if answer is None:
+            raise RuntimeError(f"the render process did not answer (exit status {self.proc.poll()}); "
+                               "run the build again, and report it if it recurs")
+        if answer[0] == "ok":
+            return RenderResult(pages=answer[1], blocked=answer[2], held_links=answer[3])
+        if answer[0] == "error":
+            from ..evidence import workers
+
+            raise workers.rebuild(answer[1], fallback=ToolMissingError, demote=())
+        raise RuntimeError(f"WeasyPrint failed in the render process:\n{answer[1]}")
+
+    def close(self) -> None:
+        """Stop the process (once its renders are answered) and wait for it; only by the process that
+        started it (a forked child inherits this object, not the process)."""
+        if self.owner != os.getpid():
+            return
+        with contextlib.suppress(OSError, ValueError):
+            self.proc.stdin.write(b"stop\n")
+            self.proc.stdin.close()
+        with contextlib.suppress(Exception):
+            self.proc.wait(timeout=30)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_server: _Server | None = None
+_server_lock = threading.Lock()
+
+
+def start_server() -> _Server | None:
+    """The render process this process sends its renders to (its own, or the one of the process it was
+    forked from), started if need be; None where none can be."""
+    global _server
+    with _server_lock:
+        if _server is not None and (_server.owner != os.getpid() or _server.proc.poll() is None):
+            return _server  # a forked child cannot poll its parent's child: it is told when it asks
+        if os.environ.get("RECOUVRE_IN_PROCESS") == "1" or not hasattr(os, "fork") or not sys.executable:
+            return None
+        try:
+            _server = _Server()
+        except (OSError, AttributeError) as err:  # AttributeError: no AF_UNIX
+            log.debug("no render process (%s): rendering in this one", err)
+            return None
+        atexit.register(_server.close)
+        mp = sys.modules.get("multiprocessing")
+        if mp is not None and mp.parent_process() is not None:  # a worker ends without atexit: by its finalizers
+            mp.util.Finalize(None, _server.close, exitpriority=10)
+        return _server
+
+
+def render(**request) -> RenderResult:
+    """_render(**request), in the render process when there is one."""
+    server = start_server()
+    if server is None:
+        return _render(**request)
+    return server.call(request)
+
+
 def _render(html: str, target: Path, *, base_dir: Path, roots: list[Path], parts: dict[str, tuple[bytes, str]] | None,
-            lang: str) -> RenderResult:
+            lang: str, hold_last_page: bool = False) -> RenderResult:
     weasyprint, FontConfiguration = _weasyprint()
     fetcher = _fetcher_class()(roots, parts or {})
     fonts = FontConfiguration()
@@ -252,9 +365,14 @@ def _render(html: str, target: Path, *, base_dir: Path, roots: list[Path], parts
         document = weasyprint.HTML(string=html, base_url=base_dir.as_uri() + "/", url_fetcher=fetcher).render(
             font_config=fonts
         )
+        held: list[str] = []
+        if hold_last_page and len(document.pages) > 1:
+            held = [link for kind, link, *_ in document.pages[-1].links if kind == "external"]
+            if held:
+                document = document.copy(document.pages[:-1])
         document.write_pdf(target, pdf_identifier=b"recouvre-docs", uncompressed_pdf=False)
     _pdfa_safe(target)
-    return RenderResult(pages=len(document.pages), blocked=list(fetcher.blocked))
+    return RenderResult(pages=len(document.pages), blocked=list(fetcher.blocked), held_links=held)
 
 
 def _pdfa_safe(target: Path) -> None:

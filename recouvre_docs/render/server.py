@@ -1,0 +1,129 @@
+"""WeasyPrint in a process of its own, which every process of a build asks for its renders.
+
+    python -P -m recouvre_docs.render.server FD
+
+FD is a listening Unix socket, bound and passed on by the build (render.pdf.start_server), so that a
+request may be sent before this process is ready. Each request comes on a connection of its own, is
+answered by a child forked for it, and the connection is then closed: a message is a pickle preceded
+by its length (8 bytes, big-endian); a request, the keyword arguments of render.pdf._render; the
+answer ("ok", pages, blocked URLs, held links), ("error", errors data: workers.error_data) for a RecouvreError, or
+("crash", the traceback) for anything else. A line (or the end) on standard input stops it, once its
+children have answered.
+
+Why: WeasyPrint and the layout of a long table take some 90 MiB that the process holding the case,
+its evidence and later the merge of 4,000 pages would otherwise keep to its end (issue 8: peak RSS of
+any process). Here WeasyPrint is imported once (its 0.5 s while the build does other work, and once
+for the build's worker processes too), and each layout's memory goes with the child that made it.
+Messages are trusted: the socket is in a folder only this user can enter, made by the build.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import selectors
+import socket
+import struct
+import sys
+import traceback
+from pathlib import Path
+
+_HEADER = struct.Struct(">Q")
+
+
+def read_message(stream) -> object | None:
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        return None
+    (size,) = _HEADER.unpack(header)
+    data = stream.read(size)
+    if len(data) < size:
+        return None
+    return pickle.loads(data)
+
+
+def write_message(stream, message: object) -> None:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_HEADER.pack(len(data)) + data)
+    stream.flush()
+
+
+def _answer(request: dict) -> tuple:
+    from ..errors import RecouvreError
+    from . import pdf
+
+    try:
+        result = pdf._render(**request)
+        return "ok", result.pages, result.blocked, result.held_links
+    except RecouvreError as err:
+        return "error", (type(err).__name__, err.message, str(err.path) if err.path else None, err.hint)
+    except Exception:  # noqa: BLE001 - reported to the caller, which raises it there
+        return "crash", traceback.format_exc()
+
+
+def _serve(conn: socket.socket) -> None:
+    """In the child forked for a connection: its request answered."""
+    with conn, conn.makefile("rwb") as stream:
+        request = read_message(stream)
+        if request is not None:
+            write_message(stream, _answer(request))
+
+
+def _warm_up() -> None:
+    """A first render here, once: what WeasyPrint loads at its first layout (its user-agent style
+    sheets, Fontconfig's configuration) is then shared by every forked child, not loaded by each."""
+    import tempfile
+
+    from . import pdf
+
+    with tempfile.TemporaryDirectory(prefix="recouvre-render-") as tmp:
+        with contextlib.suppress(Exception):  # a failure shows again in the real render, with its message
+            pdf._render("<p>.</p>", Path(tmp) / "warm.pdf", base_dir=Path(tmp), roots=[], parts=None, lang="fr")
+
+
+def main(argv: list[str]) -> int:
+    listener = socket.socket(fileno=int(argv[0]))
+    sys.stdout = sys.stderr  # a stray print must not reach anyone
+    _warm_up()
+    children: set[int] = set()
+    with selectors.DefaultSelector() as selector:
+        selector.register(listener, selectors.EVENT_READ)
+        selector.register(sys.stdin, selectors.EVENT_READ)
+        stopping = False
+        while not stopping:
+            for key, _events in selector.select(timeout=1.0):
+                if key.fileobj is sys.stdin:
+                    stopping = True
+                    break
+                conn, _address = listener.accept()
+                pid = os.fork()
+                if pid == 0:  # the child: answer, and end without this process's exit handlers
+                    code = 0
+                    try:
+                        listener.close()
+                        _serve(conn)
+                    except BaseException:  # noqa: BLE001 - the caller sees a connection closed unanswered
+                        code = 1
+                    os._exit(code)
+                conn.close()
+                children.add(pid)
+            children -= _reaped(children, block=False)
+    listener.close()
+    _reaped(children, block=True)  # waited for: their peak memory counts in this process's children's
+    return 0
+
+
+def _reaped(children: set[int], *, block: bool) -> set[int]:
+    done = set()
+    for pid in children:
+        try:
+            if os.waitpid(pid, 0 if block else os.WNOHANG)[0] == pid:
+                done.add(pid)
+        except ChildProcessError:
+            done.add(pid)
+    return done
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
