@@ -585,9 +585,11 @@ def manifest_bytes(manifest: dict[str, Any]) -> bytes:
 
 def set_attachment(pdf: pikepdf.Pdf, name: str, data: bytes) -> None:
     """Replace the data of the embedded file ``name`` in place (its file specification, listed in the
-    catalog's /AF, stays the same object)."""
+    catalog's /AF, stays the same object). Written compressed, its end unambiguous: it is set after
+    pdfa.unambiguous_stream_ends has looked at every stream (left to qpdf's compression at the save, one
+    manifest in 256 ended with a CR, and the file failed PDF/A's stream-length rule)."""
     stream = pdf.attachments[name].obj.EF.F
-    stream.write(data)
+    stream.write(pdfa.flate_unambiguous(data), filter=Name.FlateDecode)
     stream.Params.Size = len(data)
     stream.Params.CheckSum = pikepdf.String(hashlib.md5(data).digest())
 

@@ -898,6 +898,16 @@ def _objects(contexts: list[Context], changes: dict[str, Any]) -> None:
 # Stream ends
 
 
+def flate_unambiguous(data: bytes) -> bytes:
+    """``data`` Flate-compressed, with a LF after the compressed data if it ends with a CR (the
+    Adler-32 checksum ends it; decoders ignore what follows): the stream's Length is then read right
+    (ISO 19005-2 6.1.7.1, unambiguous_stream_ends)."""
+    import zlib
+
+    packed = zlib.compress(data, 6)
+    return packed + b"\n" if packed.endswith(b"\r") else packed
+
+
 def unambiguous_stream_ends(pdf: pikepdf.Pdf, known: dict | None = None) -> set[tuple[int, int]]:
     """No stream's data may end with a carriage return: qpdf writes ``data LF endstream``, which then
     reads as ``CR LF endstream`` and a Length one byte too long (ISO 19005-2 6.1.7.1). One compressed
@@ -909,7 +919,6 @@ def unambiguous_stream_ends(pdf: pikepdf.Pdf, known: dict | None = None) -> set[
 
     ``known``: digest.stream_table of the file ``pdf`` was opened from: a stream it lists as filtered
     and not ending with a CR is not read again."""
-    import zlib
 
     changed: set[tuple[int, int]] = set()
     for obj in pdf.objects:
@@ -920,11 +929,7 @@ def unambiguous_stream_ends(pdf: pikepdf.Pdf, known: dict | None = None) -> set[
             continue
         filters = obj.get("/Filter")
         if filters is None and obj.get("/Type") != Name.Metadata:  # XMP stays uncompressed (6.6.2.1)
-            data = obj.read_bytes()
-            packed = zlib.compress(data, 6)
-            if packed.endswith(b"\r"):  # the Adler-32 checksum ends the data: a LF after it, outside
-                packed += b"\n"         # the compressed data, which decoders ignore (as below)
-            obj.write(packed, filter=Name.FlateDecode)
+            obj.write(flate_unambiguous(obj.read_bytes()), filter=Name.FlateDecode)
             changed.add(obj.objgen)
             continue
         raw = obj.read_raw_bytes()

@@ -312,6 +312,24 @@ def test_a_stream_whose_compressed_data_ends_with_cr_keeps_its_bytes(tmp_path):
         assert back.attachments["mail.eml"].get_file().read_bytes() == data
 
 
+def test_a_manifest_that_compresses_to_a_cr_still_makes_a_pdfa_bundle(broken, tmp_path):
+    """The manifest is attached after the stream-end pass has looked at every stream: one manifest in
+    256 compressed to data ending with CR, and the bundle failed PDF/A's stream-length rule. Here a
+    manifest of such bytes, set as build sets it, and saved as build saves."""
+    import zlib
+
+    from recouvre_docs import bundle
+
+    with pikepdf.open(broken["pdf"]) as pdf:
+        real = pdf.attachments["manifest.json"].get_file().read_bytes()
+        data = next(d for d in (real + b"\t" * k for k in range(2048)) if zlib.compress(d, 6).endswith(b"\r"))
+        bundle.set_attachment(pdf, "manifest.json", data)
+        bundle.save(pdf, tmp_path / "b.pdf", data)
+    with pikepdf.open(tmp_path / "b.pdf") as back:
+        assert back.attachments["manifest.json"].get_file().read_bytes() == data
+    assert validate(tmp_path / "b.pdf", "3b") == []
+
+
 def test_the_fast_cmyk_operator_test_agrees_with_the_pattern():
     """pdfa._cmyk_operator screens a content stream with a byte translation before the pattern: it
     must say what the pattern says, on every arrangement of the operator and its neighbours."""
