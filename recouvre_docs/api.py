@@ -206,6 +206,7 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
         # qpdf merges the exhibits in the background while the check runs and the documents and the
         # index are laid out (their order is known: only the page numbers depend on the front pages)
         merging = bundle.merge_exhibits(bundle.plan(exhibits, 0, lang), work, cache=cache.root)
+        bundle.start_assembler()  # its imports made meanwhile
         # The check runs after the conversion (an unreadable piece stops build with exit 4 first) and
         # reuses its cache. Without a procedure there is nothing to check against.
         report = None
@@ -430,6 +431,7 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
         side.cancel()
         if merging is not None:
             merging.cancel()
+        bundle.discard_assembler()
         renders.__exit__(type(err), err, err.__traceback__)
         raise
     else:

@@ -1,13 +1,15 @@
 """The stamping pass of a build (bundle.finish), in a process of its own.
 
-    python -P -m recouvre_docs.assemble_job REQUEST ANSWER
+    python -P -m recouvre_docs.assemble_job
 
-REQUEST is a pickle of bundle.finish's arguments and the caller's log level, written by
-bundle.assemble; ANSWER receives ("ok", the manifest as finish left it), ("error", errors data:
+imports what it needs, then reads its request on standard input (bundle.start_assembler starts it
+ahead of time): its length (8 bytes, big-endian), then a pickle of bundle.finish's arguments, the caller's log level and the ANSWER file,
+which receives ("ok", the manifest as finish left it), ("error", errors data:
 workers.error_data) for a RecouvreError, or ("crash", the traceback). Timing lines (``build -v``) go
 to standard error as the caller's would. A process started afresh, not forked: it holds pikepdf, this
 package's PDF modules and the merged file, not the case, its evidence and its check (issue 8).
-Both files are the caller's, in its private work folder: the pickle is trusted.
+The request comes from the process that started this one, the answer goes to its private work
+folder: the pickle is trusted. An empty request (the build failed meanwhile) ends it.
 """
 
 from __future__ import annotations
@@ -15,19 +17,24 @@ from __future__ import annotations
 import logging
 import os
 import pickle
+import struct
 import sys
 import traceback
-from pathlib import Path
 
 
-def main(argv: list[str]) -> int:
-    request, answer = Path(argv[0]), Path(argv[1])
-    p, a, target, merged, table, level = pickle.loads(request.read_bytes())
+def main() -> int:
+    from . import bundle
+    from .errors import RecouvreError
+
+    header = sys.stdin.buffer.read(8)  # its length first: the end of the input may never come (workers
+    size = struct.unpack(">Q", header)[0] if len(header) == 8 else 0  # the build forked hold the pipe too)
+    request = sys.stdin.buffer.read(size)
+    if not size or len(request) < size:
+        return 0
+    p, a, target, merged, table, level, answer = pickle.loads(request)
     # as cli.py formats them: with the logger's name under -v
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
                         if level <= logging.DEBUG else "%(levelname)s: %(message)s")
-    from . import bundle
-    from .errors import RecouvreError
 
     try:
         bundle.finish(p, a, target, merged, table)
@@ -43,4 +50,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(main())

@@ -18,6 +18,7 @@ import os
 import re
 import resource
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -353,24 +354,62 @@ def assemble(p: Plan, a: Assembly, target: Path, work: Path, exhibits: Merge | N
             merged.unlink(missing_ok=True)
 
 
+_assembler: tuple[int, subprocess.Popen] | None = None  # (the pid that started it, the process)
+
+
+def start_assembler() -> None:
+    """Start the process of the next assemble() now: it imports pikepdf and the PDF modules (0.25 s)
+    while the build does other work, then waits for its request on its standard input."""
+    global _assembler
+    if _assembler is not None and _assembler[0] == os.getpid() or os.environ.get("RECOUVRE_IN_PROCESS") == "1" \
+            or not sys.executable:
+        return
+    try:
+        proc = subprocess.Popen(subprocesses.command("recouvre_docs.assemble_job"), stdin=subprocess.PIPE,
+                                env=subprocesses.environment())
+    except OSError as err:
+        log.debug("no assembling process (%s)", err)
+        return
+    _assembler = (os.getpid(), proc)
+
+
+def discard_assembler() -> None:
+    """End the process start_assembler() started, if no assemble() took it (a build that failed)."""
+    global _assembler
+    if _assembler is None or _assembler[0] != os.getpid():
+        return
+    proc, _assembler = _assembler[1], None
+    with contextlib.suppress(OSError, ValueError):
+        proc.stdin.write(struct.pack(">Q", 0))  # an empty request: it ends (not the end of its input,
+        proc.stdin.close()                      # which the build's forked workers may hold open too)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=10)
+
+
 def _assemble_elsewhere(p: Plan, a: Assembly, target: Path, work: Path, merged: Path, table: Path | None) -> bool:
-    """finish(…) in ``python -P -m recouvre_docs.assemble_job``; False where no process can be started
-    (or RECOUVRE_IN_PROCESS=1 asks for none: a profiler sees everything in one process)."""
+    """finish(…) in ``python -P -m recouvre_docs.assemble_job`` (the one start_assembler() started, or a
+    new one); False where no process can be started (or RECOUVRE_IN_PROCESS=1 asks for none: a profiler
+    then sees everything in one process)."""
+    global _assembler
     if os.environ.get("RECOUVRE_IN_PROCESS") == "1" or not sys.executable:
         return False
     import pickle
 
-    request, answer = work / "assemble.request", work / "assemble.answer"
-    request.write_bytes(pickle.dumps((p, a, target, merged, table, log.getEffectiveLevel()),
-                                     protocol=pickle.HIGHEST_PROTOCOL))
+    answer = work / "assemble.answer"
+    if _assembler is None or _assembler[0] != os.getpid() or _assembler[1].poll() is not None:
+        discard_assembler()
+        start_assembler()
+        if _assembler is None:
+            return False
+    proc, _assembler = _assembler[1], None
     try:
-        proc = subprocess.run(subprocesses.command("recouvre_docs.assemble_job", str(request), str(answer)),
-                              stdin=subprocess.DEVNULL, env=subprocesses.environment())
-    except OSError as err:
-        log.debug("no assembling process (%s): assembled in this one", err)
-        return False
-    finally:
-        request.unlink(missing_ok=True)
+        request = pickle.dumps((p, a, target, merged, table, log.getEffectiveLevel(), answer),
+                               protocol=pickle.HIGHEST_PROTOCOL)
+        proc.stdin.write(struct.pack(">Q", len(request)) + request)
+        proc.stdin.close()
+    except OSError:
+        pass  # it ended: said below
+    proc.wait()
     try:
         status, value = pickle.loads(answer.read_bytes())
     except (OSError, ValueError, EOFError, pickle.UnpicklingError):
