@@ -377,10 +377,19 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
                           location=where)
         progress.advance(2)
 
+        # the files' SHA-256 read by a thread while the other process finishes the documents' own files
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1) as hasher:
+            hashing = hasher.submit(lambda: {f: casefolder._sha256(f) for f in [bundle_tmp, *[part.path for part in parts]]})
+            if generated:
+                with timed("documents.side"):
+                    side.finish(generated, renders)
+            sha = hashing.result()
         manifest_tmp = work / "manifest.json"
         full_manifest = dict(manifest)
-        full_manifest["bundle"] = {"file": bundle_tmp.name, "sha256": casefolder._sha256(bundle_tmp), "size": bundle_tmp.stat().st_size}
-        entries = [part.entry(casefolder._sha256(part.path)) for part in parts]
+        full_manifest["bundle"] = {"file": bundle_tmp.name, "sha256": sha[bundle_tmp], "size": bundle_tmp.stat().st_size}
+        entries = [part.entry(sha[part.path]) for part in parts]
         if parts and parts[0].kind == "volume":
             full_manifest["volumes"] = entries
         elif parts:
@@ -405,8 +414,6 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
             if generated:
                 from .documents import generate as doc_generate
 
-                with timed("documents.side"):
-                    side.finish(generated, renders)
                 doc_generate.publish(generated, out)
             side.close()
             if final_report is not None:

@@ -31,13 +31,13 @@ def main() -> int:
     request = sys.stdin.buffer.read(size)
     if not size or len(request) < size:
         return 0
-    p, a, target, merged, table, level, answer = pickle.loads(request)
+    p, a, target, merged, table, merge_key, level, answer = pickle.loads(request)
     # as cli.py formats them: with the logger's name under -v
     logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
                         if level <= logging.DEBUG else "%(levelname)s: %(message)s")
 
     try:
-        bundle.finish(p, a, target, merged, table)
+        bundle.finish(p, a, target, merged, table, merge_key)
         result: tuple = ("ok", a.manifest)
     except RecouvreError as err:
         result = ("error", (type(err).__name__, err.message, str(err.path) if err.path else None, err.hint))

@@ -925,3 +925,33 @@ def test_pages_laid_out_in_the_case_language_are_cached_per_language(make_case, 
         assert _key(sha, kind, "fr") != _key(sha, kind, "de")
     for kind in ("pdf", "image", "office"):  # nothing of theirs is written in the case language
         assert _key(sha, kind, "fr") == _key(sha, kind, "de")
+
+
+def test_a_rebuild_keeps_the_exhibit_pages_digests_while_their_stamps_are_the_same(make_case, cli, monkeypatch):
+    """The digests of the exhibits' pages (the manifest's page_sha256) are kept in the cache: a rebuild
+    after a comment in case.toml digests the front pages only; a new case reference changes every
+    stamp, and every page is digested again. Both bundles verify."""
+    from recouvre_docs import digest
+
+    monkeypatch.setenv("RECOUVRE_IN_PROCESS", "1")  # the stamping pass in this process, to count
+    case_dir = make_case(files={"evidence/contrat.pdf": 3, "evidence/factures/F1.pdf": 2})
+    assert cli("build", case_dir).exit_code == 0
+    manifest = json.loads((case_dir / "out" / "manifest.json").read_text())
+    [kept] = (case_dir / "out" / ".cache").glob("digests-*.txt")
+    assert kept.read_text().split() == manifest["page_sha256"][manifest["front_pages"]:]
+
+    digested = []
+    real = digest.Digester.page
+    monkeypatch.setattr(digest.Digester, "page", lambda self, n, obj=None: digested.append(n) or real(self, n, obj))
+    toml = case_dir / "case.toml"
+    toml.write_text(toml.read_text("utf-8") + "\n# edited\n", "utf-8")
+    assert cli("build", case_dir).exit_code == 0
+    assert digested == list(range(manifest["front_pages"]))
+    assert cli("verify", case_dir / "out" / "T-100.pdf").exit_code == 0
+
+    digested.clear()
+    toml.write_text(toml.read_text("utf-8").replace('reference = "T-100"', 'reference = "T-101"'), "utf-8")
+    assert cli("build", case_dir).exit_code == 0
+    assert digested == list(range(manifest["pages"]))
+    assert cli("verify", case_dir / "out" / "T-101.pdf").exit_code == 0
+    assert len(list((case_dir / "out" / ".cache").glob("digests-*.txt"))) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from collections import defaultdict
 from decimal import Decimal
@@ -13,7 +14,7 @@ from ..check import procedures
 from ..models import Case
 from ..resources import templates_root
 from . import environment
-from .pdf import html_to_pdf
+from .pdf import cached_file, html_to_pdf
 
 
 def _roots(case_root: Path | None) -> list[Path]:
@@ -61,9 +62,18 @@ def render_index(context: dict[str, Any], target: Path, *, lang: str, case_root:
             pages += result.pages
             held = [where[h] for h in result.held_links if where.get(h, -1) > start]
             start = min(held) if held else stop  # the held page's first row opens the next part
-        tmp = target.with_name(target.name + ".tmp")
-        bundle.concatenate(parts, tmp, target.parent)  # by qpdf: no PDF objects in this process
-        os.replace(tmp, target)
+        # joined by qpdf (no PDF objects in this process); a rebuild whose parts are unchanged takes the
+        # joined file from the render cache (0.15 s of qpdf on 400 rows)
+        material = hashlib.sha256(f"index parts 1\0{bundle.qpdf_version()}\0".encode())
+        for part in parts:
+            material.update(hashlib.sha256(part.read_bytes()).digest())
+
+        def join(into: Path) -> None:
+            tmp = into.with_name(into.name + ".tmp")
+            bundle.concatenate(parts, tmp, into.parent)
+            os.replace(tmp, into)
+
+        cached_file(material.digest(), ".pdf", target, join)
     finally:
         for part in parts:
             part.unlink(missing_ok=True)
