@@ -50,4 +50,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stderr.flush()
+    os._exit(code)  # the answers are written and flushed: no teardown of WeasyPrint or pikepdf to wait for

@@ -126,4 +126,6 @@ def _reaped(children: set[int], *, block: bool) -> set[int]:
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    code = main(sys.argv[1:])
+    sys.stderr.flush()
+    os._exit(code)  # the answers are written and flushed: no teardown of WeasyPrint or pikepdf to wait for
