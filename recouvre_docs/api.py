@@ -380,12 +380,16 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
         # the files' SHA-256 read by a thread while the other process finishes the documents' own files
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(1) as hasher:
-            hashing = hasher.submit(lambda: {f: casefolder._sha256(f) for f in [bundle_tmp, *[part.path for part in parts]]})
-            if generated:
-                with timed("documents.side"):
-                    side.finish(generated, renders)
-            sha = hashing.result()
+        try:
+            with ThreadPoolExecutor(1) as hasher:
+                hashing = hasher.submit(lambda: {f: casefolder._sha256(f) for f in [bundle_tmp, *[part.path for part in parts]]})
+                if generated:
+                    with timed("documents.side"):
+                        side.finish(generated, renders)
+                sha = hashing.result()
+        except OSError as err:
+            raise OutputError(f"cannot write {work}: {err.strerror or err}", path=out,
+                              hint="Check free space and permissions of the output folder.") from err
         manifest_tmp = work / "manifest.json"
         full_manifest = dict(manifest)
         full_manifest["bundle"] = {"file": bundle_tmp.name, "sha256": sha[bundle_tmp], "size": bundle_tmp.stat().st_size}

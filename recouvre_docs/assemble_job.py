@@ -23,6 +23,9 @@ import traceback
 
 
 def main() -> int:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's, which then kills this process
     from . import bundle
     from .errors import RecouvreError
 

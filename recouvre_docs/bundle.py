@@ -25,7 +25,7 @@ import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name
@@ -130,7 +130,6 @@ def qpdf_path() -> str:
     return path
 
 
-@lru_cache(maxsize=1)
 @lru_cache(maxsize=1)
 def qpdf_version() -> str:
     """The qpdf program's version (it merges the exhibits; pikepdf's libqpdf does the rest)."""
@@ -413,11 +412,16 @@ def _assemble_elsewhere(p: Plan, a: Assembly, target: Path, work: Path, merged: 
     try:
         request = pickle.dumps((p, a, target, merged, table, merge_key, log.getEffectiveLevel(), answer),
                                protocol=pickle.HIGHEST_PROTOCOL)
-        proc.stdin.write(struct.pack(">Q", len(request)) + request)
-        proc.stdin.close()
-    except OSError:
-        pass  # it ended: said below
-    proc.wait()
+        try:
+            proc.stdin.write(struct.pack(">Q", len(request)) + request)
+            proc.stdin.close()
+        except OSError:
+            pass  # it ended: said below
+        proc.wait()
+    except BaseException:  # not handed over (Ctrl-C, a pickling error): it must not wait for ever
+        proc.kill()
+        proc.wait()
+        raise
     try:
         status, value = pickle.loads(answer.read_bytes())
     except (OSError, ValueError, EOFError, pickle.UnpicklingError):
@@ -429,8 +433,9 @@ def _assemble_elsewhere(p: Plan, a: Assembly, target: Path, work: Path, merged: 
         from .evidence import workers
 
         raise workers.rebuild(value, fallback=EvidenceError, demote=())
-    if status == "crash":
-        raise RuntimeError(f"assembling the case file failed:\n{value}")
+    if status == "crash":  # a bug: the traceback with -v, its last line here
+        log.debug("the assembling process's traceback:\n%s", value)
+        raise RuntimeError(f"assembling the case file failed: {value.strip().splitlines()[-1]}")
     if a.manifest is not None:
         a.manifest.clear()
         a.manifest.update(value)
@@ -531,7 +536,8 @@ def finish(p: Plan, a: Assembly, target: Path, merged: Path, table: Path | None,
 # leaves the front pages' count alone keeps them (0.45 s on the bench's 4,035 pages), and digests the
 # front pages only. What the key names: the merged files (Merge.key), every exhibit's label, key and
 # pages (hence every stamp and every page's position, which a link's digest holds), the reference in
-# the stamps, the PDF/A part, and the versions and sources of the code that makes and digests pages.
+# the stamps, the PDF/A part, the stamp fonts' files, and the versions (this package, pikepdf,
+# libqpdf, fontTools) and sources of the code that makes and digests pages.
 DIGESTS_PREFIX = "digests-"
 _DIGEST_CODE = ("bundle.py", "digest.py", "pdfa.py", "stamp.py")
 
@@ -540,8 +546,12 @@ def _page_digests(pdf: pikepdf.Pdf, p: Plan, a: Assembly, known: dict | None, ch
                   part: str | None) -> list[str]:
     keep = None
     if merge_key is not None and a.cache is not None:
-        h = hashlib.sha256(f"page digests 1\0{__version__}\0{pikepdf.__version__}\0{merge_key}\0{a.reference}\0"
-                           f"{part}\0{p.front}\0{p.total}\n".encode())
+        import fontTools
+
+        h = hashlib.sha256(f"page digests 1\0{__version__}\0{pikepdf.__version__}\0{pikepdf.__libqpdf_version__}\0"
+                           f"{fontTools.version}\0{merge_key}\0{a.reference}\0{part}\0{p.front}\0{p.total}\n".encode())
+        for font in stamp.font_files():  # the stamps' subsets and metrics are made from them (by fontTools)
+            h.update(hashlib.sha256(font.read_bytes()).digest())
         for e in p.entries:
             h.update(f"{e.key}\0{e.label}\0{e.first}\0{e.pages}\n".encode())
         here = Path(__file__).parent
@@ -638,7 +648,7 @@ _ID_PATTERN = b"/ID [" + _STATIC_ID + _STATIC_ID + b"]"
 _TRAILER_TAIL = 1 << 20  # the trailer (or cross-reference stream) qpdf writes last, with its /ID
 
 
-def save(pdf: pikepdf.Pdf, target: Path, identity: bytes | None, progress: Callable[[int], None] | None = None) -> None:
+def save(pdf: pikepdf.Pdf, target: Path, identity: bytes | None) -> None:
     """Save ``pdf`` (object streams, streams compressed) with an /ID derived from its content.
 
     qpdf's deterministic ID hashes the whole output in a second pass (0.5 s on a 4,000-page bundle,
@@ -650,7 +660,7 @@ def save(pdf: pikepdf.Pdf, target: Path, identity: bytes | None, progress: Calla
     once in that section, or with no ``identity``: qpdf's deterministic ID."""
     if "/ID" in pdf.trailer:  # qpdf keeps the first half of an existing /ID: derive it all from content
         del pdf.trailer["/ID"]
-    options = {"object_stream_mode": pikepdf.ObjectStreamMode.generate, "compress_streams": True, "progress": progress}
+    options = {"object_stream_mode": pikepdf.ObjectStreamMode.generate, "compress_streams": True}
     if identity is not None:
         pdf.save(target, static_id=True, **options)
         with open(target, "r+b") as f:

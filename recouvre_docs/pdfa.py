@@ -36,6 +36,7 @@ import logging
 import re
 from collections import Counter
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import pikepdf

@@ -49,6 +49,11 @@ class FontProgram:
 _PROGRAMS: dict[str, FontProgram] = {}
 
 
+def font_files() -> list[Path]:
+    """The font files the stamps' subsets are made from."""
+    return [templates_root() / "shared" / "fonts" / name for name in _FILES.values()]
+
+
 def font_program(style: str, cache: Path | None = None) -> FontProgram:
     """A WinAnsi subset of Liberation Sans (deterministic: no timestamp is recomputed). Subsetting takes
     about 0.15 s a font: the result is kept for the process, and in ``cache`` (a build's out/.cache)

@@ -166,6 +166,10 @@ def ingest_all(pieces: list[Piece], cache: Cache, *, lang: str, case_root: Path 
             advance()
     if jobs:
         cache.root.mkdir(parents=True, exist_ok=True)
+        if any(job.args[1] in _LAID_OUT_IN_LANGUAGE for job in jobs):  # laid out by WeasyPrint: one render
+            from ..render import pdf as render_pdf                     # process for all the workers
+
+            render_pdf.start_server()
     keys = list(todo)
 
     def done(j: int) -> None:

@@ -64,7 +64,9 @@ def render_index(context: dict[str, Any], target: Path, *, lang: str, case_root:
             start = min(held) if held else stop  # the held page's first row opens the next part
         # joined by qpdf (no PDF objects in this process); a rebuild whose parts are unchanged takes the
         # joined file from the render cache (0.15 s of qpdf on 400 rows)
-        material = hashlib.sha256(f"index parts 1\0{bundle.qpdf_version()}\0".encode())
+        from .. import __version__
+
+        material = hashlib.sha256(f"index parts 1\0{__version__}\0{bundle.qpdf_version()}\0".encode())
         for part in parts:
             material.update(hashlib.sha256(part.read_bytes()).digest())
 

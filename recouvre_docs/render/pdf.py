@@ -276,7 +276,7 @@ class _Server:
             listener.bind(self.address)
             listener.listen(64)
             self.proc = subprocess.Popen([*subprocesses.command("recouvre_docs.render.server"), str(listener.fileno())],
-                                         stdin=subprocess.PIPE, pass_fds=[listener.fileno()],
+                                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, pass_fds=[listener.fileno()],
                                          env=subprocesses.environment())
         except OSError:
             shutil.rmtree(self.folder, ignore_errors=True)
@@ -297,16 +297,19 @@ class _Server:
                     answer = server.read_message(stream)
         except OSError:
             answer = None
-        if answer is None:
-            raise RuntimeError(f"the render process did not answer (exit status {self.proc.poll()}); "
-                               "run the build again, and report it if it recurs")
+        if answer is None:  # the child laying it out died (out of memory, a crash in a native library)
+            from ..errors import EvidenceError
+
+            raise EvidenceError("the layout of this page stopped abnormally (the process laying it out ended "
+                                "without an answer)", hint="Run the build again; if it recurs, report it with the file.")
         if answer[0] == "ok":
             return RenderResult(pages=answer[1], blocked=answer[2], held_links=answer[3])
         if answer[0] == "error":
             from ..evidence import workers
 
             raise workers.rebuild(answer[1], fallback=ToolMissingError, demote=())
-        raise RuntimeError(f"WeasyPrint failed in the render process:\n{answer[1]}")
+        log.debug("the render process's traceback:\n%s", answer[1])  # a bug: the traceback with -v
+        raise RuntimeError(f"WeasyPrint failed in the render process: {answer[1].strip().splitlines()[-1]}")
 
     def close(self) -> None:
         """Stop the process and wait for it (its peak memory then counts among this process's children's);

@@ -26,6 +26,7 @@ import selectors
 import socket
 import struct
 import sys
+import threading
 import traceback
 from pathlib import Path
 
@@ -67,7 +68,19 @@ def _serve(conn: socket.socket) -> None:
     with conn, conn.makefile("rwb") as stream:
         request = read_message(stream)
         if request is not None:
+            threading.Thread(target=_watch, args=(conn,), daemon=True).start()
             write_message(stream, _answer(request))
+
+
+def _watch(conn: socket.socket) -> None:
+    """End this child as soon as its caller is gone (a conversion stopped at its time limit, a build
+    interrupted): nobody would read the answer, and the layout would go on using a core."""
+    import time
+
+    with contextlib.suppress(OSError):
+        while conn.recv(1, socket.MSG_PEEK):  # the caller sends nothing more: data here is not expected
+            time.sleep(0.1)
+    os._exit(1)
 
 
 def _warm_up() -> None:
@@ -96,6 +109,9 @@ def _ldconfig_only() -> None:
 
 
 def main(argv: list[str]) -> int:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's: it stops this process itself
     listener = socket.socket(fileno=int(argv[0]))
     sys.stdout = sys.stderr  # a stray print must not reach anyone
     _ldconfig_only()

@@ -1,0 +1,92 @@
+"""The render process (render.server): WeasyPrint's layouts made apart from the build, one child each."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from recouvre_docs.errors import EvidenceError
+from recouvre_docs.render import pdf as render_pdf
+from recouvre_docs.render import server
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as f:
+            out += [int(x) for x in f.read().split()]
+    return out
+
+
+def _request(tmp_path: Path, rows: int) -> dict:
+    body = "".join(f"<tr><td>{i}</td><td>Courrier {i} adressé au débiteur</td><td>p. {i}</td></tr>" for i in range(rows))
+    return dict(html=f"<table>{body}</table>", target=tmp_path / "slow.pdf", base_dir=tmp_path, roots=[], parts=None,
+                lang="fr", hold_last_page=False)
+
+
+def _ready(tmp_path: Path):
+    """The render process, once it has answered a first render (its import and warm-up done: the
+    children it then has are the layouts it forked)."""
+    srv = render_pdf.start_server()
+    assert srv is not None
+    assert srv.call(dict(_request(tmp_path, 3), target=tmp_path / "first.pdf")).pages == 1
+    for _ in range(100):  # the child that answered ends
+        if not _children(srv.proc.pid):
+            return srv
+        time.sleep(0.05)
+    raise AssertionError("the render process's children do not end")
+
+
+def _laying_out(srv) -> list[int]:
+    for _ in range(100):  # the child is forked as soon as the server accepts
+        kids = _children(srv.proc.pid)
+        if kids:
+            return kids
+        time.sleep(0.05)
+    raise AssertionError("no child laying the page out")
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads the process tree from /proc")
+def test_a_layout_whose_caller_is_gone_stops_at_once(tmp_path):
+    """A conversion stopped at its time limit leaves no layout running: the child sees its caller gone."""
+    srv = _ready(tmp_path)
+    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    conn.connect(srv.address)
+    with conn.makefile("wb") as stream:
+        server.write_message(stream, _request(tmp_path, 4000))  # several seconds of layout
+    kids = _laying_out(srv)
+    conn.close()
+    deadline = time.monotonic() + 3
+    while any(k in _children(srv.proc.pid) for k in kids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(k in _children(srv.proc.pid) for k in kids)
+    assert not (tmp_path / "slow.pdf").exists()
+    assert srv.call(dict(_request(tmp_path, 3), target=tmp_path / "small.pdf")).pages == 1  # still serving
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads the process tree from /proc")
+def test_a_layout_that_dies_is_an_evidence_error_not_a_crash_of_the_build(tmp_path):
+    """Out of memory or a crash in a native library kills the child laying the page out: the caller gets
+    an EvidenceError (exit 4; build --force can leave the file out), as a dead worker gave before."""
+    srv = _ready(tmp_path)
+    outcome: list = []
+
+    def ask():
+        try:
+            srv.call(_request(tmp_path, 4000))
+        except Exception as err:  # noqa: BLE001 - what the caller sees
+            outcome.append(err)
+
+    asking = threading.Thread(target=ask)
+    asking.start()
+    for kid in _laying_out(srv):
+        os.kill(kid, signal.SIGKILL)
+    asking.join(10)
+    [err] = outcome
+    assert isinstance(err, EvidenceError) and "stopped abnormally" in err.message
