@@ -4,7 +4,8 @@
 
 FD is a listening Unix socket, bound and passed on by the build (render.pdf.start_server), so that a
 request may be sent before this process is ready. Each request comes on a connection of its own, is
-answered by a child forked for it, and the connection is then closed: a message is a pickle preceded
+answered by a child forked for it (on Linux; elsewhere by this process, see _FORK), and the connection
+is then closed: a message is a pickle preceded
 by its length (8 bytes, big-endian); a request, the keyword arguments of render.pdf._render; the
 answer ("ok", pages, blocked URLs, held links), ("error", errors data: workers.error_data) for a RecouvreError, or
 ("crash", the traceback) for anything else. A line (or the end) on standard input stops it, once its
@@ -63,12 +64,13 @@ def _answer(request: dict) -> tuple:
         return "crash", traceback.format_exc()
 
 
-def _serve(conn: socket.socket) -> None:
-    """In the child forked for a connection: its request answered."""
+def _serve(conn: socket.socket, *, forked: bool = True) -> None:
+    """A connection's request answered: in the child forked for it, which ends if its caller goes."""
     with conn, conn.makefile("rwb") as stream:
         request = read_message(stream)
         if request is not None:
-            threading.Thread(target=_watch, args=(conn,), daemon=True).start()
+            if forked:
+                threading.Thread(target=_watch, args=(conn,), daemon=True).start()
             write_message(stream, _answer(request))
 
 
@@ -108,6 +110,12 @@ def _ldconfig_only() -> None:
         ctypes.util.find_library = lookup
 
 
+# A child per layout on Linux only: on macOS, Pango lays text out with CoreText, and a process that
+# has used the Objective-C runtime may crash in a child it forks. There, the layouts are made here,
+# one at a time (still apart from the build's process).
+_FORK = sys.platform.startswith("linux")
+
+
 def main(argv: list[str]) -> int:
     import signal
 
@@ -115,7 +123,8 @@ def main(argv: list[str]) -> int:
     listener = socket.socket(fileno=int(argv[0]))
     sys.stdout = sys.stderr  # a stray print must not reach anyone
     _ldconfig_only()
-    _warm_up()
+    if _FORK:
+        _warm_up()
     children: set[int] = set()
     with selectors.DefaultSelector() as selector:
         selector.register(listener, selectors.EVENT_READ)
@@ -127,6 +136,10 @@ def main(argv: list[str]) -> int:
                     stopping = True
                     break
                 conn, _address = listener.accept()
+                if not _FORK:  # one layout at a time, here
+                    with contextlib.suppress(OSError):
+                        _serve(conn, forked=False)
+                    continue
                 pid = os.fork()
                 if pid == 0:  # the child: answer, and end without this process's exit handlers
                     code = 0
