@@ -551,7 +551,8 @@ class _Side:
             if workers.cores() < 2 or "fork" not in multiprocessing.get_all_start_methods() \
                     or multiprocessing.current_process().daemon:
                 return None
-            self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+            # Ctrl-C is this process's to handle (cancel() kills the other): no traceback from it
+            self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"), initializer=_ignore_sigint)
         return self.pool
 
     def call(self, func, *args):
@@ -605,6 +606,12 @@ class _Side:
                 process.kill()
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
+
+
+def _ignore_sigint() -> None:
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _guarded(func, *args) -> tuple[str, Any]:
