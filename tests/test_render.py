@@ -90,3 +90,15 @@ def test_a_layout_that_dies_is_an_evidence_error_not_a_crash_of_the_build(tmp_pa
     asking.join(10)
     [err] = outcome
     assert isinstance(err, EvidenceError) and "stopped abnormally" in err.message
+
+
+def test_a_render_process_that_is_gone_is_named_as_such(tmp_path):
+    """The render process itself killed (not a layout): the caller is told the process is not running,
+    a bug to report (exit 9), not that a page could not be laid out; the next process starts another."""
+    srv = _ready(tmp_path)
+    srv.proc.kill()
+    srv.proc.wait()
+    with pytest.raises(RuntimeError, match=r"render process \(recouvre_docs.render.server\) is not running"):
+        srv.call(dict(_request(tmp_path, 3), target=tmp_path / "x.pdf"))
+    again = render_pdf.start_server()  # its process has ended: a new one
+    assert again is not srv and again.call(dict(_request(tmp_path, 3), target=tmp_path / "y.pdf")).pages == 1

@@ -291,7 +291,12 @@ class _Server:
 
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-                conn.connect(self.address)
+                try:
+                    conn.connect(self.address)
+                except OSError as err:  # not the layout's fault: the process itself is gone
+                    status = f", exit status {self.proc.poll()}" if self.owner == os.getpid() else ""
+                    raise RuntimeError(f"the render process (recouvre_docs.render.server) is not running "
+                                       f"({err.strerror or err}{status}); its own messages, if any, are above") from None
                 with conn.makefile("rwb") as stream:
                     server.write_message(stream, request)
                     answer = server.read_message(stream)
