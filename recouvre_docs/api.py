@@ -569,12 +569,11 @@ class _Side:
 
     @staticmethod
     def result(future, renders):
-        from .errors import CheckFailedError, TemplateError
-        from .evidence import workers
+        from .errors import CheckFailedError, TemplateError, rebuild
 
         status, value = future.result()
         if status == "error":
-            raise workers.rebuild(value, fallback=TemplateError, demote=(CheckFailedError.__name__,))
+            raise rebuild(value, fallback=TemplateError, demote=(CheckFailedError.__name__,))
         result, used = value
         renders.used |= used
         return result
@@ -617,15 +616,14 @@ def _ignore_sigint() -> None:
 def _guarded(func, *args) -> tuple[str, Any]:
     """("ok", (func's result, the render-cache entries it used)) or ("error", the RecouvreError as data:
     keyword-only constructors do not unpickle)."""
-    from .errors import RecouvreError
-    from .evidence import workers
+    from .errors import RecouvreError, error_data
 
     cache = render_pdf.current_cache()
     before = set(cache.used) if cache is not None else set()
     try:
         value = func(*args)
     except RecouvreError as err:
-        return "error", workers.error_data(err)
+        return "error", error_data(err)
     return "ok", (value, (set(cache.used) - before) if cache is not None else set())
 
 

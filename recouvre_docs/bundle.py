@@ -18,7 +18,6 @@ import os
 import re
 import resource
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
@@ -353,7 +352,7 @@ def assemble(p: Plan, a: Assembly, target: Path, work: Path, exhibits: Merge | N
         merged = merge.wait()
         table = merge.table_file()
     try:
-        if not _assemble_elsewhere(p, a, target, work, merged, table, merge.key):
+        if not _assemble_elsewhere(p, a, target, merged, table, merge.key):
             finish(p, a, target, merged, table, merge.key)
     finally:
         if own:
@@ -367,12 +366,11 @@ def start_assembler() -> None:
     """Start the process of the next assemble() now: it imports pikepdf and the PDF modules (0.25 s)
     while the build does other work, then waits for its request on its standard input."""
     global _assembler
-    if _assembler is not None and _assembler[0] == os.getpid() or os.environ.get("RECOUVRE_IN_PROCESS") == "1" \
-            or not sys.executable:
+    if _assembler is not None and _assembler[0] == os.getpid() or not subprocesses.enabled():
         return
     try:
         proc = subprocess.Popen(subprocesses.command("recouvre_docs.assemble_job"), stdin=subprocess.PIPE,
-                                env=subprocesses.environment())
+                                stdout=subprocess.PIPE, env=subprocesses.environment())
     except OSError as err:
         log.debug("no assembling process (%s)", err)
         return
@@ -386,23 +384,20 @@ def discard_assembler() -> None:
         return
     proc, _assembler = _assembler[1], None
     with contextlib.suppress(OSError, ValueError):
-        proc.stdin.write(struct.pack(">Q", 0))  # an empty request: it ends (not the end of its input,
-        proc.stdin.close()                      # which the build's forked workers may hold open too)
+        subprocesses.write_message(proc.stdin, None)  # no request: it ends
+        proc.stdin.close()
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=10)
+    proc.stdout.close()
 
 
-def _assemble_elsewhere(p: Plan, a: Assembly, target: Path, work: Path, merged: Path, table: Path | None,
+def _assemble_elsewhere(p: Plan, a: Assembly, target: Path, merged: Path, table: Path | None,
                         merge_key: str | None) -> bool:
     """finish(…) in ``python -P -m recouvre_docs.assemble_job`` (the one start_assembler() started, or a
-    new one); False where no process can be started (or RECOUVRE_IN_PROCESS=1 asks for none: a profiler
-    then sees everything in one process)."""
+    new one); False where no process can be started, or subprocesses.enabled() says none."""
     global _assembler
-    if os.environ.get("RECOUVRE_IN_PROCESS") == "1" or not sys.executable:
+    if not subprocesses.enabled():
         return False
-    import pickle
-
-    answer = work / "assemble.answer"
     if _assembler is None or _assembler[0] != os.getpid() or _assembler[1].poll() is not None:
         discard_assembler()
         start_assembler()
@@ -410,35 +405,24 @@ def _assemble_elsewhere(p: Plan, a: Assembly, target: Path, work: Path, merged: 
             return False
     proc, _assembler = _assembler[1], None
     try:
-        request = pickle.dumps((p, a, target, merged, table, merge_key, log.getEffectiveLevel(), answer),
-                               protocol=pickle.HIGHEST_PROTOCOL)
-        try:
-            proc.stdin.write(struct.pack(">Q", len(request)) + request)
-            proc.stdin.close()
-        except OSError:
-            pass  # it ended: said below
+        with proc.stdin, proc.stdout:
+            try:
+                subprocesses.write_message(proc.stdin, (p, a, target, merged, table, merge_key, log.getEffectiveLevel()))
+            except OSError:
+                pass  # it ended: said below
+            answer = subprocesses.read_message(proc.stdout)
         proc.wait()
     except BaseException:  # not handed over (Ctrl-C, a pickling error): it must not wait for ever
         proc.kill()
         proc.wait()
         raise
-    try:
-        status, value = pickle.loads(answer.read_bytes())
-    except (OSError, ValueError, EOFError, pickle.UnpicklingError):
+    if answer is None:
         raise RuntimeError(f"the process assembling the case file ended unexpectedly (exit status "
-                           f"{proc.returncode}); run the build again, and report it if it recurs") from None
-    finally:
-        answer.unlink(missing_ok=True)
-    if status == "error":
-        from .evidence import workers
-
-        raise workers.rebuild(value, fallback=EvidenceError, demote=())
-    if status == "crash":  # a bug: the traceback with -v, its last line here
-        log.debug("the assembling process's traceback:\n%s", value)
-        raise RuntimeError(f"assembling the case file failed: {value.strip().splitlines()[-1]}")
+                           f"{proc.returncode}); run the build again, and report it if it recurs")
+    manifest = subprocesses.value(answer, fallback=EvidenceError, doing="assembling the case file")
     if a.manifest is not None:
         a.manifest.clear()
-        a.manifest.update(value)
+        a.manifest.update(manifest)
     return True
 
 

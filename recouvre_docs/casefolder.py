@@ -448,7 +448,7 @@ def discover(folder: CaseFolder) -> list[Piece]:
                 language=(entry.language if entry is not None and entry.language else None) or lang,
                 number=entry.number if entry is not None else None,
                 password_env=entry.password_env if entry is not None else None,
-                sha256=hashes.get(real) or _sha256(real),
+                sha256=hashes[real],
                 size=real.stat().st_size,
             )
         )

@@ -91,3 +91,24 @@ class CheckFailedError(RecouvreError):
         super().__init__(message, hint=hint)
         self.report = report
         self.text = text
+
+
+def error_data(err: RecouvreError) -> tuple:
+    """A RecouvreError as plain data, to cross from a process to another (keyword-only constructors do
+    not unpickle): rebuilt by rebuild(). The worker processes, the render process and the stamping
+    process send their errors so."""
+    return type(err).__name__, err.message, str(err.path) if err.path else None, err.hint
+
+
+def rebuild(data: tuple, *, fallback: type[RecouvreError] = EvidenceError,
+            demote: tuple[str, ...] = ("CaseFileError", "CheckFailedError")) -> RecouvreError:
+    """The error error_data() described; as ``fallback`` when its class is unknown, takes other
+    arguments, or is one of ``demote`` (a conversion's case-file error is an unreadable file here)."""
+    name, message, path, hint = data
+    cls = globals().get(name)
+    if not (isinstance(cls, type) and issubclass(cls, RecouvreError)) or name in demote:
+        cls = fallback
+    try:
+        return cls(message, path=path, hint=hint)
+    except TypeError:
+        return fallback(message, path=path, hint=hint)

@@ -13,7 +13,7 @@ import pytest
 
 from recouvre_docs.errors import EvidenceError
 from recouvre_docs.render import pdf as render_pdf
-from recouvre_docs.render import server
+from recouvre_docs import subprocesses
 
 
 def _children(pid: int) -> list[int]:
@@ -59,7 +59,7 @@ def test_a_layout_whose_caller_is_gone_stops_at_once(tmp_path):
     conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     conn.connect(srv.address)
     with conn.makefile("wb") as stream:
-        server.write_message(stream, _request(tmp_path, 4000))  # several seconds of layout
+        subprocesses.write_message(stream, _request(tmp_path, 4000))  # several seconds of layout
     kids = _laying_out(srv)
     conn.close()
     deadline = time.monotonic() + 3

@@ -31,8 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from .. import errors
-from ..errors import EvidenceError, RecouvreError
+from ..errors import EvidenceError, RecouvreError, error_data, rebuild
 
 log = logging.getLogger(__name__)
 
@@ -123,26 +122,6 @@ def _run_job(func: Callable[..., Any], args: tuple) -> tuple[str, Any, list]:
 
 # ----------------------------------------------------------------------------------------------
 # in the calling process
-
-
-def error_data(err: RecouvreError) -> tuple:
-    """A RecouvreError as plain data, to cross from a process to another (keyword-only constructors do
-    not unpickle): rebuilt by rebuild()."""
-    return type(err).__name__, err.message, str(err.path) if err.path else None, err.hint
-
-
-def rebuild(data: tuple, *, fallback: type[RecouvreError] = EvidenceError,
-            demote: tuple[str, ...] = ("CaseFileError", "CheckFailedError")) -> RecouvreError:
-    """The error error_data() described; as ``fallback`` when its class is unknown, takes other
-    arguments, or is one of ``demote`` (a conversion's case-file error is an unreadable file here)."""
-    name, message, path, hint = data
-    cls = getattr(errors, name, None)
-    if not (isinstance(cls, type) and issubclass(cls, RecouvreError)) or name in demote:
-        cls = fallback
-    try:
-        return cls(message, path=path, hint=hint)
-    except TypeError:
-        return fallback(message, path=path, hint=hint)
 
 
 def _context():

@@ -287,7 +287,7 @@ class _Server:
     def call(self, request: dict) -> RenderResult:
         import socket
 
-        from . import server
+        from .. import subprocesses
 
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
@@ -298,8 +298,8 @@ class _Server:
                     raise RuntimeError(f"the render process (recouvre_docs.render.server) is not running "
                                        f"({err.strerror or err}{status}); its own messages, if any, are above") from None
                 with conn.makefile("rwb") as stream:
-                    server.write_message(stream, request)
-                    answer = server.read_message(stream)
+                    subprocesses.write_message(stream, request)
+                    answer = subprocesses.read_message(stream)
         except OSError:
             answer = None
         if answer is None:  # the child laying it out died (out of memory, a crash in a native library)
@@ -307,14 +307,7 @@ class _Server:
 
             raise EvidenceError("the layout of this page stopped abnormally (the process laying it out ended "
                                 "without an answer)", hint="Run the build again; if it recurs, report it with the file.")
-        if answer[0] == "ok":
-            return RenderResult(pages=answer[1], blocked=answer[2], held_links=answer[3])
-        if answer[0] == "error":
-            from ..evidence import workers
-
-            raise workers.rebuild(answer[1], fallback=ToolMissingError, demote=())
-        log.debug("the render process's traceback:\n%s", answer[1])  # a bug: the traceback with -v
-        raise RuntimeError(f"WeasyPrint failed in the render process: {answer[1].strip().splitlines()[-1]}")
+        return subprocesses.value(answer, fallback=ToolMissingError, doing="WeasyPrint in the render process")
 
     def close(self) -> None:
         """Stop the process and wait for it (its peak memory then counts among this process's children's);
@@ -347,7 +340,9 @@ def start_server() -> _Server | None:
     with _server_lock:
         if _server is not None and (_server.owner != os.getpid() or _server.proc.poll() is None):
             return _server  # a forked child cannot poll its parent's child: it is told when it asks
-        if os.environ.get("RECOUVRE_IN_PROCESS") == "1" or not hasattr(os, "fork") or not sys.executable:
+        from .. import subprocesses
+
+        if not subprocesses.enabled() or not hasattr(os, "fork"):
             return None
         try:
             _server = _Server()

@@ -5,11 +5,9 @@
 FD is a listening Unix socket, bound and passed on by the build (render.pdf.start_server), so that a
 request may be sent before this process is ready. Each request comes on a connection of its own, is
 answered by a child forked for it (on Linux; elsewhere by this process, see _FORK), and the connection
-is then closed: a message is a pickle preceded
-by its length (8 bytes, big-endian); a request, the keyword arguments of render.pdf._render; the
-answer ("ok", pages, blocked URLs, held links), ("error", errors data: workers.error_data) for a RecouvreError, or
-("crash", the traceback) for anything else. A line (or the end) on standard input stops it, once its
-children have answered.
+is then closed. Messages as subprocesses.write_message writes them: a request, the keyword arguments
+of render.pdf._render; the answer, its subprocesses.outcome (a RenderResult, or the error). A line
+(or the end) on standard input stops it.
 
 Why: WeasyPrint and the layout of a long table take some 90 MiB that the process holding the case,
 its evidence and later the merge of 4,000 pages would otherwise keep to its end (issue 8: peak RSS of
@@ -22,56 +20,29 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pickle
 import selectors
 import socket
-import struct
 import sys
 import threading
-import traceback
 from pathlib import Path
 
-_HEADER = struct.Struct(">Q")
-
-
-def read_message(stream) -> object | None:
-    header = stream.read(_HEADER.size)
-    if len(header) < _HEADER.size:
-        return None
-    (size,) = _HEADER.unpack(header)
-    data = stream.read(size)
-    if len(data) < size:
-        return None
-    return pickle.loads(data)
-
-
-def write_message(stream, message: object) -> None:
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(_HEADER.pack(len(data)) + data)
-    stream.flush()
+from .. import subprocesses
 
 
 def _answer(request: dict) -> tuple:
-    from ..errors import RecouvreError
     from . import pdf
 
-    try:
-        result = pdf._render(**request)
-        return "ok", result.pages, result.blocked, result.held_links
-    except RecouvreError as err:
-        return "error", (type(err).__name__, err.message, str(err.path) if err.path else None, err.hint)
-    except Exception:  # noqa: BLE001 - reported to the caller, which raises it there
-        return "crash", traceback.format_exc()
+    return subprocesses.outcome(pdf._render, **request)
 
 
 def _serve(conn: socket.socket, *, forked: bool = True) -> None:
     """A connection's request answered: in the child forked for it, which ends if its caller goes."""
     with conn, conn.makefile("rwb") as stream:
-        request = read_message(stream)
+        request = subprocesses.read_message(stream)
         if request is not None:
             if forked:
                 threading.Thread(target=_watch, args=(conn,), daemon=True).start()
-            write_message(stream, _answer(request))
+            subprocesses.write_message(stream, _answer(request))
 
 
 def _watch(conn: socket.socket) -> None:
