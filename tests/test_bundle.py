@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -310,11 +311,22 @@ def _long_index_case(make_case, n: int = 70, name: str = "case"):
     return make_case(entries, files={f"evidence/p{i:02d}.pdf": 1 + i % 3 for i in range(n)}, name=name)
 
 
-def test_an_index_laid_out_in_parts_reads_as_the_one_laid_out_whole(make_case, monkeypatch):
+@pytest.mark.parametrize("guess", ["right", "wrong"])
+def test_an_index_laid_out_in_parts_reads_as_the_one_laid_out_whole(make_case, monkeypatch, guess):
     """A long index is laid out a part at a time (memory): 70 rows in parts of 25 give the pages, rows,
-    page numbers and links of the index laid out in one piece, the title once and the closing lines once."""
+    page numbers and links of the index laid out in one piece, the title once and the closing lines once.
+    The parts are laid out side by side, each from where the estimate puts the previous part's last
+    page: when the estimate is wrong, the parts are laid out again from the right rows, and the index
+    is the same."""
     from recouvre_docs.api import build
     from recouvre_docs.render import frontmatter
+
+    renders: list[str] = []
+    real_render = frontmatter.html_to_pdf
+
+    def counted(html, target, **kw):
+        renders.append(target.name)
+        return real_render(html, target, **kw)
 
     def index_of(case):
         result = build(case)
@@ -326,9 +338,20 @@ def test_an_index_laid_out_in_parts_reads_as_the_one_laid_out_whole(make_case, m
 
     whole = index_of(_long_index_case(make_case, name="whole"))
     monkeypatch.setattr(frontmatter, "INDEX_PART_ROWS", 25)
+    monkeypatch.setattr(frontmatter, "html_to_pdf", counted)
+    if guess == "wrong":  # every page said to begin a row later than it does
+        real_starts = frontmatter._page_starts
+        monkeypatch.setattr(frontmatter, "_page_starts", lambda rows, *a, **kw: (
+            [s + 1 if s else s for s in real_starts(rows, *a, **kw)[0]], 0.0))
     parted = index_of(_long_index_case(make_case, name="parted"))
     texts, links, pages = parted
     assert len(texts) >= 3 and (texts, links, pages) == whole
+    page_starts = {int(re.search(r"Pièce n° (\d+)", t).group(1)) - 1 for t in texts}  # row = exhibit - 1
+    part_starts = [int(re.match(r"index\.rows(\d+)-", r).group(1)) for r in renders if r.startswith("index.rows")]
+    if guess == "right":  # the estimate is exact here: each part laid out once, from a row that begins a page
+        assert len(part_starts) >= 3 and len(set(part_starts)) == len(part_starts) and set(part_starts) <= page_starts
+    else:  # the guesses, laid out in vain, then the parts from the rows the layout showed
+        assert set(part_starts) - page_starts and len(set(part_starts) & page_starts) >= 3
     joined = "".join(texts)
     assert joined.count("Bordereau de pièces") == 1 and joined.count("70 pièces — ") == 1
     assert all("N° Pièce Date Nature Pages" in t for t in texts)  # the header row on every page

@@ -356,6 +356,17 @@ def start_server() -> _Server | None:
         return _server
 
 
+def concurrent_renders() -> int:
+    """How many renders are worth asking for at once: one per core where the render process lays each
+    out in a child of its own (render.server, on Linux); else one, for they would wait for each other."""
+    from . import server
+
+    if not server._FORK or start_server() is None:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores, 4))
+
+
 def render(**request) -> RenderResult:
     """_render(**request), in the render process when there is one."""
     server = start_server()
