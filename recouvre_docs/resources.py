@@ -8,6 +8,7 @@ looks inside.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,3 +28,17 @@ def templates_root() -> Path:
         f"recouvre-docs templates not found (looked in {_PACKAGE / 'templates'} and {_PACKAGE.parent / 'templates'}); "
         "reinstall the package"
     )
+
+
+def user_cache() -> Path | None:
+    """This user's cache, for what a build makes that depends on no case (the stamp fonts' subsets):
+    $RECOUVRE_CACHE_DIR, else $XDG_CACHE_HOME/recouvre-docs, else ~/.cache/recouvre-docs. None when
+    there is no home folder: the case's own cache (out/.cache) is then used alone."""
+    if os.environ.get("RECOUVRE_CACHE_DIR"):
+        return Path(os.environ["RECOUVRE_CACHE_DIR"])
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "recouvre-docs"
+    try:
+        return Path.home() / ".cache" / "recouvre-docs"
+    except (RuntimeError, KeyError):  # no home folder (a service account without one)
+        return None
