@@ -71,6 +71,38 @@ def test_a_layout_whose_caller_is_gone_stops_at_once(tmp_path):
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads the process tree from /proc")
+def test_layouts_waited_for_by_other_threads_stop_when_aborted(tmp_path):
+    """An interrupted build (the parts of a long index are laid out from threads) does not wait for
+    the layouts under way: abort_renders() ends them, and the threads waiting get an error at once."""
+    srv = _ready(tmp_path)
+    outcome: list = []
+
+    def ask(n: int):
+        try:
+            srv.call(dict(_request(tmp_path, 8000), target=tmp_path / f"slow{n}.pdf"))  # some 25 s each
+        except Exception as err:  # noqa: BLE001 - what the waiting thread sees
+            outcome.append(err)
+
+    asking = [threading.Thread(target=ask, args=(n,)) for n in range(2)]
+    for thread in asking:
+        thread.start()
+    while len(_children(srv.proc.pid)) < 2:
+        time.sleep(0.05)
+    kids = _children(srv.proc.pid)
+    started = time.monotonic()
+    render_pdf.abort_renders()
+    for thread in asking:
+        thread.join(10)  # a loaded machine: still well before the layouts would end
+    assert not any(thread.is_alive() for thread in asking) and time.monotonic() - started < 10
+    assert len(outcome) == 2 and all(isinstance(err, EvidenceError) for err in outcome)
+    deadline = time.monotonic() + 10
+    while any(k in _children(srv.proc.pid) for k in kids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(k in _children(srv.proc.pid) for k in kids)
+    assert srv.call(dict(_request(tmp_path, 3), target=tmp_path / "small.pdf")).pages == 1  # still serving
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads the process tree from /proc")
 def test_a_layout_that_dies_is_an_evidence_error_not_a_crash_of_the_build(tmp_path):
     """Out of memory or a crash in a native library kills the child laying the page out: the caller gets
     an EvidenceError (exit 4; build --force can leave the file out), as a dead worker gave before."""

@@ -55,12 +55,11 @@ def render_index(context: dict[str, Any], target: Path, *, lang: str, case_root:
     from concurrent.futures import Future, ThreadPoolExecutor
 
     from .. import bundle
-    from .pdf import concurrent_renders
+    from .pdf import abort_renders, concurrent_renders
 
     where = {r["href"]: i for i, r in enumerate(rows)}
     base = templates_root() / "shared"
     estimate = [(r["title"], r["kind"], r["level"]) for r in rows]
-    laid_out: dict[tuple[int, int], Future] = {}  # (first row, row after the last): its render
 
     def lay_out(start: int, stop: int) -> tuple[Path, Any]:
         last = stop == len(rows)
@@ -69,33 +68,46 @@ def render_index(context: dict[str, Any], target: Path, *, lang: str, case_root:
         part = target.with_name(f"{target.stem}.rows{start}-{stop}.pdf")
         return part, html_to_pdf(html, part, base_dir=base, roots=_roots(case_root), lang=lang, hold_last_page=not last)
 
-    def submit_from(pool: ThreadPoolExecutor, start: int) -> None:
-        """The parts from ``start`` to the end, where the estimate puts them, sent to be laid out."""
-        starts = [start + i for i in _page_starts(estimate[start:], lang, context["volumes"], head=start == 0)[0]]
+    workers = concurrent_renders()
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="index") if workers > 1 else None
+    chain: list[tuple[int, int]] = []  # the parts (first row, row after the last) where the estimate puts them
+    if pool is not None:
+        start = 0
+        starts = _page_starts(estimate, lang, context["volumes"], deep=context["deep"])[0]
         while start < len(rows):
             stop = min(start + INDEX_PART_ROWS, len(rows))
-            if (start, stop) not in laid_out:  # each in a copy of this context: the render cache is seen there
-                laid_out[start, stop] = pool.submit(contextvars.copy_context().run, lay_out, start, stop)
+            chain.append((start, stop))
             last_page = [i for i in starts if start < i < stop]  # where the page of the part's last rows begins
             start = max(last_page) if last_page and stop < len(rows) else stop
+    laid_out: dict[tuple[int, int], Future] = {}  # the guesses sent ahead: as many as there are cores
+
+    def send_ahead(position: int) -> None:
+        for key in chain[position:position + workers]:
+            if key not in laid_out:  # in a copy of this context: the render cache (a context variable) is seen there
+                laid_out[key] = pool.submit(contextvars.copy_context().run, lay_out, *key)
 
     parts: list[Path] = []
     pages = 0
-    pool = ThreadPoolExecutor(concurrent_renders(), thread_name_prefix="index")
     try:
         start = 0
-        submit_from(pool, start)
+        send_ahead(0)
         while start < len(rows):
             stop = min(start + INDEX_PART_ROWS, len(rows))
-            if (start, stop) not in laid_out:  # the estimate was wrong about where this part begins
-                submit_from(pool, start)
-            part, result = laid_out[start, stop].result()
+            future = laid_out.pop((start, stop), None)
+            if future is not None and not future.cancelled():
+                part, result = future.result()
+                send_ahead(len(parts) + 1)
+            else:  # the estimate was wrong here (or there is no guessing): from now on one part at a time
+                chain.clear()
+                for future in laid_out.values():
+                    future.cancel()  # not started yet
+                part, result = lay_out(start, stop)
             parts.append(part)
             pages += result.pages
             held = [where[h] for h in result.held_links if where.get(h, -1) > start]
             start = min(held) if held else stop  # the held page's first row opens the next part
-        for future in laid_out.values():  # the guesses not taken: laid out all the same (not stopped halfway)
-            if future.exception() is None and future.result()[0] not in parts:
+        for future in laid_out.values():  # the guesses not taken, already under way: waited for (one a core at most)
+            if not future.cancelled() and future.exception() is None:
                 future.result()[0].unlink(missing_ok=True)
         # joined by qpdf (no PDF objects in this process); a rebuild whose parts are unchanged takes the
         # joined file from the render cache (0.15 s of qpdf on 400 rows)
@@ -112,14 +124,15 @@ def render_index(context: dict[str, Any], target: Path, *, lang: str, case_root:
 
         cached_file(material.digest(), ".pdf", target, join)
     except BaseException:
-        # not waited for: a part still being laid out writes into the build's work folder, removed
-        # with it, and an interrupted build ends now
-        pool.shutdown(wait=False, cancel_futures=True)
+        if pool is not None:  # an interrupted build ends now: the layouts under way are told to stop
+            pool.shutdown(wait=False, cancel_futures=True)
+            abort_renders()
         raise
     finally:
         for part in parts:
             part.unlink(missing_ok=True)
-    pool.shutdown()
+    if pool is not None:
+        pool.shutdown()
     return pages
 
 
@@ -217,6 +230,7 @@ _MM = 72 / 25.4
 _PAGE_HEIGHT = (297 - 22 - 20) * _MM  # @page A4, margins 22 mm and 20 mm
 _TEXT_WIDTH = (210 - 20 - 20) * _MM
 _FIXED_COLUMNS = {"no": 24, "date": 23, "kind": 30, "pages": 15}  # mm (table.index th.* in style.css)
+_DEEP_NUMBER_COLUMN = 34  # mm: table.index.deep th.no
 _PAD_X, _PAD_Y, _ROW_BORDER = 1.5 * _MM, 1.8 * _MM, 0.5
 _SLACK = 12.0  # what the title column loses besides the others' widths and paddings (measured)
 _LINE = 1.35  # line-height
@@ -261,12 +275,17 @@ def estimate_index_pages(entries: list[Any], lang: str, volumes: bool = False, f
     return len(starts) + (1 if room < _FOOT_MARGIN + foot_lines * _FOOT_LINE else 0)
 
 
-def _page_starts(rows: list[tuple[str, str, int]], lang: str, volumes: bool, *, head: bool = True) -> tuple[list[int], float]:
+def _page_starts(rows: list[tuple[str, str, int]], lang: str, volumes: bool, *, head: bool = True,
+                 deep: bool | None = None) -> tuple[list[int], float]:
     """The row each page of the index of ``rows`` (title, kind, level) begins with, and the room left
-    on the last page; ``head``: the first page has the title above the table (else a full page)."""
+    on the last page; ``head``: the first page has the title above the table (else a full page);
+    ``deep``: attachments of attachments, the number column wider (by default: if ``rows`` has any)."""
     from ..i18n import kind_label, text
 
-    columns = list(_FIXED_COLUMNS.values()) + ([12] if volumes else [])
+    if deep is None:
+        deep = any(level > 1 for _, _, level in rows)
+    widths = dict(_FIXED_COLUMNS, no=_DEEP_NUMBER_COLUMN) if deep else _FIXED_COLUMNS
+    columns = list(widths.values()) + ([12] if volumes else [])
     title_width = _TEXT_WIDTH - sum(w * _MM + 2 * _PAD_X for w in columns) - 2 * _PAD_X - _SLACK
     kind_width = _FIXED_COLUMNS["kind"] * _MM  # a th's width is its content's: the padding comes on top
     starts, room = [0], _PAGE_HEIGHT - (_HEAD if head else 0) - _THEAD

@@ -290,7 +290,7 @@ class _Server:
         from .. import subprocesses
 
         try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn, _in_flight(conn):
                 try:
                     conn.connect(self.address)
                 except OSError as err:  # not the layout's fault: the process itself is gone
@@ -356,9 +356,39 @@ def start_server() -> _Server | None:
         return _server
 
 
+_calls: set = set()  # the connections to the render process that wait for an answer (abort_renders)
+_calls_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _in_flight(conn):
+    with _calls_lock:
+        _calls.add(conn)
+    try:
+        yield
+    finally:
+        with _calls_lock:
+            _calls.discard(conn)
+
+
+def abort_renders() -> None:
+    """Stop the layouts this process is waiting for (from other threads: an interrupted build). Their
+    connections are shut: each child laying one out sees it and ends (render.server), and the
+    waiting threads get no answer at once instead of waiting for the end of the layout."""
+    import socket
+
+    with _calls_lock:
+        for conn in list(_calls):
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
 def concurrent_renders() -> int:
-    """How many renders are worth asking for at once: one per core where the render process lays each
-    out in a child of its own (render.server, on Linux); else one, for they would wait for each other."""
+    """How many renders are worth asking for at once: one per core (at most 4) where the render
+    process lays each out in a child of its own (render.server, on Linux); else one, for they would
+    wait for each other (and without a render process, a layout in a thread could not be interrupted)."""
     from . import server
 
     if not server._FORK or start_server() is None:
