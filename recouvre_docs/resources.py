@@ -36,8 +36,9 @@ def user_cache() -> Path | None:
     there is no home folder: the case's own cache (out/.cache) is then used alone."""
     if os.environ.get("RECOUVRE_CACHE_DIR"):
         return Path(os.environ["RECOUVRE_CACHE_DIR"])
-    if os.environ.get("XDG_CACHE_HOME"):
-        return Path(os.environ["XDG_CACHE_HOME"]) / "recouvre-docs"
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    if os.path.isabs(xdg):  # a relative one is to be ignored (XDG Base Directory Specification)
+        return Path(xdg) / "recouvre-docs"
     try:
         return Path.home() / ".cache" / "recouvre-docs"
     except (RuntimeError, KeyError):  # no home folder (a service account without one)

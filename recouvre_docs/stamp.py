@@ -54,33 +54,37 @@ def font_files() -> list[Path]:
     return [templates_root() / "shared" / "fonts" / name for name in _FILES.values()]
 
 
+# What the subsets are made with besides the font file and fontTools: bumped when _subset changes.
+_SUBSET_FORMAT = 2
+
+
 def font_program(style: str, cache: Path | None = None) -> FontProgram:
     """A WinAnsi subset of Liberation Sans (deterministic: no timestamp is recomputed). Subsetting takes
     about 0.35 s a font, the same for every case: the result is kept for the process, and in this
     user's cache (resources.user_cache), else in ``cache`` (a build's out/.cache), keyed by the font
-    file and the fontTools version that made it."""
+    file, the codes, the fontTools version and _SUBSET_FORMAT. A stored subset that is not what
+    _subset makes (cut short, edited) is made again."""
     if style in _PROGRAMS:
         return _PROGRAMS[style]
     import fontTools
 
     path = templates_root() / "shared" / "fonts" / _FILES[style]
-    key = hashlib.sha256(path.read_bytes() + fontTools.version.encode()).hexdigest()[:20]
+    material = path.read_bytes() + bytes(_CODES) + f"\0{fontTools.version}\0{_SUBSET_FORMAT}".encode()
+    name = f"stamp-font-{style}-{hashlib.sha256(material).hexdigest()[:20]}.json"
     folders = [f for f in (user_cache(), cache) if f is not None]
     for folder in folders:
         try:
-            fields = json.loads((folder / f"stamp-font-{style}-{key}.json").read_text("utf-8"))
-            fields["data"] = base64.b64decode(fields["data"])
-            for name in ("widths", "bbox"):
-                fields[name] = tuple(fields[name])
-            _PROGRAMS[style] = FontProgram(**fields)
-            return _PROGRAMS[style]
+            program = _stored_program(json.loads((folder / name).read_text("utf-8")))
         except (OSError, ValueError, TypeError, KeyError):
             continue
+        _PROGRAMS[style] = program
+        return program
     _PROGRAMS[style] = program = _subset(path)
     fields = dataclasses.asdict(program)
     fields["data"] = base64.b64encode(program.data).decode("ascii")
+    fields["sha256"] = hashlib.sha256(program.data).hexdigest()
     for folder in folders:  # the first that can be written
-        stored = folder / f"stamp-font-{style}-{key}.json"
+        stored = folder / name
         try:
             stored.parent.mkdir(parents=True, exist_ok=True)
             tmp = stored.with_name(f"{stored.name}.{os.getpid()}.tmp")  # two builds at once each write their own
@@ -90,6 +94,18 @@ def font_program(style: str, cache: Path | None = None) -> FontProgram:
         except OSError:  # an unwritable cache only costs time
             continue
     return program
+
+
+def _stored_program(fields: dict) -> FontProgram:
+    """The FontProgram of a cache file's fields; ValueError if they are not the shape _subset gives."""
+    data = base64.b64decode(fields["data"], validate=True)
+    widths, bbox = tuple(fields["widths"]), tuple(fields["bbox"])
+    numbers = (*widths, *bbox, fields["ascent"], fields["descent"], fields["cap_height"])
+    if (hashlib.sha256(data).hexdigest() != fields["sha256"] or len(widths) != 224 or len(bbox) != 4
+            or not isinstance(fields["name"], str) or not all(type(n) is int for n in numbers)):
+        raise ValueError("not a stamp font subset")
+    return FontProgram(data=data, name=fields["name"], widths=widths, bbox=bbox, ascent=fields["ascent"],
+                       descent=fields["descent"], cap_height=fields["cap_height"])
 
 
 def load_fonts(cache: Path | None) -> None:

@@ -27,8 +27,11 @@ def _isolated_env(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
     monkeypatch.setenv("TZ", "UTC")
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
     for name in [n for n in __import__("os").environ if n.startswith("RECOUVRE_")]:
         monkeypatch.delenv(name)
+    # the user's cache (resources.user_cache: the stamp fonts' subsets) is one per test session
+    monkeypatch.setenv("RECOUVRE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "user-cache"))
     # a loaded test machine must not trip the time limit per file (120 s); the tests of the limit set theirs
     monkeypatch.setenv("RECOUVRE_CONVERT_TIMEOUT", "900")
 

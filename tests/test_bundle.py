@@ -173,6 +173,34 @@ def test_qpdf_check_is_clean(built):
     assert "No syntax or stream encoding errors" in proc.stdout
 
 
+def test_stamp_fonts_are_subset_once_per_user_and_a_damaged_copy_is_made_again(tmp_path, monkeypatch):
+    """The stamp fonts' subsets depend on no case: kept in the user's cache, read back by the next
+    process; a cache file cut short or edited is not used (made again, and rewritten); an unwritable
+    user cache leaves them in the case's cache."""
+    user, case_cache = tmp_path / "user", tmp_path / "case-cache"
+    monkeypatch.setenv("RECOUVRE_CACHE_DIR", str(user))
+    monkeypatch.setattr(stamp, "_PROGRAMS", {})
+    made = stamp.font_program("regular", case_cache)
+    stored = list(user.glob("stamp-font-regular-*.json"))
+    assert len(stored) == 1 and not case_cache.exists()
+    monkeypatch.setattr(stamp, "_PROGRAMS", {})
+    assert stamp.font_program("regular", case_cache) == made  # read back, as the next build's process does
+
+    fields = json.loads(stored[0].read_text("utf-8"))
+    for damage in ({"widths": fields["widths"][:10]}, {"data": fields["data"][:40]}, {"bbox": ["a", 0, 0, 0]}):
+        stored[0].write_text(json.dumps({**fields, **damage}), "utf-8")
+        monkeypatch.setattr(stamp, "_PROGRAMS", {})
+        assert stamp.font_program("regular", case_cache) == made
+        assert json.loads(stored[0].read_text("utf-8")) == fields  # made again and written back
+
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder would be")
+    monkeypatch.setenv("RECOUVRE_CACHE_DIR", str(blocked))
+    monkeypatch.setattr(stamp, "_PROGRAMS", {})
+    assert stamp.font_program("regular", case_cache) == made
+    assert len(list(case_cache.glob("stamp-font-regular-*.json"))) == 1
+
+
 def test_plan_numbers_pages_and_nests_attachments(tmp_path):
     def part(pages, title="x", key=""):
         return Part(pdf=tmp_path / "x.pdf", pages=pages, title=title, source="s", sha256="0" * 64, size=1, key=key)
