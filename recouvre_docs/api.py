@@ -280,23 +280,37 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
             index_pages = frontmatter.estimate_index_pages(bundle.plan(exhibits, 0, lang).entries, lang,
                                                            volumes=bool(volume_of), foot_lines=foot)
             cover_total = index_start = None
+            new_cover = new_index = 0
+
+            def lay_out_cover(total: int) -> int:
+                cover_ctx = frontmatter.cover_context(case, lang=lang, procedure=procedure, as_of=as_of,
+                                                      exhibits=len(exhibits), pages=total,
+                                                      findings=findings_on_cover, claim=statement)
+                with timed("cover"):
+                    return frontmatter.render_to_pdf("cover.html", cover_ctx, cover_pdf, lang=lang, case_root=folder.root)
+
             for _attempt in range(6):
+                # both laid out at once (the render process forks a child for each), from the lengths
+                # assumed; when one comes out of another length, both are laid out again from it
                 total = cover_pages + doc_pages + index_pages + exhibit_pages
+                cover_job = None
                 if cover_total != total:
-                    cover_ctx = frontmatter.cover_context(case, lang=lang, procedure=procedure, as_of=as_of,
-                                                          exhibits=len(exhibits), pages=total,
-                                                          findings=findings_on_cover, claim=statement)
-                    with timed("cover"):
-                        new_cover = frontmatter.render_to_pdf("cover.html", cover_ctx, cover_pdf, lang=lang,
-                                                              case_root=folder.root)
+                    cover_job = render_pdf.beside(lay_out_cover, total)
                     cover_total = total
-                p = bundle.plan(exhibits, new_cover + doc_pages + index_pages, lang)
-                if index_start != (new_cover + index_pages, p.total):
-                    index_ctx = frontmatter.index_context(case, p.entries, as_of=as_of, link_scheme=bundle.LINK_SCHEME,
-                                                          total_pages=p.total, volume_of=volume_of)
-                    with timed("index"):
-                        new_index = frontmatter.render_index(index_ctx, index_pdf, lang=lang, case_root=folder.root)
-                    index_start = (new_cover + index_pages, p.total)
+                try:
+                    p = bundle.plan(exhibits, cover_pages + doc_pages + index_pages, lang)
+                    if index_start != (cover_pages + index_pages, p.total):
+                        index_ctx = frontmatter.index_context(case, p.entries, as_of=as_of,
+                                                              link_scheme=bundle.LINK_SCHEME, total_pages=p.total,
+                                                              volume_of=volume_of)
+                        with timed("index"):
+                            new_index = frontmatter.render_index(index_ctx, index_pdf, lang=lang, case_root=folder.root)
+                        index_start = (cover_pages + index_pages, p.total)
+                except BaseException:
+                    render_pdf.abort_renders()  # the cover's layout, if under way, is not waited for
+                    raise
+                if cover_job is not None:
+                    new_cover = cover_job.result()
                 if (new_cover, new_index) == (cover_pages, index_pages):
                     break
                 cover_pages, index_pages = new_cover, new_index

@@ -229,10 +229,12 @@ def test_plan_numbers_pages_and_nests_attachments(tmp_path):
     assert owners[:2] == [None, None] and owners[6].key == "2.1" and owners[9].key == "2.2.1" and owners[13].key == "5"
 
 
-@pytest.mark.parametrize("estimate", ["measured", "far too short", "far too long"])
+@pytest.mark.parametrize("estimate", ["measured", "far too short", "far too long", "a cover of two pages"])
 def test_a_long_index_points_at_the_right_pages_whatever_its_first_estimate(make_case, monkeypatch, estimate):
     """70 exhibits, some with titles that wrap: the index runs over several pages, and every page
-    number it prints and every link it holds is right, whether or not its length was guessed well."""
+    number it prints and every link it holds is right, whether or not its length was guessed well,
+    and when a firm's cover is longer than the one page the cover and the index are first laid out
+    (side by side) for."""
     from recouvre_docs.render import frontmatter
 
     guessed = []
@@ -246,18 +248,28 @@ def test_a_long_index_points_at_the_right_pages_whatever_its_first_estimate(make
         f'title = "{"Courrier " + str(i) + (" adressé au débiteur au sujet des factures impayées et du calendrier proposé" if i % 3 == 0 else "")}"\n'
         for i in range(70))
     case = make_case(entries, files={f"evidence/p{i:02d}.pdf": 1 + i % 3 for i in range(70)})
+    covers = 1
+    if estimate == "a cover of two pages":
+        from recouvre_docs.resources import templates_root
+
+        shipped = (templates_root() / "shared" / "cover.html").read_text("utf-8")
+        (case / "templates").mkdir()
+        (case / "templates" / "cover.html").write_text(shipped.replace(
+            "</body>", '<p style="page-break-before: always">Diligences du cabinet</p></body>'), "utf-8")
+        covers = 2
     from recouvre_docs.api import build
 
     result = build(case)
     manifest = json.loads((case / "out" / "manifest.json").read_text())
     reader = PdfReader(str(result.bundle))
     front = manifest["front_pages"]
-    assert front >= 4  # the cover and an index of three pages or more
+    assert front >= covers + 3  # the cover and an index of three pages or more
+    assert ("Diligences du cabinet" in reader.pages[1].extract_text()) == (covers == 2)
     assert len(reader.pages) == manifest["pages"] == front + sum(e["pages"][1] - e["pages"][0] + 1 for e in manifest["exhibits"])
-    index_text = "".join(reader.pages[i].extract_text() for i in range(1, front))
+    index_text = "".join(reader.pages[i].extract_text() for i in range(covers, front))
     assert f"70 pièces — {len(reader.pages)} pages au total" in reader.pages[0].extract_text()
     with pikepdf.open(result.bundle) as pdf:
-        targets = [pikepdf.Page(a.Dest[0]).index + 1 for i in range(1, front) for a in pdf.pages[i].obj.get("/Annots", [])]
+        targets = [pikepdf.Page(a.Dest[0]).index + 1 for i in range(covers, front) for a in pdf.pages[i].obj.get("/Annots", [])]
     for ex in manifest["exhibits"]:
         first, last = ex["pages"]
         assert (f"p. {first}–{last}" if last > first else f"p. {first}") in index_text

@@ -385,6 +385,45 @@ def abort_renders() -> None:
                 pass
 
 
+class _Done:
+    """The outcome of a call made at once, with the interface of a Future's result()."""
+
+    def __init__(self, func, args):
+        self._value, self._error = None, None
+        try:
+            self._value = func(*args)
+        except BaseException as err:  # noqa: BLE001 - raised again by result(), as a Future does
+            self._error = err
+
+    def result(self):
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+
+def beside(func, *args):
+    """``func(*args)`` (which renders) started in a thread of its own while the caller renders
+    something else, when the render process can lay both out at once (concurrent_renders); else
+    called now. Either way, ``.result()`` gives its value or raises its error. If the caller is
+    interrupted before asking for it, abort_renders() stops the layout."""
+    if concurrent_renders() < 2:
+        return _Done(func, args)
+    from concurrent.futures import Future
+
+    future: Future = Future()
+
+    def run() -> None:
+        if future.set_running_or_notify_cancel():
+            try:
+                future.set_result(func(*args))
+            except BaseException as err:  # noqa: BLE001 - handed to the caller
+                future.set_exception(err)
+
+    # a daemon thread: an interrupted build does not wait for it at exit (abort_renders ends its layout)
+    threading.Thread(target=contextvars.copy_context().run, args=(run,), daemon=True, name="beside").start()
+    return future
+
+
 def concurrent_renders() -> int:
     """How many renders are worth asking for at once: one per core (at most 4) where the render
     process lays each out in a child of its own (render.server, on Linux); else one, for they would
