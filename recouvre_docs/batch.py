@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import casefolder
+from .evidence import workers
 from .errors import ExitCode, OutputError, RecouvreError, ToolMissingError
 
 STATUS = {
@@ -187,7 +188,7 @@ def run(root: Path | str, options: BatchOptions = BatchOptions(), *, jobs: int |
     if scheduler:
         rows = _on_dask(folders, options, scheduler, done)
     else:
-        rows = _on_processes(folders, options, jobs or os.cpu_count() or 1, done)
+        rows = _on_processes(folders, options, jobs or workers.cores(), done)  # its cgroup's quota too
     order = {f: i for i, f in enumerate(folders)}
     return sorted(rows, key=lambda r: order[r["folder"]])
 

@@ -336,7 +336,7 @@ def init_command(ctx: click.Context, case_dir: Path, from_invoices, lang, refere
 @main.command("batch")
 @click.argument("cases_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
 @click.option("--check-only", is_flag=True, help="Check every case instead of building it.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Cases run at once on this machine (default: the number of cores).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), help="Cases run at once on this machine (default: the cores this process may use, a CPU quota counted).")
 @click.option("--scheduler", metavar="ADDRESS", help="Run on an existing Dask distributed cluster (tcp://host:8786) instead.")
 @click.option("--procedure", type=click.Choice(PROCEDURES), help="Procedure for every case (default: each case's [case] procedure).")
 @click.option("--as-of", "as_of", callback=_as_of, metavar="YYYY-MM-DD", help="Date for every case (default: each case's as_of, else today).")

@@ -6,6 +6,7 @@ import hashlib
 import http.server
 import io
 import json
+import os
 import re
 import shutil
 import threading
@@ -682,6 +683,39 @@ def test_a_build_from_a_warm_cache_starts_no_worker(make_case, cli, monkeypatch)
     result = cli("build", case_dir)
     assert result.exit_code == 0, result.stderr
     assert started == []
+
+
+def test_the_cores_used_are_capped_by_the_cgroup_cpu_quota(tmp_path, monkeypatch):
+    """A container started with --cpus=2 sees all its host's CPUs: its cgroup's quota caps the workers,
+    the cases of a batch and the index parts laid out at once (cgroup v2 cpu.max, of the process's own
+    cgroup or of the mount's root; cgroup v1 cfs quota and period)."""
+    from recouvre_docs.evidence import workers
+
+    v2 = tmp_path / "v2"
+    (v2 / "system.slice" / "agency.service").mkdir(parents=True)
+    own = tmp_path / "cgroup"
+    own.write_text("0::/system.slice/agency.service\n")
+    (v2 / "system.slice" / "agency.service" / "cpu.max").write_text("150000 100000\n")
+    assert workers.cgroup_cpu_quota(v2, own) == 1.5
+    (v2 / "system.slice" / "agency.service" / "cpu.max").write_text("max 100000\n")
+    assert workers.cgroup_cpu_quota(v2, own) is None
+    (v2 / "cpu.max").write_text("200000 100000\n")  # a container: its own cgroup is the mount's root
+    assert workers.cgroup_cpu_quota(v2, tmp_path / "no-such-file") == 2.0
+    v1 = tmp_path / "v1"
+    (v1 / "cpu,cpuacct").mkdir(parents=True)
+    (v1 / "cpu,cpuacct" / "cpu.cfs_quota_us").write_text("-1\n")
+    (v1 / "cpu,cpuacct" / "cpu.cfs_period_us").write_text("100000\n")
+    assert workers.cgroup_cpu_quota(v1, own) is None
+    (v1 / "cpu,cpuacct" / "cpu.cfs_quota_us").write_text("100000\n")
+    assert workers.cgroup_cpu_quota(v1, own) == 1.0
+
+    monkeypatch.setattr(workers, "cgroup_cpu_quota", lambda: 1.0)
+    assert workers.cores() == 1 and workers.max_workers(50) == 1
+    monkeypatch.setattr(workers, "cgroup_cpu_quota", lambda: 0.5)  # half a CPU: still one worker
+    assert workers.cores() == 1
+    monkeypatch.setattr(workers, "cgroup_cpu_quota", lambda: None)
+    expected = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    assert workers.cores() == max(1, expected)
 
 
 def test_build_force_without_procedure_names_what_it_left_out(make_case, cli):

@@ -20,6 +20,7 @@ emitted by the calling process, in the order of the jobs.
 from __future__ import annotations
 
 import logging
+import math
 import multiprocessing
 import os
 import signal
@@ -55,10 +56,48 @@ def timeout() -> float:
 
 
 def cores() -> int:
+    """The CPUs this process may use: those it may run on (its affinity), capped by its cgroup's CPU
+    quota. A container started with --cpus=2 (or a systemd unit with CPUQuota=200%) sees every CPU of
+    its host but gets two CPUs' worth of time: a worker, a batch case or an index part per host CPU
+    would each take its memory for no gain."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        n = len(os.sched_getaffinity(0))
     except AttributeError:  # macOS, Windows
-        return max(1, os.cpu_count() or 1)
+        n = os.cpu_count() or 1
+    quota = cgroup_cpu_quota()
+    if quota is not None:
+        n = min(n, math.ceil(quota))
+    return max(1, n)
+
+
+def cgroup_cpu_quota(root: Path = Path("/sys/fs/cgroup"), own: Path = Path("/proc/self/cgroup")) -> float | None:
+    """CPUs' worth of time this process's cgroup may use (quota / period), or None without a quota: the
+    cgroup v2 file cpu.max ("200000 100000"; "max 100000" is no quota) of its own cgroup and of the
+    mount's root (a container's own cgroup), else cgroup v1's cpu.cfs_quota_us and cpu.cfs_period_us."""
+    folders = []
+    try:
+        for line in own.read_text().splitlines():  # "0::/user.slice/…" (v2)
+            if line.startswith("0::/"):
+                folders.append(root / line[4:])
+    except OSError:
+        pass
+    folders.append(root)
+    for folder in folders:
+        try:
+            quota, period = (folder / "cpu.max").read_text().split()[:2]
+        except (OSError, ValueError):
+            continue
+        if quota != "max" and int(period) > 0:
+            return int(quota) / int(period)
+    for folder in (root / "cpu", root / "cpu,cpuacct", root / "cpuacct,cpu"):  # cgroup v1
+        try:
+            quota_us = int((folder / "cpu.cfs_quota_us").read_text())
+            period_us = int((folder / "cpu.cfs_period_us").read_text())
+        except (OSError, ValueError):
+            continue
+        if quota_us > 0 and period_us > 0:  # -1: no quota
+            return quota_us / period_us
+    return None
 
 
 def max_workers(jobs: int) -> int:

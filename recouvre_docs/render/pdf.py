@@ -425,15 +425,15 @@ def beside(func, *args):
 
 
 def concurrent_renders() -> int:
-    """How many renders are worth asking for at once: one per core (at most 4) where the render
+    """How many renders are worth asking for at once: one per core (evidence.workers.cores, at most 4) where the render
     process lays each out in a child of its own (render.server, on Linux); else one, for they would
     wait for each other (and without a render process, a layout in a thread could not be interrupted)."""
+    from ..evidence.workers import cores
     from . import server
 
     if not server._FORK or start_server() is None:
         return 1
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(cores, 4))
+    return min(cores(), 4)
 
 
 def render(**request) -> RenderResult:
