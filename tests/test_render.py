@@ -73,9 +73,13 @@ def test_a_layout_whose_caller_is_gone_stops_at_once(tmp_path):
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="reads the process tree from /proc")
 def test_layouts_waited_for_by_other_threads_stop_when_aborted(tmp_path):
     """An interrupted build (the parts of a long index are laid out from threads) does not wait for
-    the layouts under way: abort_renders() ends them, and the threads waiting get an error at once."""
+    the layouts under way: its render_scope's abort() ends them, and the threads waiting get an error
+    at once; a layout asked for outside the scope (another build in the same process) goes on."""
+    import contextvars
+
     srv = _ready(tmp_path)
     outcome: list = []
+    other: list = []
 
     def ask(n: int):
         try:
@@ -83,18 +87,28 @@ def test_layouts_waited_for_by_other_threads_stop_when_aborted(tmp_path):
         except Exception as err:  # noqa: BLE001 - what the waiting thread sees
             outcome.append(err)
 
-    asking = [threading.Thread(target=ask, args=(n,)) for n in range(2)]
-    for thread in asking:
-        thread.start()
-    while len(_children(srv.proc.pid)) < 2:
+    def elsewhere():  # outside the scope: a small layout, well started before the abort
+        other.append(srv.call(dict(_request(tmp_path, 1500), target=tmp_path / "other.pdf")))
+
+    bystander = threading.Thread(target=elsewhere)
+    bystander.start()
+    while len(_children(srv.proc.pid)) < 1:
         time.sleep(0.05)
-    kids = _children(srv.proc.pid)
-    started = time.monotonic()
-    render_pdf.abort_renders()
+    with render_pdf.render_scope() as scope:
+        asking = [threading.Thread(target=contextvars.copy_context().run, args=(ask, n)) for n in range(2)]
+        for thread in asking:
+            thread.start()
+        while len(_children(srv.proc.pid)) < 3:
+            time.sleep(0.05)
+        kids = _children(srv.proc.pid)
+        started = time.monotonic()
+        scope.abort()
     for thread in asking:
         thread.join(10)  # a loaded machine: still well before the layouts would end
     assert not any(thread.is_alive() for thread in asking) and time.monotonic() - started < 10
     assert len(outcome) == 2 and all(isinstance(err, EvidenceError) for err in outcome)
+    bystander.join(60)
+    assert len(other) == 1 and other[0].pages >= 1  # laid out to its end
     deadline = time.monotonic() + 10
     while any(k in _children(srv.proc.pid) for k in kids) and time.monotonic() < deadline:
         time.sleep(0.05)

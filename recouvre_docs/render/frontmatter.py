@@ -55,7 +55,7 @@ def render_index(context: dict[str, Any], target: Path, *, lang: str, case_root:
     from concurrent.futures import Future, ThreadPoolExecutor
 
     from .. import bundle
-    from .pdf import abort_renders, concurrent_renders
+    from .pdf import concurrent_renders, render_scope
 
     where = {r["href"]: i for i, r in enumerate(rows)}
     base = templates_root() / "shared"
@@ -88,49 +88,51 @@ def render_index(context: dict[str, Any], target: Path, *, lang: str, case_root:
 
     parts: list[Path] = []
     pages = 0
-    try:
-        start = 0
-        send_ahead(0)
-        while start < len(rows):
-            stop = min(start + INDEX_PART_ROWS, len(rows))
-            future = laid_out.pop((start, stop), None)
-            if future is not None and not future.cancelled():
-                part, result = future.result()
-                send_ahead(len(parts) + 1)
-            else:  # the estimate was wrong here (or there is no guessing): from now on one part at a time
-                chain.clear()
-                for future in laid_out.values():
-                    future.cancel()  # not started yet
-                part, result = lay_out(start, stop)
-            parts.append(part)
-            pages += result.pages
-            held = [where[h] for h in result.held_links if where.get(h, -1) > start]
-            start = min(held) if held else stop  # the held page's first row opens the next part
-        for future in laid_out.values():  # the guesses not taken, already under way: waited for (one a core at most)
-            if not future.cancelled() and future.exception() is None:
-                future.result()[0].unlink(missing_ok=True)
-        # joined by qpdf (no PDF objects in this process); a rebuild whose parts are unchanged takes the
-        # joined file from the render cache (0.15 s of qpdf on 400 rows)
-        from .. import __version__
+    # the parts laid out in the pool's threads (copies of this context) are in the scope
+    with render_scope() as scope:
+        try:
+            start = 0
+            send_ahead(0)
+            while start < len(rows):
+                stop = min(start + INDEX_PART_ROWS, len(rows))
+                future = laid_out.pop((start, stop), None)
+                if future is not None and not future.cancelled():
+                    part, result = future.result()
+                    send_ahead(len(parts) + 1)
+                else:  # the estimate was wrong here (or there is no guessing): from now on one part at a time
+                    chain.clear()
+                    for future in laid_out.values():
+                        future.cancel()  # not started yet
+                    part, result = lay_out(start, stop)
+                parts.append(part)
+                pages += result.pages
+                held = [where[h] for h in result.held_links if where.get(h, -1) > start]
+                start = min(held) if held else stop  # the held page's first row opens the next part
+            for future in laid_out.values():  # the guesses not taken, already under way: waited for (one a core at most)
+                if not future.cancelled() and future.exception() is None:
+                    future.result()[0].unlink(missing_ok=True)
+            # joined by qpdf (no PDF objects in this process); a rebuild whose parts are unchanged takes the
+            # joined file from the render cache (0.15 s of qpdf on 400 rows)
+            from .. import __version__
 
-        material = hashlib.sha256(f"index parts 1\0{__version__}\0{bundle.qpdf_version()}\0".encode())
-        for part in parts:
-            material.update(hashlib.sha256(part.read_bytes()).digest())
+            material = hashlib.sha256(f"index parts 1\0{__version__}\0{bundle.qpdf_version()}\0".encode())
+            for part in parts:
+                material.update(hashlib.sha256(part.read_bytes()).digest())
 
-        def join(into: Path) -> None:
-            tmp = into.with_name(into.name + ".tmp")
-            bundle.concatenate(parts, tmp, into.parent)
-            os.replace(tmp, into)
+            def join(into: Path) -> None:
+                tmp = into.with_name(into.name + ".tmp")
+                bundle.concatenate(parts, tmp, into.parent)
+                os.replace(tmp, into)
 
-        cached_file(material.digest(), ".pdf", target, join)
-    except BaseException:
-        if pool is not None:  # an interrupted build ends now: the layouts under way are told to stop
-            pool.shutdown(wait=False, cancel_futures=True)
-            abort_renders()
-        raise
-    finally:
-        for part in parts:
-            part.unlink(missing_ok=True)
+            cached_file(material.digest(), ".pdf", target, join)
+        except BaseException:
+            if pool is not None:  # an interrupted build ends now: the layouts under way are told to stop
+                pool.shutdown(wait=False, cancel_futures=True)
+                scope.abort()
+            raise
+        finally:
+            for part in parts:
+                part.unlink(missing_ok=True)
     if pool is not None:
         pool.shutdown()
     return pages

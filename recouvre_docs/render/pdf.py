@@ -356,33 +356,55 @@ def start_server() -> _Server | None:
         return _server
 
 
-_calls: set = set()  # the connections to the render process that wait for an answer (abort_renders)
-_calls_lock = threading.Lock()
+class _Scope:
+    """The connections to the render process that wait for an answer, of one render_scope()."""
+
+    def __init__(self) -> None:
+        self.calls: set = set()
+        self.lock = threading.Lock()
+
+    def abort(self) -> None:
+        """Stop the layouts asked for in this scope and not answered yet (from other threads: an
+        interrupted build). Their connections are shut: each child laying one out sees it and ends
+        (render.server), and the threads waiting get no answer at once instead of at the layout's end."""
+        import socket
+
+        with self.lock:
+            for conn in list(self.calls):
+                try:
+                    conn.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+_SCOPES: contextvars.ContextVar[tuple[_Scope, ...]] = contextvars.ContextVar("render_scopes", default=())
+
+
+@contextlib.contextmanager
+def render_scope():
+    """A scope whose ``abort()`` stops the renders asked for inside it, by this thread and by the threads
+    it starts in a copy of its context (render_index's parts, the cover beside them): those of another
+    build in another thread of the same process are not touched."""
+    scope = _Scope()
+    token = _SCOPES.set((*_SCOPES.get(), scope))
+    try:
+        yield scope
+    finally:
+        _SCOPES.reset(token)
 
 
 @contextlib.contextmanager
 def _in_flight(conn):
-    with _calls_lock:
-        _calls.add(conn)
+    scopes = _SCOPES.get()
+    for scope in scopes:
+        with scope.lock:
+            scope.calls.add(conn)
     try:
         yield
     finally:
-        with _calls_lock:
-            _calls.discard(conn)
-
-
-def abort_renders() -> None:
-    """Stop the layouts this process is waiting for (from other threads: an interrupted build). Their
-    connections are shut: each child laying one out sees it and ends (render.server), and the
-    waiting threads get no answer at once instead of waiting for the end of the layout."""
-    import socket
-
-    with _calls_lock:
-        for conn in list(_calls):
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
+        for scope in scopes:
+            with scope.lock:
+                scope.calls.discard(conn)
 
 
 class _Done:
@@ -405,7 +427,7 @@ def beside(func, *args):
     """``func(*args)`` (which renders) started in a thread of its own while the caller renders
     something else, when the render process can lay both out at once (concurrent_renders); else
     called now. Either way, ``.result()`` gives its value or raises its error. If the caller is
-    interrupted before asking for it, abort_renders() stops the layout."""
+    interrupted before asking for it, the abort() of the render_scope() it runs in stops the layout."""
     if concurrent_renders() < 2:
         return _Done(func, args)
     from concurrent.futures import Future
@@ -419,7 +441,7 @@ def beside(func, *args):
             except BaseException as err:  # noqa: BLE001 - handed to the caller
                 future.set_exception(err)
 
-    # a daemon thread: an interrupted build does not wait for it at exit (abort_renders ends its layout)
+    # a daemon thread: an interrupted build does not wait for it at exit (its scope's abort() ends its layout)
     threading.Thread(target=contextvars.copy_context().run, args=(run,), daemon=True, name="beside").start()
     return future
 
