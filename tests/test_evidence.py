@@ -709,6 +709,25 @@ def test_the_cores_used_are_capped_by_the_cgroup_cpu_quota(tmp_path, monkeypatch
     (v1 / "cpu,cpuacct" / "cpu.cfs_quota_us").write_text("100000\n")
     assert workers.cgroup_cpu_quota(v1, own) == 1.0
 
+    # the smallest quota from the process's own cgroup up to the root: a slice may cap its units
+    (v2 / "system.slice" / "agency.service" / "cpu.max").write_text("400000 100000\n")
+    (v2 / "system.slice" / "cpu.max").write_text("50000 100000\n")
+    assert workers.cgroup_cpu_quota(v2, own) == 0.5
+    (v2 / "system.slice" / "cpu.max").write_text("max 100000\n")
+    assert workers.cgroup_cpu_quota(v2, own) == 2.0  # the root's (a container's own cgroup)
+    (v2 / "cpu.max").write_text("not a quota\n")
+    assert workers.cgroup_cpu_quota(v2, own) == 4.0
+    # cgroup v1 on a host: a systemd unit's quota in the cpu controller's hierarchy
+    host = tmp_path / "v1-host"
+    unit = host / "cpu,cpuacct" / "system.slice" / "agency.service"
+    unit.mkdir(parents=True)
+    for folder, quota in ((host / "cpu,cpuacct", "-1"), (unit, "300000")):
+        (folder / "cpu.cfs_quota_us").write_text(quota + "\n")
+        (folder / "cpu.cfs_period_us").write_text("100000\n")
+    own_v1 = tmp_path / "cgroup-v1"
+    own_v1.write_text("12:memory:/system.slice/agency.service\n4:cpu,cpuacct:/system.slice/agency.service\n0::/\n")
+    assert workers.cgroup_cpu_quota(host, own_v1) == 3.0
+
     monkeypatch.setattr(workers, "cgroup_cpu_quota", lambda: 1.0)
     assert workers.cores() == 1 and workers.max_workers(50) == 1
     monkeypatch.setattr(workers, "cgroup_cpu_quota", lambda: 0.5)  # half a CPU: still one worker

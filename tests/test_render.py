@@ -87,26 +87,33 @@ def test_layouts_waited_for_by_other_threads_stop_when_aborted(tmp_path):
         except Exception as err:  # noqa: BLE001 - what the waiting thread sees
             outcome.append(err)
 
-    def elsewhere():  # outside the scope: a small layout, well started before the abort
-        other.append(srv.call(dict(_request(tmp_path, 1500), target=tmp_path / "other.pdf")))
+    def elsewhere():  # outside the scope: a layout started before the abort, and going on past it
+        other.append(srv.call(dict(_request(tmp_path, 4000), target=tmp_path / "other.pdf")))
+
+    def forked(n: int) -> list[int]:
+        deadline = time.monotonic() + 30
+        while len(_children(srv.proc.pid)) < n:
+            assert time.monotonic() < deadline, "the render process did not fork the layouts asked for"
+            time.sleep(0.05)
+        return _children(srv.proc.pid)
 
     bystander = threading.Thread(target=elsewhere)
     bystander.start()
-    while len(_children(srv.proc.pid)) < 1:
-        time.sleep(0.05)
+    forked(1)
     with render_pdf.render_scope() as scope:
         asking = [threading.Thread(target=contextvars.copy_context().run, args=(ask, n)) for n in range(2)]
         for thread in asking:
             thread.start()
-        while len(_children(srv.proc.pid)) < 3:
-            time.sleep(0.05)
-        kids = _children(srv.proc.pid)
+        kids = forked(3)
         started = time.monotonic()
         scope.abort()
+        late = threading.Thread(target=contextvars.copy_context().run, args=(ask, 2))  # asked for after it
+        late.start()
+        asking.append(late)
     for thread in asking:
         thread.join(10)  # a loaded machine: still well before the layouts would end
     assert not any(thread.is_alive() for thread in asking) and time.monotonic() - started < 10
-    assert len(outcome) == 2 and all(isinstance(err, EvidenceError) for err in outcome)
+    assert len(outcome) == 3 and all(isinstance(err, EvidenceError) for err in outcome)
     bystander.join(60)
     assert len(other) == 1 and other[0].pages >= 1  # laid out to its end
     deadline = time.monotonic() + 10

@@ -71,33 +71,47 @@ def cores() -> int:
 
 
 def cgroup_cpu_quota(root: Path = Path("/sys/fs/cgroup"), own: Path = Path("/proc/self/cgroup")) -> float | None:
-    """CPUs' worth of time this process's cgroup may use (quota / period), or None without a quota: the
-    cgroup v2 file cpu.max ("200000 100000"; "max 100000" is no quota) of its own cgroup and of the
-    mount's root (a container's own cgroup), else cgroup v1's cpu.cfs_quota_us and cpu.cfs_period_us."""
-    folders = []
+    """CPUs' worth of time this process may use by its cgroups' quotas (quota / period: the smallest
+    of its own cgroup's and every parent's), or None without a quota. cgroup v2: cpu.max ("200000
+    100000"; "max 100000" is no quota) from the process's own cgroup up to the mount's root (in a
+    container, its own cgroup); else cgroup v1: cpu.cfs_quota_us and cpu.cfs_period_us (-1: no quota),
+    the same way, in the cpu controller's hierarchy mounted under ``root``."""
     try:
-        for line in own.read_text().splitlines():  # "0::/user.slice/…" (v2)
-            if line.startswith("0::/"):
-                folders.append(root / line[4:])
+        lines = own.read_text().splitlines()
     except OSError:
-        pass
-    folders.append(root)
-    for folder in folders:
+        lines = []
+    v2 = [line[4:] for line in lines if line.startswith("0::/")]
+    v1 = [line.split(":", 2)[2].lstrip("/") for line in lines
+          if line.count(":") >= 2 and "cpu" in line.split(":", 2)[1].split(",")]
+    quotas = []
+    for folder in _up_to(root, v2[0] if v2 else ""):
         try:
             quota, period = (folder / "cpu.max").read_text().split()[:2]
+            if quota != "max" and int(period) > 0:
+                quotas.append(int(quota) / int(period))
         except (OSError, ValueError):
             continue
-        if quota != "max" and int(period) > 0:
-            return int(quota) / int(period)
-    for folder in (root / "cpu", root / "cpu,cpuacct", root / "cpuacct,cpu"):  # cgroup v1
-        try:
-            quota_us = int((folder / "cpu.cfs_quota_us").read_text())
-            period_us = int((folder / "cpu.cfs_period_us").read_text())
-        except (OSError, ValueError):
-            continue
-        if quota_us > 0 and period_us > 0:  # -1: no quota
-            return quota_us / period_us
-    return None
+    if not quotas:
+        for mount in (root / "cpu", root / "cpu,cpuacct", root / "cpuacct,cpu"):
+            for folder in _up_to(mount, v1[0] if v1 else ""):
+                try:
+                    quota_us = int((folder / "cpu.cfs_quota_us").read_text())
+                    period_us = int((folder / "cpu.cfs_period_us").read_text())
+                except (OSError, ValueError):
+                    continue
+                if quota_us > 0 and period_us > 0:
+                    quotas.append(quota_us / period_us)
+    return min(quotas) if quotas else None
+
+
+def _up_to(root: Path, relative: str) -> list[Path]:
+    """``root / relative`` and each of its parents up to ``root`` (a container sees its own cgroup as
+    the root: a path that is not under it is only the root)."""
+    folders, folder = [root], root
+    for name in [n for n in relative.split("/") if n and n not in (".", "..")]:
+        folder = folder / name
+        folders.append(folder)
+    return folders[::-1]
 
 
 def max_workers(jobs: int) -> int:

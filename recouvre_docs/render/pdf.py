@@ -362,19 +362,26 @@ class _Scope:
     def __init__(self) -> None:
         self.calls: set = set()
         self.lock = threading.Lock()
+        self.aborted = False
 
     def abort(self) -> None:
         """Stop the layouts asked for in this scope and not answered yet (from other threads: an
-        interrupted build). Their connections are shut: each child laying one out sees it and ends
-        (render.server), and the threads waiting get no answer at once instead of at the layout's end."""
-        import socket
-
+        interrupted build), and those asked for from now on. Their connections are shut: each child
+        laying one out sees it and ends (render.server), and the threads waiting get no answer at once
+        instead of at the layout's end."""
         with self.lock:
+            self.aborted = True
             for conn in list(self.calls):
-                try:
-                    conn.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+                _shut(conn)
+
+
+def _shut(conn) -> None:
+    import socket
+
+    try:
+        conn.shutdown(socket.SHUT_RDWR)  # before connect(): the request then fails to be sent (EPIPE)
+    except OSError:
+        pass
 
 
 _SCOPES: contextvars.ContextVar[tuple[_Scope, ...]] = contextvars.ContextVar("render_scopes", default=())
@@ -399,6 +406,8 @@ def _in_flight(conn):
     for scope in scopes:
         with scope.lock:
             scope.calls.add(conn)
+            if scope.aborted:  # asked for after the abort (a thread that was about to): not laid out
+                _shut(conn)
     try:
         yield
     finally:
