@@ -294,23 +294,18 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
                 # assumed; when one comes out of another length, both are laid out again from it
                 total = cover_pages + doc_pages + index_pages + exhibit_pages
                 cover_job = None
-                with render_pdf.render_scope() as scope:
+                with render_pdf.render_scope():  # an error or Ctrl-C in the index stops the cover's layout
                     if cover_total != total:
                         cover_job = render_pdf.beside(lay_out_cover, total)
                         cover_total = total
-                    try:
-                        p = bundle.plan(exhibits, cover_pages + doc_pages + index_pages, lang)
-                        if index_start != (cover_pages + index_pages, p.total):
-                            index_ctx = frontmatter.index_context(case, p.entries, as_of=as_of,
-                                                                  link_scheme=bundle.LINK_SCHEME, total_pages=p.total,
-                                                                  volume_of=volume_of)
-                            with timed("index"):
-                                new_index = frontmatter.render_index(index_ctx, index_pdf, lang=lang,
-                                                                     case_root=folder.root)
-                            index_start = (cover_pages + index_pages, p.total)
-                    except BaseException:
-                        scope.abort()  # the cover's layout, if under way, is not waited for
-                        raise
+                    p = bundle.plan(exhibits, cover_pages + doc_pages + index_pages, lang)
+                    if index_start != (cover_pages + index_pages, p.total):
+                        index_ctx = frontmatter.index_context(case, p.entries, as_of=as_of,
+                                                              link_scheme=bundle.LINK_SCHEME, total_pages=p.total,
+                                                              volume_of=volume_of)
+                        with timed("index"):
+                            new_index = frontmatter.render_index(index_ctx, index_pdf, lang=lang, case_root=folder.root)
+                        index_start = (cover_pages + index_pages, p.total)
                     if cover_job is not None:
                         new_cover = cover_job.result()
                 if (new_cover, new_index) == (cover_pages, index_pages):

@@ -530,12 +530,10 @@ def _page_digests(pdf: pikepdf.Pdf, p: Plan, a: Assembly, known: dict | None, ch
                   part: str | None) -> list[str]:
     keep = None
     if merge_key is not None and a.cache is not None:
-        import fontTools
-
         h = hashlib.sha256(f"page digests 1\0{__version__}\0{pikepdf.__version__}\0{pikepdf.__libqpdf_version__}\0"
-                           f"{fontTools.version}\0{merge_key}\0{a.reference}\0{part}\0{p.front}\0{p.total}\n".encode())
-        for font in stamp.font_files():  # the stamps' subsets and metrics are made from them (by fontTools)
-            h.update(hashlib.sha256(font.read_bytes()).digest())
+                           f"{merge_key}\0{a.reference}\0{part}\0{p.front}\0{p.total}\n".encode())
+        for program in stamp.font_programs(a.cache):  # the stamps' fonts as embedded (loaded for them anyway)
+            h.update(hashlib.sha256(program.data).digest() + repr(program.widths).encode())
         for e in p.entries:
             h.update(f"{e.key}\0{e.label}\0{e.first}\0{e.pages}\n".encode())
         here = Path(__file__).parent

@@ -49,11 +49,6 @@ class FontProgram:
 _PROGRAMS: dict[str, FontProgram] = {}
 
 
-def font_files() -> list[Path]:
-    """The font files the stamps' subsets are made from."""
-    return [templates_root() / "shared" / "fonts" / name for name in _FILES.values()]
-
-
 # What the subsets are made with besides the font file and fontTools: bumped when _subset changes.
 _SUBSET_FORMAT = 2
 
@@ -101,7 +96,7 @@ def _stored_program(fields: dict) -> FontProgram:
     data = base64.b64decode(fields["data"], validate=True)
     widths, bbox = tuple(fields["widths"]), tuple(fields["bbox"])
     numbers = (*widths, *bbox, fields["ascent"], fields["descent"], fields["cap_height"])
-    if (hashlib.sha256(data).hexdigest() != fields["sha256"] or len(widths) != 224 or len(bbox) != 4
+    if (hashlib.sha256(data).hexdigest() != fields["sha256"] or len(widths) != len(range(32, 256)) or len(bbox) != 4
             or not isinstance(fields["name"], str) or not all(type(n) is int for n in numbers)):
         raise ValueError("not a stamp font subset")
     return FontProgram(data=data, name=fields["name"], widths=widths, bbox=bbox, ascent=fields["ascent"],
@@ -111,8 +106,12 @@ def _stored_program(fields: dict) -> FontProgram:
 def load_fonts(cache: Path | None) -> None:
     """Both stamp fonts, from ``cache`` when a build already subset them (the index's length guess and
     the stamps both need their metrics)."""
-    for style in _FILES:
-        font_program(style, cache)
+    font_programs(cache)
+
+
+def font_programs(cache: Path | None) -> list[FontProgram]:
+    """Both stamp fonts' programs (font_program), in a fixed order."""
+    return [font_program(style, cache) for style in _FILES]
 
 
 def _subset(path: Path) -> FontProgram:

@@ -175,31 +175,19 @@ def generate(folder: casefolder.CaseFolder, *, procedure: str, lang: str, as_of:
 def run_side(jobs: list[SideJob]) -> list[int | None]:
     """Run the renders generate() put aside (in this process): each PDF's page count, None for a DOCX.
 
-    With a render process (render.pdf.start_server), the PDFs are laid out there while this process
-    writes the DOCX: two cores at work, where one waited for the other (a rebuild after an edit of the
-    debtor's address on the bench's large case: 1.7 s of it with one core idle)."""
-    import contextvars
-    from concurrent.futures import ThreadPoolExecutor
-
+    With a render process that lays out several at once (render.pdf.beside), the PDFs are laid out
+    there while this process writes the DOCX: two cores at work, where one waited for the other (a
+    rebuild after an edit of the debtor's address on the bench's large case: 1.7 s of it with one core
+    idle)."""
     from ..render import pdf as pdf_render
 
-    if any(job.kind == "pdf" for job in jobs) and pdf_render.start_server() is not None:
-        with ThreadPoolExecutor(2) as pool:
-            # each in a copy of this context: the render cache (a context variable) is seen there too
-            laid_out = {i: pool.submit(contextvars.copy_context().run, render_pdf, job.doc, job.ctx, job.target,
-                                       job.case_root) for i, job in enumerate(jobs) if job.kind == "pdf"}
-            for job in jobs:
-                if job.kind != "pdf":
-                    render_docx(job.doc, job.ctx, job.target, job.case_root, job.as_of)
-            return [laid_out[i].result() if i in laid_out else None for i in range(len(jobs))]
-    pages: list[int | None] = []
-    for job in jobs:
-        if job.kind == "pdf":
-            pages.append(render_pdf(job.doc, job.ctx, job.target, job.case_root))
-        else:
-            render_docx(job.doc, job.ctx, job.target, job.case_root, job.as_of)
-            pages.append(None)
-    return pages
+    with pdf_render.render_scope():  # a DOCX that fails stops the layouts under way
+        laid_out = {i: pdf_render.beside(render_pdf, job.doc, job.ctx, job.target, job.case_root)
+                    for i, job in enumerate(jobs) if job.kind == "pdf"}
+        for job in jobs:
+            if job.kind != "pdf":
+                render_docx(job.doc, job.ctx, job.target, job.case_root, job.as_of)
+        return [laid_out[i].result() if i in laid_out else None for i in range(len(jobs))]
 
 
 def _translation_deadline(case: Any, as_of: dt.date, folder: casefolder.CaseFolder) -> None:

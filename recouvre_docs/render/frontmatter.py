@@ -51,66 +51,67 @@ def render_index(context: dict[str, Any], target: Path, *, lang: str, case_root:
     shipped = environment.template_path("index.html", lang, case_root) == templates_root() / "shared" / "index.html"
     if len(rows) <= INDEX_PART_ROWS or not shipped:  # a firm's own index.html may not know head and foot
         return render_to_pdf("index.html", context, target, lang=lang, case_root=case_root)
-    import contextvars
-    from concurrent.futures import Future, ThreadPoolExecutor
+    from concurrent.futures import Future
 
     from .. import bundle
-    from .pdf import concurrent_renders, render_scope
+    from .pdf import RenderScope, concurrent_renders, render_scope
 
     where = {r["href"]: i for i, r in enumerate(rows)}
     base = templates_root() / "shared"
-    estimate = [(r["title"], r["kind"], r["level"]) for r in rows]
+
+    def part_file(start: int, stop: int) -> Path:
+        return target.with_name(f"{target.stem}.rows{start}-{stop}.pdf")
 
     def lay_out(start: int, stop: int) -> tuple[Path, Any]:
         last = stop == len(rows)
         html = environment.render("index.html", {**context, "rows": rows[start:stop], "head": start == 0,
                                                  "foot": last}, lang, case_root)
-        part = target.with_name(f"{target.stem}.rows{start}-{stop}.pdf")
+        part = part_file(start, stop)
         return part, html_to_pdf(html, part, base_dir=base, roots=_roots(case_root), lang=lang, hold_last_page=not last)
 
     workers = concurrent_renders()
-    pool = ThreadPoolExecutor(workers, thread_name_prefix="index") if workers > 1 else None
     chain: list[tuple[int, int]] = []  # the parts (first row, row after the last) where the estimate puts them
-    if pool is not None:
+    if workers > 1:
         start = 0
-        starts = _page_starts(estimate, lang, context["volumes"], deep=context["deep"])[0]
+        starts = _page_starts([(r["title"], r["kind"], r["level"]) for r in rows], lang, context["volumes"])[0]
         while start < len(rows):
             stop = min(start + INDEX_PART_ROWS, len(rows))
             chain.append((start, stop))
             last_page = [i for i in starts if start < i < stop]  # where the page of the part's last rows begins
             start = max(last_page) if last_page and stop < len(rows) else stop
-    laid_out: dict[tuple[int, int], Future] = {}  # the guesses sent ahead: as many as there are cores
+    guesses = RenderScope()  # the parts laid out ahead, as many as there are cores: stopped if not taken
+    laid_out: dict[tuple[int, int], Future] = {}
 
     def send_ahead(position: int) -> None:
         for key in chain[position:position + workers]:
-            if key not in laid_out:  # in a copy of this context: the render cache (a context variable) is seen there
-                laid_out[key] = pool.submit(contextvars.copy_context().run, lay_out, *key)
+            if key not in laid_out:
+                laid_out[key] = guesses.beside(lay_out, *key)
 
     parts: list[Path] = []
     pages = 0
-    # the parts laid out in the pool's threads (copies of this context) are in the scope
-    with render_scope() as scope:
+    with render_scope():  # an error or Ctrl-C here stops the parts under way
         try:
             start = 0
             send_ahead(0)
             while start < len(rows):
                 stop = min(start + INDEX_PART_ROWS, len(rows))
                 future = laid_out.pop((start, stop), None)
-                if future is not None and not future.cancelled():
+                if future is not None:
                     part, result = future.result()
-                    send_ahead(len(parts) + 1)
                 else:  # the estimate was wrong here (or there is no guessing): from now on one part at a time
                     chain.clear()
-                    for future in laid_out.values():
-                        future.cancel()  # not started yet
+                    guesses.abort()
                     part, result = lay_out(start, stop)
                 parts.append(part)
                 pages += result.pages
                 held = [where[h] for h in result.held_links if where.get(h, -1) > start]
                 start = min(held) if held else stop  # the held page's first row opens the next part
-            for future in laid_out.values():  # the guesses not taken, already under way: waited for (one a core at most)
-                if not future.cancelled() and future.exception() is None:
-                    future.result()[0].unlink(missing_ok=True)
+                if len(parts) < len(chain) and chain[len(parts)][0] == start:  # guessed right: more sent ahead
+                    send_ahead(len(parts))
+            guesses.abort()
+            for key, future in laid_out.items():  # the guesses not taken: stopped, or laid out before the abort
+                future.exception()  # its end, either way
+                part_file(*key).unlink(missing_ok=True)
             # joined by qpdf (no PDF objects in this process); a rebuild whose parts are unchanged takes the
             # joined file from the render cache (0.15 s of qpdf on 400 rows)
             from .. import __version__
@@ -125,16 +126,9 @@ def render_index(context: dict[str, Any], target: Path, *, lang: str, case_root:
                 os.replace(tmp, into)
 
             cached_file(material.digest(), ".pdf", target, join)
-        except BaseException:
-            if pool is not None:  # an interrupted build ends now: the layouts under way are told to stop
-                pool.shutdown(wait=False, cancel_futures=True)
-                scope.abort()
-            raise
         finally:
             for part in parts:
                 part.unlink(missing_ok=True)
-    if pool is not None:
-        pool.shutdown()
     return pages
 
 
@@ -277,20 +271,17 @@ def estimate_index_pages(entries: list[Any], lang: str, volumes: bool = False, f
     return len(starts) + (1 if room < _FOOT_MARGIN + foot_lines * _FOOT_LINE else 0)
 
 
-def _page_starts(rows: list[tuple[str, str, int]], lang: str, volumes: bool, *, head: bool = True,
-                 deep: bool | None = None) -> tuple[list[int], float]:
+def _page_starts(rows: list[tuple[str, str, int]], lang: str, volumes: bool) -> tuple[list[int], float]:
     """The row each page of the index of ``rows`` (title, kind, level) begins with, and the room left
-    on the last page; ``head``: the first page has the title above the table (else a full page);
-    ``deep``: attachments of attachments, the number column wider (by default: if ``rows`` has any)."""
+    on the last page (attachments of attachments: a wider number column, as index_context's "deep")."""
     from ..i18n import kind_label, text
 
-    if deep is None:
-        deep = any(level > 1 for _, _, level in rows)
+    deep = any(level > 1 for _, _, level in rows)
     widths = dict(_FIXED_COLUMNS, no=_DEEP_NUMBER_COLUMN) if deep else _FIXED_COLUMNS
     columns = list(widths.values()) + ([12] if volumes else [])
     title_width = _TEXT_WIDTH - sum(w * _MM + 2 * _PAD_X for w in columns) - 2 * _PAD_X - _SLACK
     kind_width = _FIXED_COLUMNS["kind"] * _MM  # a th's width is its content's: the padding comes on top
-    starts, room = [0], _PAGE_HEIGHT - (_HEAD if head else 0) - _THEAD
+    starts, room = [0], _PAGE_HEIGHT - _HEAD - _THEAD
     for i, (title, kind, level) in enumerate(rows):
         size = 9.0 if level else 10.0
         kind = text(lang, "index.attachment") if level else kind_label(kind, lang)

@@ -356,8 +356,9 @@ def start_server() -> _Server | None:
         return _server
 
 
-class _Scope:
-    """The connections to the render process that wait for an answer, of one render_scope()."""
+class RenderScope:
+    """The connections to the render process that wait for an answer, of the renders asked for in this
+    scope (render_scope(), or beside() of the scope itself)."""
 
     def __init__(self) -> None:
         self.calls: set = set()
@@ -374,6 +375,14 @@ class _Scope:
             for conn in list(self.calls):
                 _shut(conn)
 
+    def beside(self, func, *args):
+        """beside(func, *args), its renders in this scope (as well as in those it is called in)."""
+        token = _SCOPES.set((*_SCOPES.get(), self))
+        try:
+            return beside(func, *args)
+        finally:
+            _SCOPES.reset(token)
+
 
 def _shut(conn) -> None:
     import socket
@@ -384,18 +393,22 @@ def _shut(conn) -> None:
         pass
 
 
-_SCOPES: contextvars.ContextVar[tuple[_Scope, ...]] = contextvars.ContextVar("render_scopes", default=())
+_SCOPES: contextvars.ContextVar[tuple[RenderScope, ...]] = contextvars.ContextVar("render_scopes", default=())
 
 
 @contextlib.contextmanager
 def render_scope():
-    """A scope whose ``abort()`` stops the renders asked for inside it, by this thread and by the threads
-    it starts in a copy of its context (render_index's parts, the cover beside them): those of another
-    build in another thread of the same process are not touched."""
-    scope = _Scope()
+    """A scope for the renders asked for inside it, by this thread and by the threads it starts in a copy
+    of its context (beside: the index's parts, the cover beside them). Left by an exception (Ctrl-C, a
+    part that cannot be laid out), it aborts those still under way instead of leaving them to run;
+    those of another build in another thread of the same process are not touched."""
+    scope = RenderScope()
     token = _SCOPES.set((*_SCOPES.get(), scope))
     try:
         yield scope
+    except BaseException:
+        scope.abort()
+        raise
     finally:
         _SCOPES.reset(token)
 
@@ -416,39 +429,26 @@ def _in_flight(conn):
                 scope.calls.discard(conn)
 
 
-class _Done:
-    """The outcome of a call made at once, with the interface of a Future's result()."""
-
-    def __init__(self, func, args):
-        self._value, self._error = None, None
-        try:
-            self._value = func(*args)
-        except BaseException as err:  # noqa: BLE001 - raised again by result(), as a Future does
-            self._error = err
-
-    def result(self):
-        if self._error is not None:
-            raise self._error
-        return self._value
-
-
 def beside(func, *args):
     """``func(*args)`` (which renders) started in a thread of its own while the caller renders
     something else, when the render process can lay both out at once (concurrent_renders); else
-    called now. Either way, ``.result()`` gives its value or raises its error. If the caller is
-    interrupted before asking for it, the abort() of the render_scope() it runs in stops the layout."""
-    if concurrent_renders() < 2:
-        return _Done(func, args)
+    called now. Either way a Future: ``.result()`` gives its value or raises its error. If the caller
+    is interrupted before asking for it, the abort() of the render_scope() it runs in stops the layout."""
     from concurrent.futures import Future
 
     future: Future = Future()
+    if concurrent_renders() < 2:
+        try:
+            future.set_result(func(*args))
+        except Exception as err:  # noqa: BLE001 - handed to the caller (Ctrl-C is not: it stops the caller now)
+            future.set_exception(err)
+        return future
 
     def run() -> None:
-        if future.set_running_or_notify_cancel():
-            try:
-                future.set_result(func(*args))
-            except BaseException as err:  # noqa: BLE001 - handed to the caller
-                future.set_exception(err)
+        try:
+            future.set_result(func(*args))
+        except BaseException as err:  # noqa: BLE001 - handed to the caller
+            future.set_exception(err)
 
     # a daemon thread: an interrupted build does not wait for it at exit (its scope's abort() ends its layout)
     threading.Thread(target=contextvars.copy_context().run, args=(run,), daemon=True, name="beside").start()
