@@ -451,6 +451,9 @@ def finish(p: Plan, a: Assembly, target: Path, merged: Path, table: Path | None,
         if len(pdf.pages) != p.total:
             raise EvidenceError(f"the merged file has {len(pdf.pages)} pages, the plan {p.total}: please report this bug")
         with timed("pdf.fonts"):
+            shared = share_fonts(pdf, known)
+            if shared:
+                log.debug("%d font objects replaced by an identical one already in the bundle", shared)
             stamper = stamp.Stamper(pdf, a.cache)
         # Every page was made PDF/A-safe where it was made (exhibits when converted, WeasyPrint's pages
         # when rendered: pdfa.make_safe); what is left to know is whether a font could not be replaced.
@@ -513,6 +516,56 @@ def finish(p: Plan, a: Assembly, target: Path, merged: Path, table: Path | None,
                 set_attachment(pdf, "manifest.json", identity)
         with timed("pdf.save"):
             save(pdf, target, identity)
+
+
+def share_fonts(pdf: pikepdf.Pdf, known: dict | None = None) -> int:
+    """Keep once the fonts that several exhibits carry alike; return how many references were changed.
+
+    Each exhibit is a PDF of its own, and each one that used a standard font without carrying it was
+    given the same embedded replacement when it was converted (pdfa.make_safe): the bench's 400
+    exhibits carried 354 copies of two font programs, 9 MB of the bundle. A font used by a page, or by
+    a form XObject it draws, is replaced by the first one met, in page order, that has the same digest
+    (digest.Digester: everything it holds, by value, streams by their data), so that the copies are no
+    longer written. The pages show the same thing, and their digests do not change."""
+    digester = digest.Digester(pdf, known)
+    first: dict[bytes, pikepdf.Object] = {}
+    visited: set[tuple[int, int]] = set()
+    replaced = 0
+
+    def visit(resources: Any, depth: int) -> None:
+        nonlocal replaced
+        if not isinstance(resources, Dictionary) or depth > 8:
+            return
+        if resources.is_indirect:
+            if resources.objgen in visited:
+                return
+            visited.add(resources.objgen)
+        fonts = resources.get("/Font")
+        if isinstance(fonts, Dictionary) and not (fonts.is_indirect and fonts.objgen in visited):
+            if fonts.is_indirect:
+                visited.add(fonts.objgen)
+            for name in list(fonts.keys()):
+                font = fonts.get(name)
+                if not isinstance(font, Dictionary) or not font.is_indirect:
+                    continue
+                key = digester.object_digest(font)
+                if key is None:
+                    continue
+                kept = first.setdefault(key, font)
+                if kept.objgen != font.objgen:
+                    fonts[name] = kept
+                    replaced += 1
+        xobjects = resources.get("/XObject")
+        if isinstance(xobjects, Dictionary):
+            for xobject in xobjects.values():
+                if (isinstance(xobject, pikepdf.Stream) and xobject.get("/Subtype") == Name.Form
+                        and xobject.objgen not in visited):
+                    visited.add(xobject.objgen)
+                    visit(xobject.get("/Resources"), depth + 1)
+
+    for page in pdf.pages:
+        visit(page.obj.get("/Resources"), 0)
+    return replaced
 
 
 # The exhibits' pages, merged from the same converted files and stamped with the same labels and page

@@ -66,8 +66,12 @@ def _numbers(raw: bytes) -> bytes | None:
 
 def _numbers_fed(raw: bytes) -> bytes:
     numbers = raw[1:-1].split()
-    return (b"[" + str(len(numbers)).encode() + b":"
-            + b"".join(b"R" + _real(Decimal(n.decode())) + b";" for n in numbers) + b"]")
+    return b"[" + str(len(numbers)).encode() + b":" + b"".join(map(_number, numbers)) + b"]"
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _number(token: bytes) -> bytes:  # a font's 224 widths take a few dozen values
+    return b"R" + _real(Decimal(token.decode())) + b";"
 
 
 _numbers_cached = lru_cache(maxsize=_CACHE_SIZE)(_numbers_fed)
@@ -149,6 +153,15 @@ class Digester:
         finally:
             del self.on_stack[obj.objgen]
         return h.hexdigest()
+
+    def object_digest(self, obj: pikepdf.Object) -> bytes | None:
+        """The digest of the indirect object ``obj`` by value, as a page's digest holds it, or None when
+        it is a page or depends on where it is reached from (a reference back to an ancestor): two
+        objects with the same digest show the same thing wherever they are used."""
+        if not obj.is_indirect or obj.objgen in self.positions:
+            return None
+        self._indirect(obj, 1)
+        return self.cache.get(obj.objgen)  # cached only when it holds in any context
 
     def pages(self) -> Iterator[str]:
         for n, page in enumerate(self.pdf.pages):  # pdf.pages[n] costs 0.2 ms a call: iterate once

@@ -166,6 +166,62 @@ def test_metadata_labels_and_manifest(built):
     assert manifest["bundle"]["sha256"] == hashlib.sha256(pdf_path.read_bytes()).hexdigest()
 
 
+def test_a_font_the_exhibits_carry_alike_is_in_the_file_once(built):
+    """Three exhibits drawn with Helvetica, not embedded, each got the same Liberation Sans when
+    converted (PDF/A): the bundle holds that font once, and each page still reads as it did."""
+    _, pdf_path = built
+    manifest = json.loads((pdf_path.parent / "manifest.json").read_text())
+    exhibits = {ex["file"]: ex["pages"] for ex in manifest["exhibits"]}
+    made = ["evidence/contrat-cadre.pdf", "evidence/commandes/BC-12.pdf", "evidence/factures/F1.pdf"]
+    with pikepdf.open(pdf_path) as pdf:
+        used = set()  # the fonts the three exhibits' pages use, by object number (the stamps' left out)
+        for file in made:
+            first, last = exhibits[file]
+            for n in range(first - 1, last):
+                fonts = pdf.pages[n].Resources.Font
+                used |= {fonts[k].objgen for k in fonts.keys() if not k.startswith("/RDStamp")}
+        programs = [str(o.FontName) for o in pdf.objects
+                    if isinstance(o, pikepdf.Dictionary) and o.get("/Type") == pikepdf.Name.FontDescriptor]
+    assert len(used) == 1
+    assert len([name for name in programs if name.endswith("+LiberationSans") and "RDSTMP" not in name]) == 1, programs
+    reader = PdfReader(str(pdf_path))
+    assert "Annexe paysage" in reader.pages[exhibits[made[0]][0] + 1].extract_text()
+    assert "Bon tourne" in reader.pages[exhibits[made[1]][0] - 1].extract_text()
+    assert "Letter size invoice" in reader.pages[exhibits[made[2]][0] - 1].extract_text()
+
+
+def test_only_fonts_alike_in_every_value_are_shared(tmp_path):
+    """Two copies of a font are kept once; a font that differs by one width, or by its program's data,
+    stays its own; a font used inside a form XObject is shared too. The page digests do not change."""
+    from recouvre_docs import digest
+
+    pdf = pikepdf.new()
+
+    def font(widths: list[int], program: bytes):
+        descriptor = pdf.make_indirect(pikepdf.Dictionary(
+            Type=pikepdf.Name.FontDescriptor, FontName=pikepdf.Name("/ABCDEF+Sans"), Flags=32,
+            FontFile2=pdf.make_stream(program)))
+        return pdf.make_indirect(pikepdf.Dictionary(
+            Type=pikepdf.Name.Font, Subtype=pikepdf.Name.TrueType, BaseFont=pikepdf.Name("/ABCDEF+Sans"),
+            FirstChar=32, LastChar=33, Widths=pikepdf.Array(widths), FontDescriptor=descriptor))
+
+    fonts = [font([278, 333], b"glyphs"), font([278, 333], b"glyphs"), font([278, 334], b"glyphs"),
+             font([278, 333], b"other glyphs")]
+    form = pdf.make_stream(b"BT /F1 9 Tf (x) Tj ET", Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Form,
+                           BBox=[0, 0, 10, 10], Resources=pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font([278, 333], b"glyphs"))))
+    for i, f in enumerate(fonts):
+        pdf.add_blank_page()
+        pdf.pages[i].Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=f))
+        pdf.pages[i].Contents = pdf.make_stream(b"BT /F1 12 Tf 10 10 Td (Page) Tj ET")
+    pdf.pages[0].Resources.XObject = pikepdf.Dictionary(X1=form)
+    before = list(digest.page_digests(pdf))
+    assert bundle.share_fonts(pdf) == 2  # page 2's copy, and the form's
+    used = [page.Resources.Font.F1.objgen for page in pdf.pages]
+    assert used[1] == used[0] and len({used[0], used[2], used[3]}) == 3
+    assert pdf.pages[0].Resources.XObject.X1.Resources.Font.F1.objgen == used[0]
+    assert list(digest.page_digests(pdf)) == before
+
+
 def test_qpdf_check_is_clean(built):
     _, pdf_path = built
     proc = subprocess.run(["qpdf", "--check", str(pdf_path)], capture_output=True, text=True)
