@@ -30,6 +30,7 @@ the content.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import logging
@@ -43,7 +44,7 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name
 
 from . import iccprofile
-from .resources import templates_root
+from .resources import read_cached, templates_root, user_cache, write_cached
 
 log = logging.getLogger(__name__)
 
@@ -554,16 +555,56 @@ def _glyph_names(font: Dictionary) -> list[str | None] | None:
     return names
 
 
+# What the substitutes are made with besides the font file, the codes, the widths and fontTools:
+# bumped when _make_program changes.
+_PROGRAM_FORMAT = 1
+
+
 @lru_cache(maxsize=32)
 def _program(file: str, codes: tuple[tuple[int, int], ...], advances: tuple[tuple[int, int], ...]) -> tuple[bytes, dict[str, Any]]:
-    """A subset of the Liberation font ``file`` for the (code, unicode) pairs of a simple font, as a
+    """_make_program's font, kept for the process and in this user's cache (resources.user_cache):
+    making one takes about 0.4 s (fontTools' import and the subset) in every process that needs it,
+    the conversion workers of every case and the pass that assembles a bundle, for the same few fonts
+    (Helvetica in WinAnsi, mostly). A stored one that is not what _make_program gives (cut short,
+    edited) is made again."""
+    import fontTools
+
+    path = templates_root() / "shared" / "fonts" / file
+    material = hashlib.sha256(path.read_bytes())
+    material.update(f"\0{codes}\0{advances}\0{fontTools.version}\0{_PROGRAM_FORMAT}".encode())
+    name = f"substitute-font-{material.hexdigest()[:24]}.json"
+    folders = [folder for folder in (user_cache(),) if folder is not None]
+    stored = read_cached(name, folders, _stored_substitute)
+    if stored is not None:
+        return stored
+    data, metrics = _make_program(path, codes, advances)
+    write_cached(name, {"data": base64.b64encode(data).decode("ascii"), "sha256": hashlib.sha256(data).hexdigest(),
+                        **metrics, "widths": sorted(metrics["widths"].items())}, folders)
+    return data, metrics
+
+
+def _stored_substitute(fields: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
+    """A substitute font from a cache file's fields; ValueError if they are not what _program stores."""
+    data = base64.b64decode(fields["data"], validate=True)
+    widths = {int(code): width for code, width in fields["widths"]}
+    numbers = (*widths, *widths.values(), *fields["bbox"], fields["ascent"], fields["descent"], fields["cap_height"])
+    if (hashlib.sha256(data).hexdigest() != fields["sha256"] or len(fields["bbox"]) != 4
+            or not isinstance(fields["name"], str) or not all(type(n) is int for n in numbers)
+            or type(fields["italic_angle"]) not in (int, float)):
+        raise ValueError("not a substitute font")
+    return data, {"name": fields["name"], "widths": widths, "bbox": list(fields["bbox"]), "ascent": fields["ascent"],
+                  "descent": fields["descent"], "cap_height": fields["cap_height"],
+                  "italic_angle": float(fields["italic_angle"])}
+
+
+def _make_program(path: Path, codes: tuple[tuple[int, int], ...], advances: tuple[tuple[int, int], ...]) -> tuple[bytes, dict[str, Any]]:
+    """A subset of the Liberation font ``path`` for the (code, unicode) pairs of a simple font, as a
     symbolic TrueType font whose only cmap, (3,0), maps each code (U+F000 + code) to its glyph: every
     reader then finds the same glyph for a code, whatever it makes of glyph names. Advance widths are
     set to the PDF's (code, width in 1/1000 em) where it fixes them. Returns the bytes and metrics."""
     from fontTools.ttLib.tables._c_m_a_p import CmapSubtable
 
-    font = liberation_subset(templates_root() / "shared" / "fonts" / file, sorted({uv for _code, uv in codes}),
-                             glyph_names=True)
+    font = liberation_subset(path, sorted({uv for _code, uv in codes}), glyph_names=True)
     by_unicode = font.getBestCmap()
     glyphs = {code: by_unicode[uv] for code, uv in codes if uv in by_unicode}
     table = CmapSubtable.newSubtable(4)

@@ -8,9 +8,13 @@ looks inside.
 
 from __future__ import annotations
 
+import json
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+T = TypeVar("T")
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -43,3 +47,30 @@ def user_cache() -> Path | None:
         return Path.home() / ".cache" / "recouvre-docs"
     except (RuntimeError, KeyError):  # no home folder (a service account without one)
         return None
+
+
+def read_cached(name: str, folders: list[Path], parse: Callable[[dict[str, Any]], T]) -> T | None:
+    """``parse`` of the JSON file ``name`` in the first of ``folders`` that holds one it accepts (it raises
+    ValueError, TypeError or KeyError for one that is not what it stores: cut short, edited), or None."""
+    for folder in folders:
+        try:
+            return parse(json.loads((folder / name).read_text("utf-8")))
+        except (OSError, ValueError, TypeError, KeyError):
+            continue
+    return None
+
+
+def write_cached(name: str, fields: dict[str, Any], folders: list[Path]) -> None:
+    """Store ``fields`` as the JSON file ``name`` in the first of ``folders`` that can be written, atomically
+    (two builds at once each write their own file, then one replaces the other). An unwritable cache
+    only costs time."""
+    for folder in folders:
+        stored = folder / name
+        try:
+            stored.parent.mkdir(parents=True, exist_ok=True)
+            tmp = stored.with_name(f"{stored.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(fields), "utf-8")
+            os.replace(tmp, stored)
+            return
+        except OSError:
+            continue

@@ -13,8 +13,6 @@ import base64
 import dataclasses
 import hashlib
 import io
-import json
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -22,7 +20,7 @@ from pathlib import Path
 import pikepdf
 from pikepdf import Array, Dictionary, Name
 
-from .resources import templates_root, user_cache
+from .resources import read_cached, templates_root, user_cache, write_cached
 
 BAND = 20.0  # points added at the visual bottom of every page
 MARGIN = 18.0
@@ -67,27 +65,15 @@ def font_program(style: str, cache: Path | None = None) -> FontProgram:
     material = path.read_bytes() + bytes(_CODES) + f"\0{fontTools.version}\0{_SUBSET_FORMAT}".encode()
     name = f"stamp-font-{style}-{hashlib.sha256(material).hexdigest()[:20]}.json"
     folders = [f for f in (user_cache(), cache) if f is not None]
-    for folder in folders:
-        try:
-            program = _stored_program(json.loads((folder / name).read_text("utf-8")))
-        except (OSError, ValueError, TypeError, KeyError):
-            continue
+    program = read_cached(name, folders, _stored_program)
+    if program is not None:
         _PROGRAMS[style] = program
         return program
     _PROGRAMS[style] = program = _subset(path)
     fields = dataclasses.asdict(program)
     fields["data"] = base64.b64encode(program.data).decode("ascii")
     fields["sha256"] = hashlib.sha256(program.data).hexdigest()
-    for folder in folders:  # the first that can be written
-        stored = folder / name
-        try:
-            stored.parent.mkdir(parents=True, exist_ok=True)
-            tmp = stored.with_name(f"{stored.name}.{os.getpid()}.tmp")  # two builds at once each write their own
-            tmp.write_text(json.dumps(fields), "utf-8")
-            os.replace(tmp, stored)
-            break
-        except OSError:  # an unwritable cache only costs time
-            continue
+    write_cached(name, fields, folders)
     return program
 
 

@@ -251,6 +251,37 @@ def test_standard_font_names_and_their_liberation_family():
         assert pdfa.match(other) is None, other
 
 
+def test_a_substitute_font_is_made_once_per_user_and_a_damaged_copy_is_made_again(tmp_path, monkeypatch):
+    """The Liberation subsets that replace a missing standard font depend on no case: made once, kept
+    in the user's cache and read back by the next process (which then needs no fontTools subsetting);
+    a cache file cut short or edited is not used (made again, and rewritten)."""
+    monkeypatch.setenv("RECOUVRE_CACHE_DIR", str(tmp_path / "user"))
+    source = helvetica_pdf()  # its /ID is random: the same file each time
+
+    def substituted() -> bytes:
+        pdfa._program.cache_clear()  # as in a new process
+        pdf = pikepdf.open(io.BytesIO(source))
+        assert pdfa.make_safe(pdf)["pdfa"]["fonts_embedded"] == [["Helvetica", "Liberation Sans"],
+                                                                 ["Times-Bold", "Liberation Serif Bold"]]
+        out = io.BytesIO()
+        pdf.save(out, deterministic_id=True)
+        return out.getvalue()
+
+    made = substituted()
+    stored = sorted((tmp_path / "user").glob("substitute-font-*.json"))
+    assert len(stored) == 2
+    fields = [json.loads(s.read_text("utf-8")) for s in stored]
+    real = pdfa._make_program
+    monkeypatch.setattr(pdfa, "_make_program", lambda *a: pytest.fail("made again, not read back"))
+    assert substituted() == made
+    monkeypatch.setattr(pdfa, "_make_program", real)
+    for damage in ({"widths": fields[0]["widths"][:10] + [[40, "x"]]}, {"data": fields[0]["data"][:40]},
+                   {"bbox": [0, 0, 0]}, {"italic_angle": "0"}):
+        stored[0].write_text(json.dumps({**fields[0], **damage}), "utf-8")
+        assert substituted() == made
+        assert json.loads(stored[0].read_text("utf-8")) == fields[0]  # made again and written back
+
+
 def test_the_cmyk_profile_is_read_by_littlecms_and_means_what_viewers_show():
     """LittleCMS opens the profile and converts CMYK to sRGB as ISO 32000-1 10.4.2.4 does without one."""
     data = iccprofile.cmyk_profile()
