@@ -456,13 +456,18 @@ def finish(p: Plan, a: Assembly, target: Path, merged: Path, table: Path | None,
                 log.debug("%d font objects replaced by an identical one already in the bundle", shared)
             stamper = stamp.Stamper(pdf, a.cache)
         # Every page was made PDF/A-safe where it was made (exhibits when converted, WeasyPrint's pages
-        # when rendered: pdfa.make_safe); what is left to know is whether a font could not be replaced.
+        # when rendered: pdfa.make_safe), but for the standard fonts of the exhibits that had no other
+        # fault (embedded here, once); what is left to know is whether a font could not be replaced.
         unembedded: dict[str, set[str]] = {}  # entry key -> fonts its pages use without carrying them
         seen: set = set()
+        fonts = pdfa.FontPass(pdf)  # an exhibit's standard fonts, when they were its only fault: embedded here
         with timed("pdf.pages"):
             for i, page in enumerate(pdf.pages):
                 entry = owners[i]
                 missing = pdfa.page_unembedded_fonts(page, seen)
+                if missing:
+                    fonts.page(page)
+                    missing = pdfa.page_unembedded_fonts(page, set())
                 if missing:
                     unembedded.setdefault(entry.key if entry else "", set()).update(missing)
                 stamper.stamp(page, left=entry.label if entry else "", center=a.reference, right=f"{i + 1} / {p.total}")
@@ -521,12 +526,13 @@ def finish(p: Plan, a: Assembly, target: Path, merged: Path, table: Path | None,
 def share_fonts(pdf: pikepdf.Pdf, known: dict | None = None) -> int:
     """Keep once the fonts that several exhibits carry alike; return how many references were changed.
 
-    Each exhibit is a PDF of its own, and each one that used a standard font without carrying it was
-    given the same embedded replacement when it was converted (pdfa.make_safe): the bench's 400
-    exhibits carried 354 copies of two font programs, 9 MB of the bundle. A font used by a page, or by
-    a form XObject it draws, is replaced by the first one met, in page order, that has the same digest
-    (digest.Digester: everything it holds, by value, streams by their data), so that the copies are no
-    longer written. The pages show the same thing, and their digests do not change."""
+    Each exhibit is a PDF of its own, and qpdf's merge keeps each one's fonts: the same standard font
+    not embedded (Helvetica, in 246 of the bench's 400 exhibits), which pdfa.FontPass then embeds, or
+    the same embedded substitute, in an exhibit that was converted for another fault as well (before
+    this pass, the bench's bundle carried 354 copies of two font programs, 9 MB). A font used by a
+    page, or by a form XObject it draws, is replaced by the first one met, in page order, that has the
+    same digest (digest.Digester: everything it holds, by value, streams by their data), so that the
+    copies are no longer written. The pages show the same thing, and their digests do not change."""
     digester = digest.Digester(pdf, known)
     first: dict[bytes, pikepdf.Object] = {}
     visited: set[tuple[int, int]] = set()

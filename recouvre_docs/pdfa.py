@@ -413,53 +413,59 @@ def _page_resources(page: Dictionary) -> Dictionary:
 
 def _contexts(pdf: pikepdf.Pdf) -> Iterator[Context]:
     seen: set = set()
-    pending: list[tuple[Any, Dictionary | None]] = []  # (stream or dict with /Resources, inherited)
-
     for page in pdf.pages:
-        resources = _page_resources(page.obj)
-        contents = page.obj.get("/Contents")
-        streams = [s for s in (contents if isinstance(contents, Array) else [contents]) if isinstance(s, pikepdf.Stream)]
-        yield Context(resources, streams)
-        pending.append((resources, None))
-        for annot in page.obj.get("/Annots") or []:
-            ap = annot.get("/AP") if isinstance(annot, Dictionary) else None
-            for state in ap.values() if isinstance(ap, Dictionary) else []:
-                if isinstance(state, pikepdf.Stream):
-                    pending.append((state, None))
-                elif isinstance(state, Dictionary):
-                    pending += [(s, None) for s in state.values() if isinstance(s, pikepdf.Stream)]
-        while pending:
-            obj, inherited = pending.pop()
-            if isinstance(obj, pikepdf.Stream):
-                if _already(obj, seen):
-                    continue
-                own = obj.get("/Resources")
-                res = own if isinstance(own, Dictionary) else inherited
-                yield Context(res, [obj])
+        yield from _page_contexts(page.obj, seen)
+
+
+def _page_contexts(page: Dictionary, seen: set) -> Iterator[Context]:
+    """The contexts of one page: its own, then those of what it draws (forms, patterns, soft masks,
+    Type 3 glyphs) and of its annotations' appearances. ``seen``: the indirect objects already gone
+    through, shared across the pages of a file so that a form used on every page is read once."""
+    pending: list[tuple[Any, Dictionary | None]] = []  # (stream or dict with /Resources, inherited)
+    resources = _page_resources(page)
+    contents = page.get("/Contents")
+    streams = [s for s in (contents if isinstance(contents, Array) else [contents]) if isinstance(s, pikepdf.Stream)]
+    yield Context(resources, streams)
+    pending.append((resources, None))
+    for annot in page.get("/Annots") or []:
+        ap = annot.get("/AP") if isinstance(annot, Dictionary) else None
+        for state in ap.values() if isinstance(ap, Dictionary) else []:
+            if isinstance(state, pikepdf.Stream):
+                pending.append((state, None))
+            elif isinstance(state, Dictionary):
+                pending += [(s, None) for s in state.values() if isinstance(s, pikepdf.Stream)]
+    while pending:
+        obj, inherited = pending.pop()
+        if isinstance(obj, pikepdf.Stream):
+            if _already(obj, seen):
+                continue
+            own = obj.get("/Resources")
+            res = own if isinstance(own, Dictionary) else inherited
+            yield Context(res, [obj])
+            if isinstance(own, Dictionary):
+                pending.append((own, None))
+            continue
+        if not isinstance(obj, Dictionary) or _already(obj, seen):
+            continue
+        for xobj in (obj.get("/XObject") or {}).values():
+            if isinstance(xobj, pikepdf.Stream) and xobj.get("/Subtype") == Name.Form:
+                pending.append((xobj, obj))
+        for pattern in (obj.get("/Pattern") or {}).values():
+            if isinstance(pattern, pikepdf.Stream):  # a tiling pattern draws with its own resources
+                pending.append((pattern, obj))
+        for gs in (obj.get("/ExtGState") or {}).values():
+            smask = gs.get("/SMask") if isinstance(gs, Dictionary) else None
+            if isinstance(smask, Dictionary) and isinstance(smask.get("/G"), pikepdf.Stream):
+                pending.append((smask.G, obj))
+        for font in (obj.get("/Font") or {}).values():
+            if isinstance(font, Dictionary) and font.get("/Subtype") == Name.Type3 and not _already(font, seen):
+                procs = font.get("/CharProcs")
+                own = font.get("/Resources")
+                res = own if isinstance(own, Dictionary) else obj
+                yield Context(res, [s for s in (procs.values() if isinstance(procs, Dictionary) else [])
+                                    if isinstance(s, pikepdf.Stream)])
                 if isinstance(own, Dictionary):
                     pending.append((own, None))
-                continue
-            if not isinstance(obj, Dictionary) or _already(obj, seen):
-                continue
-            for xobj in (obj.get("/XObject") or {}).values():
-                if isinstance(xobj, pikepdf.Stream) and xobj.get("/Subtype") == Name.Form:
-                    pending.append((xobj, obj))
-            for pattern in (obj.get("/Pattern") or {}).values():
-                if isinstance(pattern, pikepdf.Stream):  # a tiling pattern draws with its own resources
-                    pending.append((pattern, obj))
-            for gs in (obj.get("/ExtGState") or {}).values():
-                smask = gs.get("/SMask") if isinstance(gs, Dictionary) else None
-                if isinstance(smask, Dictionary) and isinstance(smask.get("/G"), pikepdf.Stream):
-                    pending.append((smask.G, obj))
-            for font in (obj.get("/Font") or {}).values():
-                if isinstance(font, Dictionary) and font.get("/Subtype") == Name.Type3 and not _already(font, seen):
-                    procs = font.get("/CharProcs")
-                    own = font.get("/Resources")
-                    res = own if isinstance(own, Dictionary) else obj
-                    yield Context(res, [s for s in (procs.values() if isinstance(procs, Dictionary) else [])
-                                        if isinstance(s, pikepdf.Stream)])
-                    if isinstance(own, Dictionary):
-                        pending.append((own, None))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -747,10 +753,31 @@ def to_unicode_cmap(by_code: dict[int, int]) -> bytes:
     return ("\n".join(lines) + "\n").encode("ascii")
 
 
-def _fonts(pdf: pikepdf.Pdf, contexts: list[Context], changes: dict[str, Any]) -> None:
-    done: set = set()
-    streams: dict = {}
-    replaced: set[tuple[str, str]] = set()
+class FontPass:
+    """The missing standard fonts of a bundle's pages embedded, page by page (bundle.finish).
+
+    An exhibit whose only PDF/A fault was such a font is merged as it came (evidence/pdf.py), so that
+    the same substitute, made once here, serves every exhibit that used that font: the merged file
+    then holds no per-exhibit copy of it (248 of the bench's 400 exhibits carried one, with its 224
+    widths: a third of qpdf's memory for the merge). The substitutes are those make_safe makes; a page
+    is only gone through when pdfa.page_unembedded_fonts found a font it does not carry."""
+
+    def __init__(self, pdf: pikepdf.Pdf):
+        self.pdf = pdf
+        self.seen: set = set()  # the forms and resources gone through
+        self.done: set = set()  # the fonts tried
+        self.streams: dict = {}  # the substitutes' programs, by digest
+        self.changes: dict[str, Any] = {}
+
+    def page(self, page: pikepdf.Page) -> None:
+        _fonts(self.pdf, list(_page_contexts(page.obj, self.seen)), self.changes, self.done, self.streams)
+
+
+def _fonts(pdf: pikepdf.Pdf, contexts: list[Context], changes: dict[str, Any], done: set | None = None,
+           streams: dict | None = None) -> None:
+    done = set() if done is None else done
+    streams = {} if streams is None else streams
+    replaced: set[tuple[str, str]] = set(tuple(pair) for pair in changes.get("fonts_embedded", []))
     for ctx in contexts:
         fonts = ctx.resources.get("/Font") if isinstance(ctx.resources, Dictionary) else None
         for font in (fonts.values() if isinstance(fonts, Dictionary) else []):

@@ -167,9 +167,10 @@ def test_metadata_labels_and_manifest(built):
 
 
 def test_a_font_the_exhibits_carry_alike_is_in_the_file_once(built):
-    """Three exhibits drawn with Helvetica, not embedded, each got the same Liberation Sans when
-    converted (PDF/A): the bundle holds that font once, and each page still reads as it did."""
-    _, pdf_path = built
+    """Three exhibits drawn with Helvetica, not embedded, and with no other PDF/A fault: each is merged
+    as it came (its converted copy is the original file), and the bundle embeds one Liberation Sans
+    for all three; each page still reads as it did, and the manifest says what was done."""
+    root, pdf_path = built
     manifest = json.loads((pdf_path.parent / "manifest.json").read_text())
     exhibits = {ex["file"]: ex["pages"] for ex in manifest["exhibits"]}
     made = ["evidence/contrat-cadre.pdf", "evidence/commandes/BC-12.pdf", "evidence/factures/F1.pdf"]
@@ -184,6 +185,14 @@ def test_a_font_the_exhibits_carry_alike_is_in_the_file_once(built):
                     if isinstance(o, pikepdf.Dictionary) and o.get("/Type") == pikepdf.Name.FontDescriptor]
     assert len(used) == 1
     assert len([name for name in programs if name.endswith("+LiberationSans") and "RDSTMP" not in name]) == 1, programs
+    copies = {hashlib.sha256(p.read_bytes()).hexdigest() for p in (root / "out" / ".cache").glob("*.pdf")}
+    for file in made:
+        assert hashlib.sha256((root / file).read_bytes()).hexdigest() in copies, file
+        ex = [e for e in manifest["exhibits"] if e["file"] == file][0]
+        assert ex["pdfa_changes"] == ["fonts embedded: Helvetica → Liberation Sans"]
+    # only the receipt's ZapfDingbats (no metric-compatible substitute) keeps the bundle from PDF/A
+    assert [(r["file"], r["fonts_not_embedded"]) for r in manifest["pdfa"]["not_claimed_because"]] == [
+        ("evidence/AR-2026-06-03.pdf", ["ZapfDingbats"])]
     reader = PdfReader(str(pdf_path))
     assert "Annexe paysage" in reader.pages[exhibits[made[0]][0] + 1].extract_text()
     assert "Bon tourne" in reader.pages[exhibits[made[1]][0] - 1].extract_text()

@@ -72,7 +72,13 @@ def normalize(src: Path | str, target: Path, *, shown_as: str, password: str | N
             facts["form_flattened"] = True
         facts.update(pdfa.make_safe(pdf, reattached=einvoice.XML_NAMES))  # what PDF/A forbids, and what was done
         warnings += pdf.get_warnings()
-        as_is = as_is and "form_flattened" not in facts and "pdfa" not in facts and not warnings
+        as_is = as_is and "form_flattened" not in facts and not warnings and (
+            "pdfa" not in facts
+            # a standard font that is not embedded is not worth a copy of its own: the bundle embeds the
+            # same substitute once for every exhibit that uses it (pdfa.FontPass); facts still say it.
+            # Not when a stream has a filter qpdf's save decodes (LZW, ASCII…): the save repairs its
+            # damage, and says so (it was saved for the font before, and repaired with it)
+            or set(facts["pdfa"]) == {"fonts_embedded"} and not _recoded_by_save(pdf))
         tmp = target.with_suffix(".tmp")
         if as_is:
             shutil.copyfile(src, tmp)
@@ -91,6 +97,20 @@ def normalize(src: Path | str, target: Path, *, shown_as: str, password: str | N
         facts["fonts_not_embedded"] = missing
     facts["pages"] = pages
     return facts
+
+
+# The filters qpdf decodes when it saves (its "generalized" level), re-encoding the data with Flate.
+_RECODED = {"/LZWDecode", "/ASCIIHexDecode", "/ASCII85Decode", "/RunLengthDecode"}
+
+
+def _recoded_by_save(pdf: pikepdf.Pdf) -> bool:
+    for obj in pdf.objects:
+        if isinstance(obj, pikepdf.Stream):
+            filters = obj.stream_dict.get("/Filter")
+            names = filters if isinstance(filters, pikepdf.Array) else [filters] if filters is not None else []
+            if any(str(name) in _RECODED for name in names):
+                return True
+    return False
 
 
 def _save_pages_only(pdf: pikepdf.Pdf, target: Path) -> None:
