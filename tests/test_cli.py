@@ -95,6 +95,24 @@ def test_python_dash_m_and_help():
     assert "--force" in proc.stdout
 
 
+def test_the_command_s_quick_exit_keeps_exit_codes_output_and_cleanup(make_case, tmp_path):
+    """The command ends without the interpreter's teardown (cli.entry): its exit code, its output
+    (to a file and to a pipe), and what exit handlers remove are as at a normal exit."""
+    case = make_case()
+    run = lambda *args: subprocess.run([sys.executable, "-m", "recouvre_docs", *args],  # noqa: E731
+                                       capture_output=True, text=True, cwd=tmp_path)
+    missing = run("check", str(tmp_path / "nowhere"))
+    assert missing.returncode == ExitCode.CASE_INVALID and "is not a folder" in missing.stderr
+    assert run("frobnicate").returncode == 2
+    checked = run("check", str(case), "--format", "json", "--procedure", "agency-handover")
+    assert checked.returncode in (0, 1) and json.loads(checked.stdout)["case"] == "T-100"
+    built = run("-q", "build", str(case), "--force")
+    assert built.returncode == 0, built.stderr
+    out = case / "out"
+    assert (out / "T-100.pdf").is_file()
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".work")]  # the work folder removed
+
+
 def test_build_force_leaves_unreadable_evidence_out_and_names_it(make_case, cli):
     files = {
         "evidence/contrat.pdf": 2,
