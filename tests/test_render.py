@@ -155,3 +155,24 @@ def test_a_render_process_that_is_gone_is_named_as_such(tmp_path):
         srv.call(dict(_request(tmp_path, 3), target=tmp_path / "x.pdf"))
     again = render_pdf.start_server()  # its process has ended: a new one
     assert again is not srv and again.call(dict(_request(tmp_path, 3), target=tmp_path / "y.pdf")).pages == 1
+
+
+def test_a_build_leaves_no_temporary_file_behind(make_case, tmp_path):
+    """WeasyPrint copies a layout's fonts into a temporary folder (2.3 MB) that it removes when the
+    layout's objects are freed, which a process ending at once never does: a build, and a rebuild
+    whose layouts all come from the cache (its render process stopped while still starting), leave
+    the temporary folder as they found it."""
+    import subprocess
+    import sys
+
+    case = make_case(extra='[[invoice]]\nnumber = "F1"\nissued = 2026-03-02\ndue = 2026-04-01\namount = 1200.00\n')
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp)}
+    for _ in range(2):
+        built = subprocess.run([sys.executable, "-m", "recouvre_docs", "-q", "build", str(case), "--force"],
+                               capture_output=True, text=True, env=env)
+        assert built.returncode == 0, built.stderr
+        assert (case / "out" / "T-100.pdf").is_file()
+        left = sorted(p.name for p in temp.iterdir())
+        assert left == [], " ".join(left)

@@ -270,14 +270,19 @@ class _Server:
 
         self.owner = os.getpid()
         self.folder = tempfile.mkdtemp(prefix="recouvre-render-")  # 0700: nobody else connects
+        if len(os.fsencode(self.folder)) > 90 and os.path.isdir("/tmp"):  # a socket's path: 104 bytes at most
+            os.rmdir(self.folder)
+            self.folder = tempfile.mkdtemp(prefix="recouvre-render-", dir="/tmp")
         self.address = os.path.join(self.folder, "socket")
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             listener.bind(self.address)
             listener.listen(64)
+            # its temporary files (WeasyPrint's copies of the fonts, 2.3 MB a layout) in this folder, which
+            # close() removes even if the process was stopped before it could remove them itself
             self.proc = subprocess.Popen([*subprocesses.command("recouvre_docs.render.server"), str(listener.fileno())],
                                          stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, pass_fds=[listener.fileno()],
-                                         env=subprocesses.environment())
+                                         env={**subprocesses.environment(), "TMPDIR": self.folder})
         except OSError:
             shutil.rmtree(self.folder, ignore_errors=True)
             raise
@@ -482,16 +487,25 @@ def _render(html: str, target: Path, *, base_dir: Path, roots: list[Path], parts
     fonts = FontConfiguration()
     # WeasyPrint logs each refused URL as a warning; they are reported to the user our way.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    with reproducible():
-        document = weasyprint.HTML(string=html, base_url=base_dir.as_uri() + "/", url_fetcher=fetcher).render(
-            font_config=fonts
-        )
-        held: list[str] = []
-        if hold_last_page and len(document.pages) > 1:
-            held = [link for kind, link, *_ in document.pages[-1].links if kind == "external"]
-            if held:
-                document = document.copy(document.pages[:-1])
-        document.write_pdf(target, pdf_identifier=b"recouvre-docs", uncompressed_pdf=False)
+    try:
+        with reproducible():
+            document = weasyprint.HTML(string=html, base_url=base_dir.as_uri() + "/", url_fetcher=fetcher).render(
+                font_config=fonts
+            )
+            held: list[str] = []
+            if hold_last_page and len(document.pages) > 1:
+                held = [link for kind, link, *_ in document.pages[-1].links if kind == "external"]
+                if held:
+                    document = document.copy(document.pages[:-1])
+            document.write_pdf(target, pdf_identifier=b"recouvre-docs", uncompressed_pdf=False)
+    finally:
+        # WeasyPrint copies the fonts of the layout into a temporary folder (2.3 MB), removed when
+        # the configuration is freed: never, in a process that then ends at once (a render child, the
+        # command's exit). Removed here, once the file is written.
+        folder = getattr(fonts, "_folder", None)
+        if folder:
+            shutil.rmtree(folder, ignore_errors=True)
+            fonts._folder = None
     _pdfa_safe(target)
     return RenderResult(pages=len(document.pages), blocked=list(fetcher.blocked), held_links=held)
 

@@ -14,6 +14,12 @@ its evidence and later the merge of 4,000 pages would otherwise keep to its end 
 any process). Here WeasyPrint is imported once (its 0.5 s while the build does other work, and once
 for the build's worker processes too), and each layout's memory goes with the child that made it.
 Messages are trusted: the socket is in a folder only this user can enter, made by the build.
+
+Temporary files: WeasyPrint copies the fonts of a layout into a folder of its own (2.3 MB), which it
+removes when the layout's objects are freed; a child ends without freeing them (os._exit). Each child
+therefore makes its temporary files in a folder of its own, removed by this process when the child
+has ended (however it ended), and this process's own are in the folder the build gave it (TMPDIR),
+which the build removes.
 """
 
 from __future__ import annotations
@@ -21,8 +27,10 @@ from __future__ import annotations
 import contextlib
 import os
 import selectors
+import shutil
 import socket
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -59,11 +67,9 @@ def _watch(conn: socket.socket) -> None:
 def _warm_up() -> None:
     """A first render here, once: what WeasyPrint loads at its first layout (its user-agent style
     sheets, Fontconfig's configuration) is then shared by every forked child, not loaded by each."""
-    import tempfile
-
     from . import pdf
 
-    with tempfile.TemporaryDirectory(prefix="recouvre-render-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="warm-up-") as tmp:
         with contextlib.suppress(Exception):  # a failure shows again in the real render, with its message
             pdf._render("<p>.</p>", Path(tmp) / "warm.pdf", base_dir=Path(tmp), roots=[], parts=None, lang="fr")
 
@@ -85,6 +91,9 @@ def _ldconfig_only() -> None:
 # has used the Objective-C runtime may crash in a child it forks. There, the layouts are made here,
 # one at a time (still apart from the build's process).
 _FORK = sys.platform.startswith("linux")
+
+
+_TEMP = tempfile.gettempdir()
 
 
 def main(argv: list[str]) -> int:
@@ -116,6 +125,8 @@ def main(argv: list[str]) -> int:
                     code = 0
                     try:
                         listener.close()
+                        os.mkdir(_scratch(os.getpid()), 0o700)
+                        tempfile.tempdir = _scratch(os.getpid())
                         _serve(conn)
                     except BaseException:  # noqa: BLE001 - the caller sees a connection closed unanswered
                         code = 1
@@ -128,6 +139,11 @@ def main(argv: list[str]) -> int:
     return 0
 
 
+def _scratch(pid: int) -> str:
+    """The folder of a child's temporary files (in this process's own temporary folder)."""
+    return os.path.join(_TEMP, f"layout-{pid}")
+
+
 def _reaped(children: set[int], *, block: bool) -> set[int]:
     done = set()
     for pid in children:
@@ -136,6 +152,8 @@ def _reaped(children: set[int], *, block: bool) -> set[int]:
                 done.add(pid)
         except ChildProcessError:
             done.add(pid)
+    for pid in done:
+        shutil.rmtree(_scratch(pid), ignore_errors=True)
     return done
 
 
