@@ -93,7 +93,7 @@ def prepare_exhibits(folder: casefolder.CaseFolder, cache: Cache, lang: str, pro
     With ``skipped`` given, a failed OCR leaves the piece as it is (not searchable), with a warning.
     ``infos``, when given, receives what the check needs of every piece (check.piece_info).
     """
-    pieces = casefolder.discover(folder)
+    pieces = casefolder.discover(folder, cache.root / casefolder.HASHES)
     if not pieces:
         raise CaseFileError(
             f"no evidence found in {folder.root / casefolder.EVIDENCE_DIR}",

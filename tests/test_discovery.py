@@ -227,3 +227,56 @@ def test_out_folder_is_never_evidence(make_case):
     with pytest.raises(CaseFileError, match="is in out/"):
         load_case(case_dir)
     assert casefolder.OUTPUT_DIR == "out"
+
+
+def test_a_file_s_sha256_is_taken_again_only_when_it_changed(make_case, tmp_path, monkeypatch):
+    """A rebuild does not read unchanged evidence again: its SHA-256 is kept with its size, times,
+    inode and device. A file rewritten with the same size and its old modification time back (as
+    `touch -d` or a copy with -p would leave it) has a new change time: it is read again, and the
+    manifest's SHA-256 is the file's. A stored table that is damaged is ignored."""
+    import hashlib
+    import json
+
+    case_dir = make_case(files={"evidence/contrat.pdf": 2, "evidence/factures/F1.pdf": 1})
+    store = tmp_path / "cache" / casefolder.HASHES
+    reads: list[str] = []
+    real = casefolder._sha256
+    monkeypatch.setattr(casefolder, "_sha256", lambda path: reads.append(path.name) or real(path))
+    monkeypatch.setattr(casefolder, "_SETTLED", -1)  # the files were just written: settled at once here
+
+    def sha() -> dict[str, str]:
+        return {p.rel: p.sha256 for p in discover(load_case(case_dir), store)}
+
+    first = sha()
+    assert sorted(reads) == ["F1.pdf", "contrat.pdf"] and store.is_file()
+    reads.clear()
+    assert sha() == first and reads == []
+
+    contract = case_dir / "evidence" / "contrat.pdf"
+    st = contract.stat()
+    data = contract.read_bytes()
+    at = data.rindex(b"/ID [<") + len(b"/ID [<")
+    contract.write_bytes(data[:at] + (b"0" if data[at:at + 1] != b"0" else b"1") + data[at + 1:])  # same size
+    os.utime(contract, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert contract.stat().st_size == st.st_size and contract.stat().st_mtime_ns == st.st_mtime_ns
+    again = sha()
+    assert reads == ["contrat.pdf"]
+    assert again["evidence/contrat.pdf"] == hashlib.sha256(contract.read_bytes()).hexdigest() != first["evidence/contrat.pdf"]
+
+    for damaged in ("not json", json.dumps({"format": 1, "files": {str(contract.resolve()): [1, 2]}}), "[]"):
+        store.write_text(damaged, "utf-8")
+        reads.clear()
+        assert sha() == again and sorted(reads) == ["F1.pdf", "contrat.pdf"]
+
+
+def test_a_file_changed_just_before_it_was_read_is_read_again_next_time(make_case, tmp_path, monkeypatch):
+    """Within two seconds of its last change, a file's next change could carry the same times: its
+    SHA-256 is not kept."""
+    case_dir = make_case(files={"evidence/contrat.pdf": 1})
+    store = tmp_path / "cache" / casefolder.HASHES
+    reads: list[str] = []
+    real = casefolder._sha256
+    monkeypatch.setattr(casefolder, "_sha256", lambda path: reads.append(path.name) or real(path))
+    discover(load_case(case_dir), store)
+    discover(load_case(case_dir), store)
+    assert reads == ["contrat.pdf", "contrat.pdf"]

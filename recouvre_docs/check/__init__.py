@@ -41,7 +41,7 @@ def gather(folder: casefolder.CaseFolder, cache: Cache, lang: str, progress: Pro
     """Every piece, converted (cached) and classified; a piece that cannot be read is kept with its error.
     ``lang`` is the documents' language: a piece's language, hence the findings, never depends on the
     language the report is read in."""
-    pieces = casefolder.discover(folder)
+    pieces = casefolder.discover(folder, cache.root / casefolder.HASHES)
     progress.stage("Reading evidence", len(pieces))
     # converted in worker processes, each file within the time limit (evidence/workers.py)
     outcomes = ingest_all(pieces, cache, lang=lang, case_root=folder.root, advance=progress.advance)
