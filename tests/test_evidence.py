@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shutil
+import tempfile
 import threading
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -880,9 +881,14 @@ def test_an_ocr_over_its_time_limit_stops_the_build_or_is_skipped_with_force(mak
     case_dir = make_case(files={"evidence/BL-2026-0225.tiff": data.getvalue()})
     assert cli("build", case_dir).exit_code == 0  # converted (cached); only the OCR is left to time out
     monkeypatch.setenv("RECOUVRE_CONVERT_TIMEOUT", "0.5")  # far less than OCRmyPDF needs for four full pages
+    temp = case_dir.parent / "tmp"  # the conversion workers' temporary folder (forked from this process)
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
     result = cli("build", case_dir, "--ocr")
     assert result.exit_code == 4, result.stderr
     assert "evidence/BL-2026-0225.tiff: recognising its text (OCR) took longer than the limit of 0.5 s" in result.stderr
+    # the killed OCR left nothing behind (OCRmyPDF's page images)
+    assert [p.name for p in temp.iterdir() if not p.name.startswith("recouvre-render-")] == []
     result = cli("build", case_dir, "--ocr", "--force")
     assert result.exit_code == 0, result.stderr
     assert "WARNING: evidence/BL-2026-0225.tiff: recognising its text (OCR) took longer" in result.stderr

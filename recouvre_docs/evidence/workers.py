@@ -23,7 +23,9 @@ import logging
 import math
 import multiprocessing
 import os
+import shutil
 import signal
+import tempfile
 import time
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -150,9 +152,11 @@ class _Collect(logging.Handler):
         self.records.append((record.name, record.levelno, record.getMessage()))
 
 
-def _init_worker(level: int) -> None:
+def _init_worker(level: int, scratch: str | None = None) -> None:
     if hasattr(os, "setpgrp"):
         os.setpgrp()  # its own process group: a timeout kills the worker with what it started
+    if scratch is not None:  # its temporary files, and those of the programs it runs, where the pool removes them
+        tempfile.tempdir = os.environ["TMPDIR"] = tempfile.mkdtemp(dir=scratch)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle (it kills the workers)
     logger = logging.getLogger("recouvre_docs")
     logger.handlers[:] = []
@@ -183,18 +187,29 @@ def _context():
 
 
 class _Pool:
-    """A ProcessPoolExecutor whose workers can be killed (with their children) and re-created."""
+    """A ProcessPoolExecutor whose workers can be killed (with their children) and re-created.
+
+    Its workers make their temporary files (and Tesseract, OCRmyPDF, LibreOffice theirs) in a folder
+    of the pool's, removed when the pool is closed or killed: a worker killed at the time limit cannot
+    remove its own (OCRmyPDF's page images, LibreOffice's profile)."""
 
     def __init__(self, workers: int):
         self.workers = workers
         self.executor: ProcessPoolExecutor | None = None
+        self.scratch: str | None = None
 
     def submit(self, job: Job) -> Future:
         if self.executor is None:
             level = logging.getLogger("recouvre_docs").getEffectiveLevel()
+            self.scratch = tempfile.mkdtemp(prefix="recouvre-convert-")
             self.executor = ProcessPoolExecutor(self.workers, mp_context=_context(), initializer=_init_worker,
-                                                initargs=(level,))
+                                                initargs=(level, self.scratch))
         return self.executor.submit(_run_job, job.func, job.args)
+
+    def _remove_scratch(self) -> None:
+        scratch, self.scratch = self.scratch, None
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
 
     def kill(self) -> None:
         executor, self.executor = self.executor, None
@@ -211,11 +226,13 @@ class _Pool:
                 except OSError:
                     pass
         executor.shutdown(wait=True, cancel_futures=True)
+        self._remove_scratch()
 
     def close(self) -> None:
         if self.executor is not None:
             self.executor.shutdown(wait=True)
             self.executor = None
+        self._remove_scratch()
 
 
 def run(jobs: list[Job], *, limit: float | None = None, on_done: Callable[[int], None] | None = None) -> list[Any]:
