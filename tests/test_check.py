@@ -1131,3 +1131,21 @@ def test_months_are_added_with_the_calendar():
     assert add_months(dt.date(2023, 12, 31), 2) == dt.date(2024, 2, 29)
     assert add_months(dt.date(2099, 12, 31), 2) == dt.date(2100, 2, 28)  # 2100 is not a leap year
     assert add_months(dt.date(2026, 10, 15), 4) == dt.date(2027, 2, 15)
+
+
+def test_a_check_of_a_case_folder_it_cannot_write_to_leaves_no_temporary_files(make_case, tmp_path):
+    """Where out/.cache cannot be made (here out is a file), the check converts into a temporary
+    folder, and removes it: nothing is left in the temporary directory."""
+    import os
+    import subprocess
+    import sys
+
+    case = make_case()
+    (case / "out").write_text("not a folder")
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    checked = subprocess.run([sys.executable, "-m", "recouvre_docs", "check", str(case), "--procedure", "agency-handover",
+                              "--format", "json"], capture_output=True, text=True, env={**os.environ, "TMPDIR": str(temp)})
+    assert checked.returncode in (0, 1), checked.stderr
+    assert json.loads(checked.stdout)["case"] == "T-100"
+    assert sorted(p.name for p in temp.iterdir()) == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -107,23 +108,29 @@ def run(
     documents_lang = documents_lang or case.language
     as_of = as_of or case.case.as_of or dt.date.today()
     progress = progress or NullProgress()
+    temporary: Path | None = None
     if cache is None:
         out = folder.root / casefolder.OUTPUT_DIR
         try:
             (out / ".cache").mkdir(parents=True, exist_ok=True)
             cache = Cache(out / ".cache")
-        except OSError:  # a read-only case folder: convert into a temporary cache instead
-            cache = Cache(Path(tempfile.mkdtemp(prefix="recouvre-check-")))
-    if infos is None:
-        infos = gather(folder, cache, documents_lang, progress)
-    read_texts(infos)
-    ctx = rules.Context(case=case, procedure=proc, lang=lang, as_of=as_of, pieces=infos, doc_lang=documents_lang)
-    rules.evidence_hygiene(ctx)
-    rules.required_evidence(ctx)
-    rules.required_events(ctx)
-    for name, params in proc.checks.items():
-        rules.CHECKS[name](ctx, params)
-    statement = rules.claim_rates(ctx, folder.root)
+        except OSError:  # a read-only case folder: convert into a temporary cache, removed at the end
+            temporary = Path(tempfile.mkdtemp(prefix="recouvre-check-"))
+            cache = Cache(temporary)
+    try:
+        if infos is None:
+            infos = gather(folder, cache, documents_lang, progress)
+        read_texts(infos)
+        ctx = rules.Context(case=case, procedure=proc, lang=lang, as_of=as_of, pieces=infos, doc_lang=documents_lang)
+        rules.evidence_hygiene(ctx)
+        rules.required_evidence(ctx)
+        rules.required_events(ctx)
+        for name, params in proc.checks.items():
+            rules.CHECKS[name](ctx, params)
+        statement = rules.claim_rates(ctx, folder.root)
+    finally:
+        if temporary is not None:
+            shutil.rmtree(temporary, ignore_errors=True)
     progress.done()
     return Report(case=case.case.reference, procedure=proc.id, as_of=as_of, language=lang, findings=ctx.findings,
                   statement=statement)
