@@ -24,7 +24,7 @@ import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterable
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name
@@ -515,7 +515,8 @@ def finish(p: Plan, a: Assembly, target: Path, merged: Path, table: Path | None,
             a.manifest["pdfa"] = conformance
             a.manifest["document"]["pdfa"] = pdfa_claim(pdf)
             with timed("pdf.digests"):
-                a.manifest["page_sha256"] = _page_digests(pdf, p, a, known, changed, merge_key, conformance["part"])
+                a.manifest["page_sha256"] = _page_digests(pdf, p, a, known, changed, merge_key, conformance["part"],
+                                                          fonts.streams)
             identity = manifest_bytes(a.manifest)
             if a.attach_originals:
                 set_attachment(pdf, "manifest.json", identity)
@@ -579,20 +580,22 @@ def share_fonts(pdf: pikepdf.Pdf, known: dict | None = None) -> int:
 # leaves the front pages' count alone keeps them (0.45 s on the bench's 4,035 pages), and digests the
 # front pages only. What the key names: the merged files (Merge.key), every exhibit's label, key and
 # pages (hence every stamp and every page's position, which a link's digest holds), the reference in
-# the stamps, the PDF/A part, the stamp fonts' files, and the versions (this package, pikepdf,
-# libqpdf, fontTools) and sources of the code that makes and digests pages.
+# the stamps, the PDF/A part, the stamp fonts' programs, the fonts embedded by this pass (pdfa.FontPass:
+# their programs' SHA-256, which the fontTools version and the Liberation files decide), and the
+# versions (this package, pikepdf, libqpdf) and sources of the code that makes and digests pages.
 DIGESTS_PREFIX = "digests-"
 _DIGEST_CODE = ("bundle.py", "digest.py", "pdfa.py", "stamp.py")
 
 
 def _page_digests(pdf: pikepdf.Pdf, p: Plan, a: Assembly, known: dict | None, changed: set, merge_key: str | None,
-                  part: str | None) -> list[str]:
+                  part: str | None, substitutes: Iterable[str] = ()) -> list[str]:
     keep = None
     if merge_key is not None and a.cache is not None:
         h = hashlib.sha256(f"page digests 1\0{__version__}\0{pikepdf.__version__}\0{pikepdf.__libqpdf_version__}\0"
                            f"{merge_key}\0{a.reference}\0{part}\0{p.front}\0{p.total}\n".encode())
         for program in stamp.font_programs(a.cache):  # the stamps' fonts as embedded (loaded for them anyway)
             h.update(hashlib.sha256(program.data).digest() + repr(program.widths).encode())
+        h.update(" ".join(sorted(substitutes)).encode() + b"\n")  # the fonts embedded here (pdfa.FontPass), by SHA-256
         for e in p.entries:
             h.update(f"{e.key}\0{e.label}\0{e.first}\0{e.pages}\n".encode())
         here = Path(__file__).parent

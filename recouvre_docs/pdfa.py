@@ -72,19 +72,24 @@ FAMILIES = {
 _STYLE_WORDS = ("bolditalic", "boldoblique", "bold", "italic", "oblique", "regular", "roman", "normal", "book")
 
 
-def make_safe(pdf: pikepdf.Pdf, *, reattached: Iterable[str] = ()) -> dict[str, Any]:
+def make_safe(pdf: pikepdf.Pdf, *, reattached: Iterable[str] = (), touched: set[str] | None = None) -> dict[str, Any]:
     """Make ``pdf`` PDF/A-safe in place; return ``{"pdfa": changes}`` (empty when nothing changed).
 
     ``reattached``: names of embedded files the build attaches to the bundle in another way (an
-    e-invoice's XML), whose removal from the exhibit is not worth reporting."""
+    e-invoice's XML), whose removal from the exhibit is not worth reporting. ``touched``: where the
+    name of each change made is added, those not worth reporting too (an appearance reduced to its
+    normal one, a page's associated files): the file needs saving unless it only holds "fonts_embedded"."""
     changes: dict[str, Any] = {}
-    _embedded_files(pdf, changes, {n.lower() for n in reattached})
-    _annotations(pdf, changes)
+    silent: set[str] = set()
+    _embedded_files(pdf, changes, {n.lower() for n in reattached}, silent)
+    _annotations(pdf, changes, silent)
     _actions(pdf, changes)
     contexts = list(_contexts(pdf))
     _fonts(pdf, contexts, changes)
     _colour(pdf, contexts, changes)
     _objects(contexts, changes)
+    if touched is not None:
+        touched.update(changes, silent)
     return {"pdfa": changes} if changes else {}
 
 
@@ -147,7 +152,7 @@ def _file_name(spec: Any) -> str | None:
     return "?"
 
 
-def _embedded_files(pdf: pikepdf.Pdf, changes: dict[str, Any], reattached: set[str]) -> None:
+def _embedded_files(pdf: pikepdf.Pdf, changes: dict[str, Any], reattached: set[str], silent: set[str]) -> None:
     removed: list[str] = []
     root = pdf.Root
     names = root.get("/Names")
@@ -158,12 +163,15 @@ def _embedded_files(pdf: pikepdf.Pdf, changes: dict[str, Any], reattached: set[s
             listed = ["?"]
         removed += [n for n in listed if n.lower() not in reattached]
         del names["/EmbeddedFiles"]
+        silent.add("embedded_files")
     for key in ("/AF", "/Collection"):
         if key in root:
             del root[key]
+            silent.add("embedded_files")
     for page in pdf.pages:
         if "/AF" in page.obj:
             del page.obj["/AF"]
+            silent.add("embedded_files")
         for annot in page.obj.get("/Annots") or []:
             if isinstance(annot, Dictionary) and annot.get("/Subtype") == Name.FileAttachment:
                 removed.append(_file_name(annot.get("/FS")) or "?")
@@ -191,7 +199,7 @@ def _field_type(annot: Dictionary) -> str | None:
     return None
 
 
-def _appearance(annot: Dictionary) -> bool:
+def _appearance(annot: Dictionary, silent: set[str] | None = None) -> bool:
     """Reduce ``/AP`` to its normal appearance (6.3.3); False when the annotation has none."""
     ap = annot.get("/AP")
     if not isinstance(ap, Dictionary) or "/N" not in ap:
@@ -208,10 +216,12 @@ def _appearance(annot: Dictionary) -> bool:
         return False
     if set(ap.keys()) != {"/N"} or normal is not ap.N:
         annot.AP = Dictionary(N=normal)
+        if silent is not None:
+            silent.add("appearances")
     return True
 
 
-def _annotations(pdf: pikepdf.Pdf, changes: dict[str, Any]) -> None:
+def _annotations(pdf: pikepdf.Pdf, changes: dict[str, Any], silent: set[str]) -> None:
     forbidden: Counter[str] = Counter()
     counts: Counter[str] = Counter()
     for page in pdf.pages:
@@ -220,6 +230,7 @@ def _annotations(pdf: pikepdf.Pdf, changes: dict[str, Any]) -> None:
             continue
         if not isinstance(annots, Array):
             del page.obj["/Annots"]
+            silent.add("annotations")
             continue
         kept: list[Dictionary] = []
         dropped: set[tuple[int, int]] = set()
@@ -235,15 +246,16 @@ def _annotations(pdf: pikepdf.Pdf, changes: dict[str, Any]) -> None:
                 continue
             elif flags & (HIDDEN | NOVIEW):  # not shown on screen: making it print would add to the page
                 counts["annotations_hidden"] += 1
-            elif subtype != "/Link" and not _appearance(annot):
+            elif subtype != "/Link" and not _appearance(annot, silent):
                 counts["annotations_without_appearance"] += 1
             else:
                 wanted = (flags | PRINT) & ~(INVISIBLE | HIDDEN | NOVIEW | TOGGLENOVIEW)
                 if wanted != flags or "/F" not in annot:
                     annot.F = wanted
                     counts["annotations_adjusted"] += 1
-                if subtype == "/Link" and "/AP" in annot and not _appearance(annot):
+                if subtype == "/Link" and "/AP" in annot and not _appearance(annot, silent):
                     del annot["/AP"]  # a link may go without appearance, not with a broken one
+                    silent.add("appearances")
                 kept.append(annot)
                 continue
             if annot.is_indirect:
@@ -256,12 +268,15 @@ def _annotations(pdf: pikepdf.Pdf, changes: dict[str, Any]) -> None:
                     continue
                 if "/F" in annot and (_flags(annot) & (INVISIBLE | HIDDEN | NOVIEW | TOGGLENOVIEW) or not _flags(annot) & PRINT):
                     del annot["/F"]  # a popup may go without flags; with them, they must print
+                    silent.add("annotations")
             popup = annot.get("/Popup")
             if isinstance(popup, Dictionary) and popup.is_indirect and popup.objgen in dropped:
                 del annot["/Popup"]
+                silent.add("annotations")
             final.append(annot)
         if len(final) != len(annots):
             page.obj.Annots = Array(final)
+            silent.add("annotations")
     if forbidden:
         changes["annotations_forbidden"] = dict(sorted(forbidden.items()))
     changes.update(sorted(counts.items()))
@@ -766,7 +781,7 @@ class FontPass:
         self.pdf = pdf
         self.seen: set = set()  # the forms and resources gone through
         self.done: set = set()  # the fonts tried
-        self.streams: dict = {}  # the substitutes' programs, by digest
+        self.streams: dict = {}  # the substitutes' programs, by their SHA-256 (hex)
         self.changes: dict[str, Any] = {}
 
     def page(self, page: pikepdf.Page) -> None:
@@ -788,7 +803,7 @@ def _fonts(pdf: pikepdf.Pdf, contexts: list[Context], changes: dict[str, Any], d
             original = str(font.get("/BaseFont", "?")).lstrip("/")
             try:
                 name = _substitute(pdf, font, streams)
-            except (pikepdf.PdfError, KeyError, ValueError, TypeError) as err:
+            except (pikepdf.PdfError, KeyError, ValueError, TypeError, OSError) as err:  # OSError: a font file missing
                 log.info("font %s not replaced: %s", original, err)
                 name = None
             if name:
@@ -817,6 +832,10 @@ def unembedded_fonts_of(resources: Any, seen: set) -> set[str]:
             for obj in (res.get(group) or {}).values():
                 if isinstance(obj, pikepdf.Stream):
                     stack.append(obj.get("/Resources"))
+        for gs in (res.get("/ExtGState") or {}).values():  # a soft mask draws with its own resources too
+            smask = gs.get("/SMask") if isinstance(gs, Dictionary) else None
+            if isinstance(smask, Dictionary) and isinstance(smask.get("/G"), pikepdf.Stream):
+                stack.append(smask.G.get("/Resources"))
     return found
 
 

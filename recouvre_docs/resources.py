@@ -8,6 +8,7 @@ looks inside.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from functools import lru_cache
@@ -51,13 +52,24 @@ def user_cache() -> Path | None:
 
 def read_cached(name: str, folders: list[Path], parse: Callable[[dict[str, Any]], T]) -> T | None:
     """``parse`` of the JSON file ``name`` in the first of ``folders`` that holds one it accepts (it raises
-    ValueError, TypeError or KeyError for one that is not what it stores: cut short, edited), or None."""
+    ValueError, TypeError or KeyError for one that is not what it stores: cut short, edited), or None.
+    A folder that another user owns, or that others may write to, is not read: what it holds ends up
+    in the bundles (the fonts of the stamps and of the exhibits)."""
     for folder in folders:
         try:
+            if not _private(folder):
+                continue
             return parse(json.loads((folder / name).read_text("utf-8")))
         except (OSError, ValueError, TypeError, KeyError):
             continue
     return None
+
+
+def _private(folder: Path) -> bool:
+    if not hasattr(os, "getuid"):  # no owners to compare (Windows): the user's profile folder is theirs
+        return True
+    st = folder.stat()
+    return st.st_uid == os.getuid() and not st.st_mode & 0o022
 
 
 def write_cached(name: str, fields: dict[str, Any], folders: list[Path]) -> None:
@@ -66,11 +78,13 @@ def write_cached(name: str, fields: dict[str, Any], folders: list[Path]) -> None
     only costs time."""
     for folder in folders:
         stored = folder / name
+        tmp = stored.with_name(f"{stored.name}.{os.getpid()}.tmp")
         try:
             stored.parent.mkdir(parents=True, exist_ok=True)
-            tmp = stored.with_name(f"{stored.name}.{os.getpid()}.tmp")
             tmp.write_text(json.dumps(fields), "utf-8")
             os.replace(tmp, stored)
             return
         except OSError:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
             continue

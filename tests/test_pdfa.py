@@ -239,6 +239,51 @@ def test_a_font_that_cannot_be_replaced_makes_the_bundle_claim_no_pdfa(make_case
     assert [r.split(":")[0] for r in validate(bundle_pdf, "3b")] == ["PDFA3B-FONT-EMBEDDING-001", "PDFA3B-ID-SCHEMA-001"]
 
 
+def test_an_exhibit_with_a_fault_besides_its_font_is_rewritten_and_one_with_its_font_in_a_soft_mask_is_fixed(
+        make_case, cli):
+    """An exhibit is merged as it came only when a standard font is all make_safe changed in it, even
+    silently: one whose note also has a down appearance (6.3.3 keeps the normal one only) is rewritten,
+    and the bundle holds the normal appearance only. A Helvetica drawn only in a soft mask's group is
+    embedded in the bundle too: the bundle validates as PDF/A-3b."""
+    pdf = pikepdf.new()
+    helvetica = Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica, Encoding=Name.WinAnsiEncoding)
+    p = _page(pdf, b"BT /F1 14 Tf 72 760 Td (Note au client) Tj ET", {"/F1": helvetica})
+    look = lambda rgb: pdf.make_stream(rgb + b" rg 0 0 20 20 re f", Type=Name.XObject, Subtype=Name.Form,  # noqa: E731
+                                       BBox=[0, 0, 20, 20])
+    p.obj.Annots = Array([pdf.make_indirect(Dictionary(Type=Name.Annot, Subtype=Name.Square, Rect=[100, 600, 120, 620],
+                                                       F=4, AP=Dictionary(N=look(b"1 0 0"), D=look(b"0 0 1"))))])
+    noted = io.BytesIO()
+    pdf.save(noted)
+
+    pdf = pikepdf.new()
+    group = pdf.make_stream(b"BT /F1 40 Tf 72 700 Td (MASQUE) Tj ET", Type=Name.XObject, Subtype=Name.Form,
+                            BBox=[0, 0, 595, 842], Group=Dictionary(S=Name.Transparency, CS=Name.DeviceGray),
+                            Resources=Dictionary(Font=Dictionary(F1=pdf.make_indirect(Dictionary(
+                                Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica, Encoding=Name.WinAnsiEncoding)))))
+    p = _page(pdf, b"/GS1 gs 0 0 1 rg 0 0 595 842 re f")
+    p.obj.Resources = Dictionary(ExtGState=Dictionary(GS1=Dictionary(Type=Name.ExtGState, SMask=Dictionary(
+        Type=Name.Mask, S=Name.Luminosity, G=group))))
+    masked = io.BytesIO()
+    pdf.save(masked)
+
+    case_dir = make_case(files={"evidence/note-2026-04-10.pdf": noted.getvalue(),
+                                "evidence/masque-2026-04-11.pdf": masked.getvalue()})
+    assert cli("build", case_dir).exit_code == 0
+    manifest = json.loads((case_dir / "out" / "manifest.json").read_text())
+    by_file = {e["file"]: e for e in manifest["exhibits"]}
+    assert by_file["evidence/masque-2026-04-11.pdf"]["pdfa_changes"] == ["fonts embedded: Helvetica → Liberation Sans"]
+    assert manifest["pdfa"]["claimed"] == "PDF/A-3b"
+    bundle_pdf = case_dir / "out" / "T-100.pdf"
+    with pikepdf.open(bundle_pdf) as pdf:
+        first = by_file["evidence/note-2026-04-10.pdf"]["pages"][0]
+        [annot] = [a for a in pdf.pages[first - 1].Annots if a.get("/Subtype") == Name.Square]
+        assert set(annot.AP.keys()) == {"/N"}
+        mask_page = pdf.pages[by_file["evidence/masque-2026-04-11.pdf"]["pages"][0] - 1]
+        font = mask_page.Resources.ExtGState.GS1.SMask.G.Resources.Font.F1
+        assert "/FontFile2" in font.FontDescriptor
+    assert validate(bundle_pdf, "3b") == []
+
+
 def test_standard_font_names_and_their_liberation_family():
     assert pdfa.match("Helvetica") == ("Sans", False, False)
     assert pdfa.match("ABCDEF+Arial-BoldItalicMT") == ("Sans", True, True)

@@ -70,15 +70,16 @@ def normalize(src: Path | str, target: Path, *, shown_as: str, password: str | N
         if "/AcroForm" in pdf.Root:
             _flatten_form(pdf, shown_as)
             facts["form_flattened"] = True
-        facts.update(pdfa.make_safe(pdf, reattached=einvoice.XML_NAMES))  # what PDF/A forbids, and what was done
+        touched: set[str] = set()  # every change make_safe made, reported or not
+        facts.update(pdfa.make_safe(pdf, reattached=einvoice.XML_NAMES, touched=touched))  # what PDF/A forbids, and what was done
         warnings += pdf.get_warnings()
         as_is = as_is and "form_flattened" not in facts and not warnings and (
-            "pdfa" not in facts
+            not touched
             # a standard font that is not embedded is not worth a copy of its own: the bundle embeds the
             # same substitute once for every exhibit that uses it (pdfa.FontPass); facts still say it.
             # Not when a stream has a filter qpdf's save decodes (LZW, ASCII…): the save repairs its
             # damage, and says so (it was saved for the font before, and repaired with it)
-            or set(facts["pdfa"]) == {"fonts_embedded"} and not _recoded_by_save(pdf))
+            or touched == {"fonts_embedded"} and not _recoded_by_save(pdf))
         tmp = target.with_suffix(".tmp")
         if as_is:
             shutil.copyfile(src, tmp)
