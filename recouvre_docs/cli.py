@@ -419,7 +419,8 @@ def entry() -> None:
     at exit took 0.09 s of a 1-second rebuild, for nothing the process still needs. The exit
     handlers (the render process closed, temporary folders removed, multiprocessing's finalizers)
     run as at a normal exit, and the output is flushed, then the process ends. Only when no other
-    thread is left (a thread still running is waited for by a normal exit)."""
+    thread is left (a thread still running is waited for by a normal exit), and when no profiler or
+    tracer runs (pyinstrument, cProfile and coverage write their results after the program's end)."""
     import atexit
     import os
     import threading
@@ -429,8 +430,8 @@ def entry() -> None:
         code: int | str | None = 0
     except SystemExit as done:
         code = done.code
-    if threading.active_count() > 1:
-        sys.exit(code)
+    if threading.active_count() > 1 or sys.gettrace() is not None or sys.getprofile() is not None:
+        sys.exit(code)  # a thread to wait for, or a profiler or coverage tool that reports at the exit
     if not isinstance(code, int):  # as the interpreter does: None is 0, anything else is printed, 1
         if code is not None:
             print(code, file=sys.stderr)

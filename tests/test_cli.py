@@ -111,6 +111,11 @@ def test_the_command_s_quick_exit_keeps_exit_codes_output_and_cleanup(make_case,
     out = case / "out"
     assert (out / "T-100.pdf").is_file()
     assert not [p.name for p in out.iterdir() if p.name.startswith(".work")]  # the work folder removed
+    # under a profiler, which writes its results after the program's end, the exit is a normal one
+    profiled = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(tmp_path / "profile"), "-m", "recouvre_docs",
+                               "--version"], capture_output=True, text=True, cwd=tmp_path)
+    assert profiled.returncode == 0 and "recouvre-docs, version" in profiled.stdout
+    assert (tmp_path / "profile").stat().st_size > 0
 
 
 def test_build_force_leaves_unreadable_evidence_out_and_names_it(make_case, cli):
