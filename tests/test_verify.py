@@ -269,6 +269,8 @@ def test_a_signed_bundle_verifies_and_a_change_breaks_it(built, tmp_path, monkey
     signed = pdf.read_bytes()
     # an incremental update: the bundle as built (byte-identical for the same inputs) is left as it is
     assert signed.startswith(unsigned) and len(signed) > len(unsigned)
+    # the manifest names the signed file (not the one the save hashed as it wrote it)
+    assert json.loads((case / "out" / "manifest.json").read_text())["bundle"]["sha256"] == hashlib.sha256(signed).hexdigest()
     checked = run(pdf, case)
     assert checked.exit_code == 0, checked.stdout
     assert ("Signed by Maître Sophie Lambert (Lambert Avocats): intact, covers the whole file "
