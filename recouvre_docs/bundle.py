@@ -506,7 +506,9 @@ def finish(p: Plan, a: Assembly, target: Path, merged: Path, table: Path | None,
                 pdf, data, description=description, filename=name, mime_type=mime, creation_date=date, mod_date=date,
                 relationship=Name.Source if name != "manifest.json" else Name.Supplement,
             )
-        conformance = pdfa_status(p, unembedded, part="3" if attachments else "2")  # -3 carries files, -2 none
+        undecodable = _undecodable_forbidden(pdf, known, owners)
+        conformance = pdfa_status(p, unembedded, part="3" if attachments else "2",  # -3 carries files, -2 none
+                                  undecodable=undecodable)
         _pdfa(pdf, a, conformance["part"])
         with timed("pdf.stream-ends"):
             changed = pdfa.unambiguous_stream_ends(pdf, known)
@@ -635,24 +637,98 @@ def srgb_profile() -> bytes:
     return bytes(icc)
 
 
-def pdfa_status(p: Plan, unembedded: dict[str, set[str]], part: str) -> dict[str, Any]:
+def pdfa_status(p: Plan, unembedded: dict[str, set[str]], part: str,
+                undecodable: dict[str, int] | None = None) -> dict[str, Any]:
     """The conformance the bundle claims: PDF/A-3b when it carries attached files (the manifest, the
     original e-mails and e-invoices: ISO 19005-3 allows any file, -2 only PDF/A files), PDF/A-2b when it
     carries none; and no claim at all when a page uses a font that is not embedded and could not be
-    replaced by a metric-compatible one (pdfa.py), with which exhibit and which fonts."""
+    replaced by a metric-compatible one (pdfa.py), with which exhibit and which fonts, or holds a
+    stream in a coding PDF/A forbids that qpdf cannot decode to write it anew (``undecodable``: how
+    many, by entry key; _undecodable_forbidden)."""
     by_key = {e.key: e for e in p.entries}
+    undecodable = undecodable or {}
     reasons = []
-    for key in sorted(unembedded, key=lambda k: [int(n) for n in k.split(".")] if k else [0]):
+    order = lambda k: [int(n) for n in k.split(".")] if k else [0]  # noqa: E731
+    for key in sorted(set(unembedded) | set(undecodable), key=order):
         entry = by_key.get(key)
-        reasons.append({
+        reason: dict[str, Any] = {
             "exhibit": key or None,
             "label": entry.label if entry else None,
             "file": entry.source if entry else None,
-            "fonts_not_embedded": sorted(unembedded[key]),
-        })
+        }
+        if key in unembedded:
+            reason["fonts_not_embedded"] = sorted(unembedded[key])
+        if key in undecodable:
+            reason["streams_not_decodable"] = undecodable[key]
+        reasons.append(reason)
     if reasons:
         return {"claimed": None, "part": None, "not_claimed_because": reasons}
     return {"claimed": f"PDF/A-{part}b", "part": part, "not_claimed_because": []}
+
+
+# Codings PDF/A forbids (ISO 19005-2 6.1.7.2: LZWDecode). qpdf decodes such a stream when it saves and
+# writes it Flate-compressed, unless its data does not decode: then it is written as it is.
+_FORBIDDEN_FILTERS = {"/LZWDecode"}
+
+
+def _undecodable_forbidden(pdf: pikepdf.Pdf, known: dict | None, owners: list[Entry | None]) -> dict[str, int]:
+    """The streams qpdf will write in a coding PDF/A forbids (their data does not decode: a damaged
+    file), counted by the entry whose pages reach them ("" for none). The stream table says which
+    streams did not decode; without it every stream's coding is looked at. Rare: the pages are only
+    gone through when there is one."""
+    if known is not None:
+        candidates = (pdf.get_object(og) for og, k in known.items() if not k.decoded)
+    else:
+        candidates = (obj for obj in pdf.objects if isinstance(obj, pikepdf.Stream))
+    found: set[tuple[int, int]] = set()
+    for obj in candidates:
+        if not isinstance(obj, pikepdf.Stream):
+            continue
+        filters = obj.stream_dict.get("/Filter")
+        names = [str(f) for f in (filters if isinstance(filters, Array) else [filters] if filters is not None else [])]
+        if not _FORBIDDEN_FILTERS.intersection(names):
+            continue
+        try:
+            obj.read_bytes()
+            continue  # it decodes: qpdf writes it anew
+        except pikepdf.PdfError:
+            found.add(obj.objgen)
+    if not found:
+        return {}
+    counts: dict[str, int] = {}
+    positions = {page.obj.objgen for page in pdf.pages}
+    for n, page in enumerate(pdf.pages):
+        reached = _reaching(page.obj, found, positions)
+        if reached:
+            key = owners[n].key if owners[n] else ""
+            counts[key] = counts.get(key, 0) + len(reached)
+            found -= reached
+            if not found:
+                break
+    if found:  # reached from no page (the catalog, an attachment): the file's, not an exhibit's
+        counts[""] = counts.get("", 0) + len(found)
+    return counts
+
+
+def _reaching(page: pikepdf.Object, targets: set[tuple[int, int]], pages: set[tuple[int, int]]) -> set[tuple[int, int]]:
+    """Which of ``targets`` (object numbers) the page's objects lead to (other pages not followed)."""
+    reached, seen, stack = set(), set(), [page]
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, pikepdf.Object) and obj.is_indirect:
+            og = obj.objgen
+            if og in seen or (og in pages and og != page.objgen):
+                continue
+            seen.add(og)
+            if og in targets:
+                reached.add(og)
+        if isinstance(obj, pikepdf.Stream):
+            stack.extend(v for k, v in obj.stream_dict.items() if k != "/Parent")
+        elif isinstance(obj, pikepdf.Dictionary):
+            stack.extend(v for k, v in obj.items() if k != "/Parent")
+        elif isinstance(obj, pikepdf.Array):
+            stack.extend(obj)
+    return reached
 
 
 def _pdfa(pdf: pikepdf.Pdf, a: Assembly, part: str | None) -> None:

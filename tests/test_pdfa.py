@@ -421,3 +421,23 @@ def test_the_fast_cmyk_operator_test_agrees_with_the_pattern():
     disagree = [s for s in samples if pdfa._cmyk_operator(s) != bool(pdfa._CMYK_OPERATOR.search(s))]
     assert not disagree, disagree[:5]
     assert sum(pdfa._cmyk_operator(s) for s in samples) > 1000  # both answers are exercised
+
+
+def test_a_stream_in_a_forbidden_coding_that_does_not_decode_withholds_the_claim(make_case, cli):
+    """qpdf writes an LZW stream anew, Flate-compressed, when it saves, unless its data does not decode:
+    it then stays LZW, which PDF/A forbids (6.1.7.2). The bundle does not claim PDF/A, and says which
+    exhibit holds it."""
+    from conftest import RESOURCES
+
+    case_dir = make_case(files={"evidence/contrat-lzw.pdf": RESOURCES / "corpus" / "pdf" / "qpdf-damaged-stream.pdf",
+                                "evidence/facture.pdf": 1})
+    assert cli("build", case_dir).exit_code == 0
+    manifest = json.loads((case_dir / "out" / "manifest.json").read_text())
+    [lzw] = [e for e in manifest["exhibits"] if e["file"] == "evidence/contrat-lzw.pdf"]
+    assert manifest["pdfa"] == {"claimed": None, "part": None, "not_claimed_because": [
+        {"exhibit": str(lzw["exhibit"]), "label": lzw["label"], "file": "evidence/contrat-lzw.pdf",
+         "streams_not_decodable": 1}]}
+    bundle_pdf = case_dir / "out" / "T-100.pdf"
+    with pikepdf.open(bundle_pdf) as pdf:
+        assert "pdfaid:part" not in pdf.open_metadata()  # no false claim
+    assert any(r.startswith("PDFA3B-STREAM-FILTER") for r in validate(bundle_pdf, "3b"))
