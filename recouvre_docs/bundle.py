@@ -451,26 +451,22 @@ def finish(p: Plan, a: Assembly, target: Path, merged: Path, table: Path | None,
         if len(pdf.pages) != p.total:
             raise EvidenceError(f"the merged file has {len(pdf.pages)} pages, the plan {p.total}: please report this bug")
         with timed("pdf.fonts"):
-            shared = share_fonts(pdf, known)
-            if shared:
-                log.debug("%d font objects replaced by an identical one already in the bundle", shared)
             stamper = stamp.Stamper(pdf, a.cache)
         # Every page was made PDF/A-safe where it was made (exhibits when converted, WeasyPrint's pages
         # when rendered: pdfa.make_safe), but for the standard fonts of the exhibits that had no other
-        # fault (embedded here, once); what is left to know is whether a font could not be replaced.
+        # fault, embedded here (PageFonts, which also keeps once the fonts exhibits carry alike); what is
+        # left to know is whether a font could not be replaced.
         unembedded: dict[str, set[str]] = {}  # entry key -> fonts its pages use without carrying them
-        seen: set = set()
-        fonts = pdfa.FontPass(pdf)  # an exhibit's standard fonts, when they were its only fault: embedded here
+        fonts = PageFonts(pdf, known)
         with timed("pdf.pages"):
             for i, page in enumerate(pdf.pages):
                 entry = owners[i]
-                missing = pdfa.page_unembedded_fonts(page, seen)
-                if missing:
-                    fonts.page(page)
-                    missing = pdfa.page_unembedded_fonts(page, set())
+                missing = fonts.page(page)  # before the stamp: its fonts are embedded, and used by every page
                 if missing:
                     unembedded.setdefault(entry.key if entry else "", set()).update(missing)
                 stamper.stamp(page, left=entry.label if entry else "", center=a.reference, right=f"{i + 1} / {p.total}")
+        if fonts.replaced:
+            log.debug("%d font objects replaced by an identical one already in the bundle", fonts.replaced)
         with timed("pdf.links"):
             _link_index(pdf, p, exhibit_first)
             _outline(pdf, p, a, [(title, start) for (title, _), start in zip(a.documents, starts[1:])], starts[-1])
@@ -518,7 +514,7 @@ def finish(p: Plan, a: Assembly, target: Path, merged: Path, table: Path | None,
             a.manifest["document"]["pdfa"] = pdfa_claim(pdf)
             with timed("pdf.digests"):
                 a.manifest["page_sha256"] = _page_digests(pdf, p, a, known, changed, merge_key, conformance["part"],
-                                                          fonts.streams)
+                                                          fonts.substitutes.streams)
             identity = manifest_bytes(a.manifest)
             if a.attach_originals:
                 set_attachment(pdf, "manifest.json", identity)
@@ -526,55 +522,55 @@ def finish(p: Plan, a: Assembly, target: Path, merged: Path, table: Path | None,
             save(pdf, target, identity)
 
 
-def share_fonts(pdf: pikepdf.Pdf, known: dict | None = None) -> int:
-    """Keep once the fonts that several exhibits carry alike; return how many references were changed.
+class PageFonts:
+    """The fonts of the bundle's pages, page by page, in one walk of what each page draws
+    (pdfa.page_contexts: its content, forms, patterns, soft masks, Type 3 glyphs, annotations):
 
-    Each exhibit is a PDF of its own, and qpdf's merge keeps each one's fonts: the same standard font
-    not embedded (Helvetica, in 246 of the bench's 400 exhibits), which pdfa.FontPass then embeds, or
-    the same embedded substitute, in an exhibit that was converted for another fault as well (before
-    this pass, the bench's bundle carried 354 copies of two font programs, 9 MB). A font used by a
-    page, or by a form XObject it draws, is replaced by the first one met, in page order, that has the
-    same digest (digest.Digester: everything it holds, by value, streams by their data), so that the
-    copies are no longer written. The pages show the same thing, and their digests do not change."""
-    digester = digest.Digester(pdf, known)
-    first: dict[bytes, pikepdf.Object] = {}
-    visited: set[tuple[int, int]] = set()
-    replaced = 0
+    - kept once when several exhibits carry them alike. Each exhibit is a PDF of its own, and qpdf's
+      merge keeps each one's fonts: the same standard font not embedded (Helvetica, in 246 of the
+      bench's 400 exhibits), or the same embedded substitute in an exhibit converted for another
+      fault as well (the bench's bundle carried 354 copies of two font programs, 9 MB). A font is
+      replaced by the first one met, in page order, with the same digest (digest.Digester: everything
+      it holds, by value, streams by their data): the pages show the same thing, their digests do
+      not change, and the copies are no longer written;
+    - embedded when it is a standard font the page does not carry (pdfa.FontPass: once, for every
+      exhibit that uses it);
+    - and page() says which fonts are still not carried (no substitute: Calibri, Symbol)."""
 
-    def visit(resources: Any, depth: int) -> None:
-        nonlocal replaced
-        if not isinstance(resources, Dictionary) or depth > 8:
-            return
-        if resources.is_indirect:
-            if resources.objgen in visited:
-                return
-            visited.add(resources.objgen)
-        fonts = resources.get("/Font")
-        if isinstance(fonts, Dictionary) and not (fonts.is_indirect and fonts.objgen in visited):
-            if fonts.is_indirect:
-                visited.add(fonts.objgen)
+    def __init__(self, pdf: pikepdf.Pdf, known: dict | None = None):
+        self.digester = digest.Digester(pdf, known)
+        self.substitutes = pdfa.FontPass(pdf)
+        self.first: dict[bytes, pikepdf.Object] = {}
+        self.seen: set = set()  # the forms and resources gone through (pdfa.page_contexts)
+        self.replaced = 0
+
+    def page(self, page: pikepdf.Page) -> set[str]:
+        missing: set[str] = set()
+        for ctx in pdfa.page_contexts(page.obj, self.seen):
+            fonts = ctx.resources.get("/Font") if isinstance(ctx.resources, Dictionary) else None
+            if not isinstance(fonts, Dictionary):
+                continue
             for name in list(fonts.keys()):
                 font = fonts.get(name)
-                if not isinstance(font, Dictionary) or not font.is_indirect:
-                    continue
-                key = digester.object_digest(font)
-                if key is None:
-                    continue
-                kept = first.setdefault(key, font)
-                if kept.objgen != font.objgen:
-                    fonts[name] = kept
-                    replaced += 1
-        xobjects = resources.get("/XObject")
-        if isinstance(xobjects, Dictionary):
-            for xobject in xobjects.values():
-                if (isinstance(xobject, pikepdf.Stream) and xobject.get("/Subtype") == Name.Form
-                        and xobject.objgen not in visited):
-                    visited.add(xobject.objgen)
-                    visit(xobject.get("/Resources"), depth + 1)
+                if isinstance(font, Dictionary) and font.is_indirect:
+                    key = self.digester.object_digest(font)  # of what it was merged as: the same for the copies
+                    kept = self.first.setdefault(key, font) if key is not None else font
+                    if kept.objgen != font.objgen:
+                        fonts[name] = font = kept
+                        self.replaced += 1
+                if not pdfa.embedded(font):
+                    self.substitutes.font(font)
+                    if not pdfa.embedded(font):
+                        missing.add(pdfa.font_name(font))
+        return missing
 
+
+def share_fonts(pdf: pikepdf.Pdf, known: dict | None = None) -> int:
+    """PageFonts over every page of ``pdf``; how many font references were replaced by an identical font."""
+    fonts = PageFonts(pdf, known)
     for page in pdf.pages:
-        visit(page.obj.get("/Resources"), 0)
-    return replaced
+        fonts.page(page)
+    return fonts.replaced
 
 
 # The exhibits' pages, merged from the same converted files and stamped with the same labels and page
@@ -582,7 +578,7 @@ def share_fonts(pdf: pikepdf.Pdf, known: dict | None = None) -> int:
 # leaves the front pages' count alone keeps them (0.45 s on the bench's 4,035 pages), and digests the
 # front pages only. What the key names: the merged files (Merge.key), every exhibit's label, key and
 # pages (hence every stamp and every page's position, which a link's digest holds), the reference in
-# the stamps, the PDF/A part, the stamp fonts' programs, the fonts embedded by this pass (pdfa.FontPass:
+# the stamps, the PDF/A part, the stamp fonts' programs, the fonts embedded by this pass (PageFonts:
 # their programs' SHA-256, which the fontTools version and the Liberation files decide), and the
 # versions (this package, pikepdf, libqpdf) and sources of the code that makes and digests pages.
 DIGESTS_PREFIX = "digests-"
@@ -597,7 +593,7 @@ def _page_digests(pdf: pikepdf.Pdf, p: Plan, a: Assembly, known: dict | None, ch
                            f"{merge_key}\0{a.reference}\0{part}\0{p.front}\0{p.total}\n".encode())
         for program in stamp.font_programs(a.cache):  # the stamps' fonts as embedded (loaded for them anyway)
             h.update(hashlib.sha256(program.data).digest() + repr(program.widths).encode())
-        h.update(" ".join(sorted(substitutes)).encode() + b"\n")  # the fonts embedded here (pdfa.FontPass), by SHA-256
+        h.update(" ".join(sorted(substitutes)).encode() + b"\n")  # the fonts embedded here (PageFonts), by SHA-256
         for e in p.entries:
             h.update(f"{e.key}\0{e.label}\0{e.first}\0{e.pages}\n".encode())
         here = Path(__file__).parent
@@ -684,9 +680,7 @@ def _undecodable_forbidden(pdf: pikepdf.Pdf, known: dict | None, owners: list[En
     for obj in candidates:
         if not isinstance(obj, pikepdf.Stream):
             continue
-        filters = obj.stream_dict.get("/Filter")
-        names = [str(f) for f in (filters if isinstance(filters, Array) else [filters] if filters is not None else [])]
-        if not _FORBIDDEN_FILTERS.intersection(names):
+        if not _FORBIDDEN_FILTERS.intersection(pdfa.filter_names(obj)):
             continue
         try:
             obj.read_bytes()

@@ -30,7 +30,6 @@ the content.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import io
 import logging
@@ -44,7 +43,7 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name
 
 from . import iccprofile
-from .resources import read_cached, templates_root, user_cache, write_cached
+from .resources import packed, read_cached, templates_root, unpacked, user_cache, write_cached
 
 log = logging.getLogger(__name__)
 
@@ -429,10 +428,10 @@ def _page_resources(page: Dictionary) -> Dictionary:
 def _contexts(pdf: pikepdf.Pdf) -> Iterator[Context]:
     seen: set = set()
     for page in pdf.pages:
-        yield from _page_contexts(page.obj, seen)
+        yield from page_contexts(page.obj, seen)
 
 
-def _page_contexts(page: Dictionary, seen: set) -> Iterator[Context]:
+def page_contexts(page: Dictionary, seen: set) -> Iterator[Context]:
     """The contexts of one page: its own, then those of what it draws (forms, patterns, soft masks,
     Type 3 glyphs) and of its annotations' appearances. ``seen``: the indirect objects already gone
     through, shared across the pages of a file so that a form used on every page is read once."""
@@ -599,17 +598,16 @@ def _program(file: str, codes: tuple[tuple[int, int], ...], advances: tuple[tupl
     if stored is not None:
         return stored
     data, metrics = _make_program(path, codes, advances)
-    write_cached(name, {"data": base64.b64encode(data).decode("ascii"), "sha256": hashlib.sha256(data).hexdigest(),
-                        **metrics, "widths": sorted(metrics["widths"].items())}, folders)
+    write_cached(name, {**packed(data), **metrics, "widths": sorted(metrics["widths"].items())}, folders)
     return data, metrics
 
 
 def _stored_substitute(fields: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
     """A substitute font from a cache file's fields; ValueError if they are not what _program stores."""
-    data = base64.b64decode(fields["data"], validate=True)
+    data = unpacked(fields)
     widths = {int(code): width for code, width in fields["widths"]}
-    numbers = (*widths, *widths.values(), *fields["bbox"], fields["ascent"], fields["descent"], fields["cap_height"])
-    if (hashlib.sha256(data).hexdigest() != fields["sha256"] or len(fields["bbox"]) != 4
+    numbers = (*widths.values(), *fields["bbox"], fields["ascent"], fields["descent"], fields["cap_height"])
+    if (len(fields["bbox"]) != 4
             or not isinstance(fields["name"], str) or not all(type(n) is int for n in numbers)
             or type(fields["italic_angle"]) not in (int, float)):
         raise ValueError("not a substitute font")
@@ -641,7 +639,7 @@ def _make_program(path: Path, codes: tuple[tuple[int, int], ...], advances: tupl
     out = io.BytesIO()
     font.save(out, reorderTables=True)
     return out.getvalue(), {
-        "name": font["name"].getDebugName(6) or file[:-4],
+        "name": font["name"].getDebugName(6) or path.stem,
         "widths": {code: round(hmtx[g][0] * scale) for code, g in glyphs.items()},
         **font_metrics(font),
     }
@@ -769,86 +767,56 @@ def to_unicode_cmap(by_code: dict[int, int]) -> bytes:
 
 
 class FontPass:
-    """The missing standard fonts of a bundle's pages embedded, page by page (bundle.finish).
-
-    An exhibit whose only PDF/A fault was such a font is merged as it came (evidence/pdf.py), so that
-    the same substitute, made once here, serves every exhibit that used that font: the merged file
-    then holds no per-exhibit copy of it (248 of the bench's 400 exhibits carried one, with its 224
-    widths: a third of qpdf's memory for the merge). The substitutes are those make_safe makes; a page
-    is only gone through when pdfa.page_unembedded_fonts found a font it does not carry."""
+    """Missing standard fonts embedded one at a time, each font object tried once (make_safe's, for an
+    exhibit's copy; bundle.PageFonts's, for the bundle's pages: an exhibit whose only PDF/A fault was
+    such a font is merged as it came, evidence/pdf.py, and one substitute then serves every exhibit
+    that used that font). ``streams``: the substitutes' programs, by their SHA-256 (hex)."""
 
     def __init__(self, pdf: pikepdf.Pdf):
         self.pdf = pdf
-        self.seen: set = set()  # the forms and resources gone through
         self.done: set = set()  # the fonts tried
-        self.streams: dict = {}  # the substitutes' programs, by their SHA-256 (hex)
-        self.changes: dict[str, Any] = {}
+        self.streams: dict = {}
 
-    def page(self, page: pikepdf.Page) -> None:
-        _fonts(self.pdf, list(_page_contexts(page.obj, self.seen)), self.changes, self.done, self.streams)
+    def font(self, font: Any) -> str | None:
+        """Embed a Liberation font in ``font``'s place if it is a standard font not embedded; the
+        substitute's display name, or None (nothing to do, tried before, or no substitute)."""
+        if not isinstance(font, Dictionary) or embedded(font) or _already(font, self.done):
+            return None
+        try:
+            return _substitute(self.pdf, font, self.streams)
+        except (pikepdf.PdfError, KeyError, ValueError, TypeError, OSError) as err:  # OSError: a font file missing
+            log.info("font %s not replaced: %s", str(font.get("/BaseFont", "?")).lstrip("/"), err)
+            return None
 
 
-def _fonts(pdf: pikepdf.Pdf, contexts: list[Context], changes: dict[str, Any], done: set | None = None,
-           streams: dict | None = None) -> None:
-    done = set() if done is None else done
-    streams = {} if streams is None else streams
-    replaced: set[tuple[str, str]] = set(tuple(pair) for pair in changes.get("fonts_embedded", []))
+def _fonts(pdf: pikepdf.Pdf, contexts: list[Context], changes: dict[str, Any]) -> None:
+    substitutes = FontPass(pdf)
+    replaced: set[tuple[str, str]] = set()
     for ctx in contexts:
         fonts = ctx.resources.get("/Font") if isinstance(ctx.resources, Dictionary) else None
         for font in (fonts.values() if isinstance(fonts, Dictionary) else []):
-            if not isinstance(font, Dictionary):
-                continue
-            if embedded(font) or _already(font, done):
-                continue
-            original = str(font.get("/BaseFont", "?")).lstrip("/")
-            try:
-                name = _substitute(pdf, font, streams)
-            except (pikepdf.PdfError, KeyError, ValueError, TypeError, OSError) as err:  # OSError: a font file missing
-                log.info("font %s not replaced: %s", original, err)
-                name = None
+            original = font_name(font)
+            name = substitutes.font(font)
             if name:
                 replaced.add((original, name))
     if replaced:
         changes["fonts_embedded"] = [list(pair) for pair in sorted(replaced)]
 
 
-def unembedded_fonts_of(resources: Any, seen: set) -> set[str]:
-    """The fonts drawn with ``resources`` (and the forms, patterns and Type 3 fonts under it) that are
-    not embedded. ``seen`` is shared across calls so that a form used on many pages is read once."""
-    found: set[str] = set()
-    stack = [resources]
-    while stack:
-        res = stack.pop()
-        if not isinstance(res, Dictionary):
-            continue
-        if _already(res, seen):
-            continue
-        for font in (res.get("/Font") or {}).values():
-            if not embedded(font):
-                found.add(str(font.get("/BaseFont", "?")).lstrip("/"))
-            elif isinstance(font, Dictionary) and font.get("/Subtype") == Name.Type3:
-                stack.append(font.get("/Resources"))
-        for group in ("/XObject", "/Pattern"):
-            for obj in (res.get(group) or {}).values():
-                if isinstance(obj, pikepdf.Stream):
-                    stack.append(obj.get("/Resources"))
-        for gs in (res.get("/ExtGState") or {}).values():  # a soft mask draws with its own resources too
-            smask = gs.get("/SMask") if isinstance(gs, Dictionary) else None
-            if isinstance(smask, Dictionary) and isinstance(smask.get("/G"), pikepdf.Stream):
-                stack.append(smask.G.get("/Resources"))
-    return found
+def font_name(font: Any) -> str:
+    return str(font.get("/BaseFont", "?")).lstrip("/") if isinstance(font, Dictionary) else "?"
 
 
 def page_unembedded_fonts(page: pikepdf.Page, seen: set) -> set[str]:
-    """The fonts a page of the bundle draws without carrying them (its content and its annotations'
-    appearances), for the build's decision to claim PDF/A or not."""
-    found = unembedded_fonts_of(page.obj.get("/Resources"), seen)
-    for annot in page.obj.get("/Annots") or []:
-        ap = annot.get("/AP") if isinstance(annot, Dictionary) else None
-        normal = ap.get("/N") if isinstance(ap, Dictionary) else None
-        for stream in [normal] if isinstance(normal, pikepdf.Stream) else (normal.values() if isinstance(normal, Dictionary) else []):
-            if isinstance(stream, pikepdf.Stream):
-                found |= unembedded_fonts_of(stream.get("/Resources"), seen)
+    """The fonts a page draws without carrying them (in its content, what that draws, and its
+    annotations' appearances: page_contexts), for the decision to claim PDF/A or not. ``seen``: as
+    page_contexts's, shared across the pages of a file."""
+    found: set[str] = set()
+    for ctx in page_contexts(page.obj, seen):
+        fonts = ctx.resources.get("/Font") if isinstance(ctx.resources, Dictionary) else None
+        for font in (fonts.values() if isinstance(fonts, Dictionary) else []):
+            if not embedded(font):
+                found.add(font_name(font))
     return found
 
 
@@ -984,6 +952,12 @@ def _objects(contexts: list[Context], changes: dict[str, Any]) -> None:
 
 # ----------------------------------------------------------------------------------------------
 # Stream ends
+
+
+def filter_names(stream: pikepdf.Stream) -> list[str]:
+    """The names of the filters a stream's data is coded with, in order ([] for none)."""
+    filters = stream.stream_dict.get("/Filter")
+    return [str(f) for f in (filters if isinstance(filters, Array) else [filters] if filters is not None else [])]
 
 
 def flate_unambiguous(data: bytes) -> bytes:

@@ -8,7 +8,9 @@ looks inside.
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
 import json
 import os
 from functools import lru_cache
@@ -48,6 +50,19 @@ def user_cache() -> Path | None:
         return Path.home() / ".cache" / "recouvre-docs"
     except (RuntimeError, KeyError):  # no home folder (a service account without one)
         return None
+
+
+def packed(data: bytes) -> dict[str, str]:
+    """Bytes as a cache file stores them (read_cached, write_cached): base64, with their SHA-256."""
+    return {"data": base64.b64encode(data).decode("ascii"), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def unpacked(fields: dict[str, Any]) -> bytes:
+    """The bytes packed() stored in ``fields``; ValueError if they are not those (cut short, edited)."""
+    data = base64.b64decode(fields["data"], validate=True)
+    if hashlib.sha256(data).hexdigest() != fields["sha256"]:
+        raise ValueError("not the data stored")
+    return data
 
 
 def read_cached(name: str, folders: list[Path], parse: Callable[[dict[str, Any]], T]) -> T | None:

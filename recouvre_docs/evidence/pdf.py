@@ -76,7 +76,7 @@ def normalize(src: Path | str, target: Path, *, shown_as: str, password: str | N
         as_is = as_is and "form_flattened" not in facts and not warnings and (
             not touched
             # a standard font that is not embedded is not worth a copy of its own: the bundle embeds the
-            # same substitute once for every exhibit that uses it (pdfa.FontPass); facts still say it.
+            # same substitute once for every exhibit that uses it (bundle.PageFonts); facts still say it.
             # Not when a stream has a filter qpdf's save decodes (LZW, ASCII…): the save repairs its
             # damage, and says so (it was saved for the font before, and repaired with it)
             or touched == {"fonts_embedded"} and not _recoded_by_save(pdf))
@@ -105,13 +105,7 @@ _RECODED = {"/LZWDecode", "/ASCIIHexDecode", "/ASCII85Decode", "/RunLengthDecode
 
 
 def _recoded_by_save(pdf: pikepdf.Pdf) -> bool:
-    for obj in pdf.objects:
-        if isinstance(obj, pikepdf.Stream):
-            filters = obj.stream_dict.get("/Filter")
-            names = filters if isinstance(filters, pikepdf.Array) else [filters] if filters is not None else []
-            if any(str(name) in _RECODED for name in names):
-                return True
-    return False
+    return any(isinstance(obj, pikepdf.Stream) and _RECODED.intersection(pdfa.filter_names(obj)) for obj in pdf.objects)
 
 
 def _save_pages_only(pdf: pikepdf.Pdf, target: Path) -> None:
