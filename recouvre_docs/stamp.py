@@ -196,6 +196,36 @@ def _fit(text: str, style: str, size: float, room: float) -> str:
     return text.rstrip() + "…" if text else ""
 
 
+@lru_cache(maxsize=256)
+def _band(x0: float, y0: float, x1: float, y1: float, rotate: int) -> tuple[bytes, float]:
+    """The start of a stamp (its white band and rule) for a band from (x0, y0) to (x1, y1) on a page
+    turned by ``rotate``, and the band's width: the same for most pages of a bundle (made once)."""
+    # user-space origin and axes of the band's visual coordinates (u to the right, v up, on screen)
+    width = (x1 - x0) if rotate in (0, 180) else (y1 - y0)
+    matrix = {
+        0: (1, 0, 0, 1, x0, y0),
+        90: (0, 1, -1, 0, x1, y0),
+        180: (-1, 0, 0, -1, x1, y1),
+        270: (0, -1, 1, 0, x0, y1),
+    }[rotate]
+    navy = " ".join(map(_num, NAVY))
+    return (b"\nQ\nq\n"
+            + f"{' '.join(map(_num, matrix))} cm\n1 1 1 rg\n0 0 {_num(width)} {_num(BAND)} re\nf\n".encode()
+            + f"{navy} RG\n0.5 w\n{_num(MARGIN)} {_num(BAND - 0.5)} m\n{_num(width - MARGIN)} {_num(BAND - 0.5)} l\nS\n".encode(),
+            width)
+
+
+@lru_cache(maxsize=4096)
+def _text(value: str, style: str, size: float, x: float, color: str) -> bytes:
+    """The text operators of one of a stamp's three parts ('' writes nothing)."""
+    if not value:
+        return b""
+    rgb = " ".join(map(_num, NAVY if color == "navy" else GREY))
+    baseline = _num(round((BAND - SIZE * 0.7) / 2, 2))
+    return (f"BT\n{rgb} rg\n{FONT_NAMES[style]} {_num(size)} Tf\n1 0 0 1 {_num(round(x, 2))} {baseline} Tm\n".encode()
+            + _literal(value) + b" Tj\nET\n")
+
+
 def _num(value: float) -> str:
     """A number as content streams write it: at most 4 decimals, no trailing zeros, no '-0'."""
     text = f"{value:.4f}".rstrip("0").rstrip(".")
@@ -236,35 +266,18 @@ def stamp_page(pdf: pikepdf.Pdf, page: pikepdf.Page, *, left: str, center: str, 
     page.obj.MediaBox = Array([min(media[0], x0), min(media[1], y0), max(media[2], x1), max(media[3], y1)])
     if crop is not None:
         page.obj.CropBox = Array(new)
-    # user-space origin and axes of the band's visual coordinates (u to the right, v up, on screen)
-    width = (x1 - x0) if rotate in (0, 180) else (y1 - y0)
-    matrix = {
-        0: (1, 0, 0, 1, x0, y0),
-        90: (0, 1, -1, 0, x1, y0),
-        180: (-1, 0, 0, -1, x1, y1),
-        270: (0, -1, 1, 0, x0, y1),
-    }[rotate]
-    baseline = _num(round((BAND - SIZE * 0.7) / 2, 2))
+    prefix, width = _band(x0, y0, x1, y1, rotate)
     room = (width - 2 * MARGIN) / 3
     left = _fit(left, "bold", SIZE, room * 1.2)
     right = _fit(right, "regular", SIZE, room * 0.8)
     center = _fit(center, "regular", SIZE - 0.5, room)
-    navy, grey = " ".join(map(_num, NAVY)), " ".join(map(_num, GREY))
     parts = [
-        b"\nQ\nq\n",
-        f"{' '.join(map(_num, matrix))} cm\n1 1 1 rg\n0 0 {_num(width)} {_num(BAND)} re\nf\n".encode(),
-        f"{navy} RG\n0.5 w\n{_num(MARGIN)} {_num(BAND - 0.5)} m\n{_num(width - MARGIN)} {_num(BAND - 0.5)} l\nS\n".encode(),
+        prefix,
+        _text(left, "bold", SIZE, MARGIN, "navy"),
+        _text(center, "regular", SIZE - 0.5, (width - text_width(center, "regular", SIZE - 0.5)) / 2, "grey"),
+        _text(right, "regular", SIZE, width - MARGIN - text_width(right, "regular", SIZE), "navy"),
+        b"Q\n",
     ]
-
-    def text(value: str, style: str, size: float, x: float, color: str) -> None:
-        if value:
-            parts.append(f"BT\n{color} rg\n{FONT_NAMES[style]} {_num(size)} Tf\n1 0 0 1 {_num(round(x, 2))} {baseline} Tm\n".encode()
-                         + _literal(value) + b" Tj\nET\n")
-
-    text(left, "bold", SIZE, MARGIN, navy)
-    text(center, "regular", SIZE - 0.5, (width - text_width(center, "regular", SIZE - 0.5)) / 2, grey)
-    text(right, "regular", SIZE, width - MARGIN - text_width(right, "regular", SIZE), navy)
-    parts.append(b"Q\n")
     page.contents_add(push if push is not None else pikepdf.Stream(pdf, b"q\n"), prepend=True)
     page.contents_add(pikepdf.Stream(pdf, b"".join(parts)), prepend=False)
 
