@@ -189,13 +189,18 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
 
         ocr_mod.check_tools()  # exit 5 before any slow work
     render_pdf.start_server()  # WeasyPrint is imported there while the evidence is read
-    with timed("evidence"):
-        infos: list = []  # the pieces as the check sees them: converted once, for both
-        exhibits = prepare_exhibits(folder, cache, lang, progress, skipped if options.force else None, ocr=options.ocr,
-                                    infos=infos if procedure else None)  # the check's view, if there is a check
-    if not exhibits:
-        raise CaseFileError("no evidence could be read", path=folder.root / casefolder.EVIDENCE_DIR,
-                            hint="recouvre-docs check names each file and why it cannot be read.")
+    bundle.start_assembler()  # and pikepdf there: a rebuild has it stamp the exhibits' pages soon after
+    try:
+        with timed("evidence"):
+            infos: list = []  # the pieces as the check sees them: converted once, for both
+            exhibits = prepare_exhibits(folder, cache, lang, progress, skipped if options.force else None,
+                                        ocr=options.ocr, infos=infos if procedure else None)  # the check's view, if any
+        if not exhibits:
+            raise CaseFileError("no evidence could be read", path=folder.root / casefolder.EVIDENCE_DIR,
+                                hint="recouvre-docs check names each file and why it cannot be read.")
+    except BaseException:
+        bundle.discard_assembler()
+        raise
 
     work = Path(tempfile.mkdtemp(prefix=".work-", dir=out))
     renders = render_pdf.cached(out / ".cache" / "render")  # unchanged documents are not laid out again
@@ -206,7 +211,9 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
         # qpdf merges the exhibits in the background while the check runs and the documents and the
         # index are laid out (their order is known: only the page numbers depend on the front pages)
         merging = bundle.merge_exhibits(bundle.plan(exhibits, 0, lang), work, cache=cache.root)
-        bundle.start_assembler()  # its imports made meanwhile
+        front = bundle.remembered_front(cache.root, merging.key) if merging.done else None
+        if front is not None:  # a rebuild: the exhibits' pages stamped meanwhile, as the last build numbered them
+            bundle.prepare_assembly(bundle.plan(exhibits, front, lang), merging, case.case.reference, cache.root)
         # The check runs after the conversion (an unreadable piece stops build with exit 4 first) and
         # reuses its cache. Without a procedure there is nothing to check against.
         report = None
@@ -397,7 +404,8 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
                 if generated:
                     with timed("documents.side"):
                         side.finish(generated, renders)
-                sha = hashing.result()
+                with timed("sha256"):
+                    sha = hashing.result()
         except OSError as err:
             raise OutputError(f"cannot write {work}: {err.strerror or err}", path=out,
                               hint="Check free space and permissions of the output folder.") from err
@@ -426,25 +434,27 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
         final_bundle, final_manifest = out / bundle_tmp.name, out / "manifest.json"
         final_report = out / "report.json" if report is not None else None
         try:
-            if generated:
-                from .documents import generate as doc_generate
+            with timed("publish"):
+                if generated:
+                    from .documents import generate as doc_generate
 
-                doc_generate.publish(generated, out)
-            side.close()
-            if final_report is not None:
-                os.replace(report_tmp, final_report)
-            os.replace(manifest_tmp, final_manifest)
-            for old in [*out.glob(f"{case.case.reference}-{volumes.WORD.get(lang, 'volume')}-*.pdf"),
-                        *[f for pid in volumes.profile_ids() for f in (out / pid).glob("*.pdf")]]:
-                old.unlink()  # a previous split must not linger beside the new one
-            for pid in volumes.profile_ids():
-                if (out / pid).is_dir() and not any((out / pid).iterdir()):
-                    (out / pid).rmdir()
-            for part in parts:
-                (out / part.name).parent.mkdir(parents=True, exist_ok=True)
-                os.replace(part.path, out / part.name)
-            os.replace(bundle_tmp, final_bundle)
-            merging.keep()  # a rebuild with the same exhibits does not merge them again
+                    doc_generate.publish(generated, out)
+                side.close()
+                if final_report is not None:
+                    os.replace(report_tmp, final_report)
+                os.replace(manifest_tmp, final_manifest)
+                for old in [*out.glob(f"{case.case.reference}-{volumes.WORD.get(lang, 'volume')}-*.pdf"),
+                            *[f for pid in volumes.profile_ids() for f in (out / pid).glob("*.pdf")]]:
+                    old.unlink()  # a previous split must not linger beside the new one
+                for pid in volumes.profile_ids():
+                    if (out / pid).is_dir() and not any((out / pid).iterdir()):
+                        (out / pid).rmdir()
+                for part in parts:
+                    (out / part.name).parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(part.path, out / part.name)
+                os.replace(bundle_tmp, final_bundle)
+                merging.keep()  # a rebuild with the same exhibits does not merge them again
+                bundle.remember_front(cache.root, merging.key, p.front)
         except OSError as err:
             raise OutputError(f"cannot write {out}: {err.strerror or err}", path=out,
                               hint="Check free space and permissions of the output folder.") from err

@@ -3,7 +3,8 @@
     python -P -m recouvre_docs.assemble_job
 
 imports what it needs, then reads its request on standard input (bundle.start_assembler starts it
-ahead of time): bundle.finish's arguments and the caller's log level, as subprocesses.write_message
+ahead of time): first, on a rebuild, a request to stamp the exhibits' pages ahead
+(bundle.prepare_assembly), then bundle.finish's arguments and the caller's log level, as subprocesses.write_message
 writes them (None: the build failed meanwhile, and this process ends). Its answer, on standard output,
 is the subprocesses.outcome of the pass: the manifest as finish left it, or the error. Timing lines
 (``build -v``) go to standard error as the caller's would. A process started afresh, not forked: it
@@ -26,19 +27,32 @@ def main() -> int:
 
     answers, sys.stdout = sys.stdout.buffer, sys.stderr  # a stray print must not corrupt the answer
     request = subprocesses.read_message(sys.stdin.buffer)
+    prepared = None
+    if isinstance(request, tuple) and request[0] == "prepare":  # bundle.prepare_assembly: a rebuild
+        _, plan, merged, table, reference, cache, level = request
+        _log(level)
+        try:
+            prepared = bundle.ExhibitPages(merged, table, cache).stamp(plan, reference, cache)
+        except Exception as err:  # noqa: BLE001 - finish() does it again, and says what fails
+            logging.getLogger(__name__).debug("exhibits' pages not stamped ahead: %s", err)
+        request = subprocesses.read_message(sys.stdin.buffer)
     if request is None:
         return 0
     p, a, target, merged, table, merge_key, level = request
-    # as cli.py formats them: with the logger's name under -v
-    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
-                        if level <= logging.DEBUG else "%(levelname)s: %(message)s")
+    _log(level)
 
     def finish() -> dict | None:
-        bundle.finish(p, a, target, merged, table, merge_key)
+        bundle.finish(p, a, target, merged, table, merge_key, prepared=prepared)
         return a.manifest
 
     subprocesses.write_message(answers, subprocesses.outcome(finish))
     return 0
+
+
+def _log(level: int) -> None:
+    # as cli.py formats them: with the logger's name under -v
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+                        if level <= logging.DEBUG else "%(levelname)s: %(message)s")
 
 
 if __name__ == "__main__":

@@ -379,10 +379,13 @@ def start_assembler() -> None:
 
 def discard_assembler() -> None:
     """End the process start_assembler() started, if no assemble() took it (a build that failed)."""
-    global _assembler
+    global _assembler, _prepared
     if _assembler is None or _assembler[0] != os.getpid():
         return
     proc, _assembler = _assembler[1], None
+    if _prepared:  # busy stamping pages that will not be used: no need to wait for it
+        proc.kill()
+    _prepared = False
     with contextlib.suppress(OSError, ValueError):
         subprocesses.write_message(proc.stdin, None)  # no request: it ends
         proc.stdin.close()
@@ -391,11 +394,57 @@ def discard_assembler() -> None:
     proc.stdout.close()
 
 
+_prepared = False  # the process start_assembler() started was asked to stamp the exhibits' pages ahead
+FRONT_FILE = "front-pages.json"  # the front pages' count of the last build, by the merged exhibits' key
+
+
+def prepare_assembly(p: Plan, merge: Merge, reference: str, cache: Path | None) -> bool:
+    """Have the process start_assembler() started stamp the exhibits' pages for the plan ``p`` now
+    (ExhibitPages), while this process runs the check and lays out the documents: a rebuild's PDF step
+    then inserts and stamps the front pages only. For merged exhibits already there (a rebuild's, from
+    the cache); finish() uses them if its plan is ``p`` (the same front pages' count, labels, pages and
+    reference), and stamps them again otherwise. True if asked."""
+    global _prepared
+    if _assembler is None or _assembler[0] != os.getpid() or _prepared or not merge.done:
+        return False
+    try:
+        subprocesses.write_message(_assembler[1].stdin, ("prepare", p, merge.target, merge.table_file(), reference,
+                                                         cache, log.getEffectiveLevel()))
+    except OSError as err:
+        log.debug("exhibits' pages not stamped ahead: %s", err)
+        return False
+    _prepared = True
+    return True
+
+
+def remembered_front(cache: Path, merge_key: str | None) -> int | None:
+    """The front pages' count of the last build of these merged exhibits (remember_front), if any."""
+    if merge_key is None:
+        return None
+    try:
+        data = json.loads((cache / FRONT_FILE).read_text("utf-8"))
+        front = data["front"] if data.get("merge") == merge_key else None
+        return front if isinstance(front, int) and front >= 0 else None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def remember_front(cache: Path, merge_key: str | None, front: int) -> None:
+    if merge_key is None:
+        return
+    try:
+        tmp = cache / f"{FRONT_FILE}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps({"merge": merge_key, "front": front}) + "\n", "utf-8")
+        os.replace(tmp, cache / FRONT_FILE)
+    except OSError as err:  # an optimisation only
+        log.debug("front pages' count not kept: %s", err)
+
+
 def _assemble_elsewhere(p: Plan, a: Assembly, target: Path, merged: Path, table: Path | None,
                         merge_key: str | None) -> bool:
     """finish(…) in ``python -P -m recouvre_docs.assemble_job`` (the one start_assembler() started, or a
     new one); False where no process can be started, or subprocesses.enabled() says none."""
-    global _assembler
+    global _assembler, _prepared
     if not subprocesses.enabled():
         return False
     if _assembler is None or _assembler[0] != os.getpid() or _assembler[1].poll() is not None:
@@ -404,6 +453,7 @@ def _assemble_elsewhere(p: Plan, a: Assembly, target: Path, merged: Path, table:
         if _assembler is None:
             return False
     proc, _assembler = _assembler[1], None
+    _prepared = False
     try:
         with proc.stdin, proc.stdout:
             try:
@@ -426,20 +476,87 @@ def _assemble_elsewhere(p: Plan, a: Assembly, target: Path, merged: Path, table:
     return True
 
 
-def finish(p: Plan, a: Assembly, target: Path, merged: Path, table: Path | None, merge_key: str | None = None) -> None:
+class ExhibitPages:
+    """The first half of finish(): the merged exhibits opened, their fonts gone through (PageFonts),
+    every page stamped for the plan's page numbers, and their streams' ends made unambiguous. Always
+    the same steps in the same order, whether a rebuild makes them ahead (prepare_assembly: while the
+    check runs and the documents come from the render cache, from the front pages' count of the build
+    before) or finish() makes them: the file is the same either way."""
+
+    def __init__(self, merged: Path, table: Path | None, cache: Path | None):
+        self.known = None
+        if table is not None:
+            try:
+                self.known = digest.read_table(table)
+            except (OSError, ValueError) as err:  # then the pass reads the stream data itself
+                log.debug("stream table not read: %s", err)
+        self.merged = merged
+        self.pdf = pikepdf.open(merged)
+        self.plan: Plan | None = None
+        self.reference: str | None = None
+        self.unembedded: dict[str, set[str]] = {}  # entry key -> fonts its pages use without carrying them
+        self.changed: set[tuple[int, int]] = set()  # the streams whose end was made unambiguous
+        self.last_object = 0  # the highest object number gone through for their ends
+
+    def stamp(self, p: Plan, reference: str, cache: Path | None) -> ExhibitPages:
+        pdf = self.pdf
+        if len(pdf.pages) != p.total - p.front:
+            raise EvidenceError(f"the merged file has {len(pdf.pages)} pages, the plan {p.total - p.front}: "
+                                "please report this bug")
+        with timed("pdf.fonts"):
+            self.stamper = stamp.Stamper(pdf, cache)
+        # Every page was made PDF/A-safe where it was made (exhibits when converted, WeasyPrint's pages
+        # when rendered: pdfa.make_safe), but for the standard fonts of the exhibits that had no other
+        # fault, embedded here (PageFonts, which also keeps once the fonts exhibits carry alike); what is
+        # left to know is whether a font could not be replaced.
+        self.fonts = PageFonts(pdf, self.known)
+        owners = p.entry_of_page()
+        with timed("pdf.pages"):
+            for i, page in enumerate(pdf.pages, start=p.front):
+                self.page(page, owners[i], i, p.total, reference)
+        with timed("pdf.stream-ends"):
+            self._stream_ends()
+        self.plan, self.reference = p, reference
+        return self
+
+    def page(self, page: pikepdf.Page, entry: Entry | None, i: int, total: int, reference: str) -> None:
+        missing = self.fonts.page(page)  # before the stamp: its fonts are embedded, and used by every page
+        if missing:
+            self.unembedded.setdefault(entry.key if entry else "", set()).update(missing)
+        self.stamper.stamp(page, left=entry.label if entry else "", center=reference, right=f"{i + 1} / {total}")
+
+    def _stream_ends(self) -> None:
+        """pdfa.unambiguous_stream_ends for the objects made since the last call (numbered after them)."""
+        after = self.last_object
+        objects = [o for o in self.pdf.objects if o.objgen[0] > after]
+        self.changed |= pdfa.unambiguous_stream_ends(self.pdf, self.known, objects)
+        self.last_object = max([after, *(o.objgen[0] for o in objects)])
+
+    def matches(self, p: Plan, reference: str) -> bool:
+        return self.plan == p and self.reference == reference
+
+    def close(self) -> None:
+        self.pdf.close()
+
+
+def finish(p: Plan, a: Assembly, target: Path, merged: Path, table: Path | None, merge_key: str | None = None,
+           prepared: ExhibitPages | None = None) -> None:
     """The pass of assemble(): front pages inserted, every page stamped, links, outline, PDF/A, the
     pages' digests into ``a.manifest``, the file saved once to ``target``. ``merge_key``: what names the
-    merged exhibits (Merge.key): their pages' digests are then kept for a build that stamps them alike."""
-    known = None
-    if table is not None:
-        try:
-            known = digest.read_table(table)
-        except (OSError, ValueError) as err:  # then the pass reads the stream data itself
-            log.debug("stream table not read: %s", err)
-    owners = p.entry_of_page()
+    merged exhibits (Merge.key): their pages' digests are then kept for a build that stamps them alike.
+    ``prepared``: the exhibits' pages stamped ahead (ExhibitPages), used if stamped for this plan."""
     exhibit_first: dict[str, int] = {e.key: e.first - 1 for e in p.entries}
+    if prepared is not None and not (prepared.merged == merged and prepared.matches(p, a.reference)):
+        log.debug("the pages stamped ahead were stamped for another plan: stamped again")
+        prepared.close()
+        prepared = None
+    if prepared is not None:
+        log.debug("the exhibits' pages stamped ahead are used")
     # the front files stay open until the bundle is saved: qpdf copies their stream data at the save
-    with contextlib.ExitStack() as sources, pikepdf.open(merged) as pdf:
+    with contextlib.ExitStack() as sources:
+        ex = prepared or ExhibitPages(merged, table, a.cache).stamp(p, a.reference, a.cache)
+        pdf, known, fonts = ex.pdf, ex.known, ex.fonts
+        sources.callback(ex.close)
         with timed("pdf.front"):
             at, starts = 0, []  # starts: the first page of each front file (cover, documents…, index)
             for path in [a.cover, *[doc for _, doc in a.documents], a.index]:
@@ -450,21 +567,10 @@ def finish(p: Plan, a: Assembly, target: Path, merged: Path, table: Path | None,
                     at += 1
         if len(pdf.pages) != p.total:
             raise EvidenceError(f"the merged file has {len(pdf.pages)} pages, the plan {p.total}: please report this bug")
-        with timed("pdf.fonts"):
-            stamper = stamp.Stamper(pdf, a.cache)
-        # Every page was made PDF/A-safe where it was made (exhibits when converted, WeasyPrint's pages
-        # when rendered: pdfa.make_safe), but for the standard fonts of the exhibits that had no other
-        # fault, embedded here (PageFonts, which also keeps once the fonts exhibits carry alike); what is
-        # left to know is whether a font could not be replaced.
-        unembedded: dict[str, set[str]] = {}  # entry key -> fonts its pages use without carrying them
-        fonts = PageFonts(pdf, known)
-        with timed("pdf.pages"):
-            for i, page in enumerate(pdf.pages):
-                entry = owners[i]
-                missing = fonts.page(page)  # before the stamp: its fonts are embedded, and used by every page
-                if missing:
-                    unembedded.setdefault(entry.key if entry else "", set()).update(missing)
-                stamper.stamp(page, left=entry.label if entry else "", center=a.reference, right=f"{i + 1} / {p.total}")
+        for i in range(p.front):  # after the exhibits' pages (ExhibitPages), in both cases
+            ex.page(pdf.pages[i], None, i, p.total, a.reference)
+        unembedded = ex.unembedded
+        owners = p.entry_of_page()
         if fonts.replaced:
             log.debug("%d font objects replaced by an identical one already in the bundle", fonts.replaced)
         with timed("pdf.links"):
@@ -507,7 +613,8 @@ def finish(p: Plan, a: Assembly, target: Path, merged: Path, table: Path | None,
                                   undecodable=undecodable)
         _pdfa(pdf, a, conformance["part"])
         with timed("pdf.stream-ends"):
-            changed = pdfa.unambiguous_stream_ends(pdf, known)
+            ex._stream_ends()  # of the objects made since the exhibits' (the front pages', the attachments')
+        changed = ex.changed
         identity = None  # what the file's /ID is derived from: its manifest
         if a.manifest is not None:  # the pages are final only now (the PDF/A step may touch them)
             a.manifest["pdfa"] = conformance

@@ -970,7 +970,8 @@ def flate_unambiguous(data: bytes) -> bytes:
     return packed + b"\n" if packed.endswith(b"\r") else packed
 
 
-def unambiguous_stream_ends(pdf: pikepdf.Pdf, known: dict | None = None) -> set[tuple[int, int]]:
+def unambiguous_stream_ends(pdf: pikepdf.Pdf, known: dict | None = None,
+                            objects: Iterable[pikepdf.Object] | None = None) -> set[tuple[int, int]]:
     """No stream's data may end with a carriage return: qpdf writes ``data LF endstream``, which then
     reads as ``CR LF endstream`` and a Length one byte too long (ISO 19005-2 6.1.7.1). One compressed
     stream in 256 ends so (its last byte is part of a checksum). Such data gets a LF after the end of its
@@ -980,10 +981,10 @@ def unambiguous_stream_ends(pdf: pikepdf.Pdf, known: dict | None = None) -> set[
     changes: an embedded file keeps its bytes (and the SHA-256 the manifest gives).
 
     ``known``: digest.stream_table of the file ``pdf`` was opened from: a stream it lists as filtered
-    and not ending with a CR is not read again."""
+    and not ending with a CR is not read again. ``objects``: those to go through (all of them if None)."""
 
     changed: set[tuple[int, int]] = set()
-    for obj in pdf.objects:
+    for obj in pdf.objects if objects is None else objects:
         if not isinstance(obj, pikepdf.Stream):
             continue
         seen = known.get(obj.objgen) if known else None

@@ -489,3 +489,41 @@ def test_the_bundle_is_the_same_assembled_in_its_own_process_or_in_the_build(mak
     (apart, apart_pdf), (here, here_pdf) = outputs
     assert apart == ["False", here[1]] and here[0] == "True"
     assert apart_pdf == here_pdf
+
+
+@pytest.mark.parametrize("remembered", ["same", "other"])
+def test_a_rebuild_stamps_the_exhibits_pages_ahead_and_writes_the_same_bundle(make_case, tmp_path, remembered):
+    """A rebuild has the stamping process stamp the exhibits' pages while this one reads the case, numbered
+    as the last build numbered them (out/.cache/front-pages.json). With the same front pages they are
+    used; with another count they are stamped again: either way the bundle is the one a build from
+    nothing writes, and every page says its number."""
+    case_dir = make_case(files={"evidence/contrat.pdf": 3, "evidence/factures/F1.pdf": 2,
+                                "evidence/bon-de-livraison.pdf": [{"rotate": 90}]})
+    build = [sys.executable, "-m", "recouvre_docs", "-v", "build", str(case_dir)]
+    first = subprocess.run(build, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    assert "stamped ahead" not in first.stderr  # nothing to go by on a first build
+    remembered_file = case_dir / "out" / ".cache" / bundle.FRONT_FILE
+    manifest = json.loads((case_dir / "out" / "manifest.json").read_text("utf-8"))
+    data = json.loads(remembered_file.read_text("utf-8"))
+    assert data["front"] == manifest["front_pages"]
+    if remembered == "other":  # as after a longer cover: the exhibits begin two pages later
+        remembered_file.write_text(json.dumps({**data, "front": data["front"] + 2}), "utf-8")
+    toml = case_dir / "case.toml"
+    toml.write_text(toml.read_text("utf-8") + "\n# edited\n", "utf-8")
+    fresh = tmp_path / "fresh"
+    shutil.copytree(case_dir, fresh, ignore=shutil.ignore_patterns("out"))
+
+    rebuild = subprocess.run(build, capture_output=True, text=True)
+    assert rebuild.returncode == 0, rebuild.stderr
+    said = {"same": "the exhibits' pages stamped ahead are used",
+            "other": "the pages stamped ahead were stamped for another plan: stamped again"}[remembered]
+    assert said in rebuild.stderr
+    assert subprocess.run([*build[:-1], str(fresh)], capture_output=True).returncode == 0
+    assert (case_dir / "out" / "T-100.pdf").read_bytes() == (fresh / "out" / "T-100.pdf").read_bytes()
+    reader = PdfReader(str(case_dir / "out" / "T-100.pdf"))
+    total = len(reader.pages)
+    for n in (manifest["front_pages"] + 1, total):
+        assert f"{n} / {total}" in reader.pages[n - 1].extract_text()
+    assert json.loads(remembered_file.read_text("utf-8"))["front"] == manifest["front_pages"]
+    assert CliRunner().invoke(main, ["verify", str(case_dir / "out" / "T-100.pdf")]).exit_code == 0
