@@ -189,7 +189,8 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
 
         ocr_mod.check_tools()  # exit 5 before any slow work
     render_pdf.start_server()  # WeasyPrint is imported there while the evidence is read
-    bundle.start_assembler()  # and pikepdf there: a rebuild has it stamp the exhibits' pages soon after
+    bundle.start_assembler()  # and pikepdf there; on a rebuild it stamps the exhibits' pages meanwhile
+    bundle.prepare_assembly(cache.root, case.case.reference)
     try:
         with timed("evidence"):
             infos: list = []  # the pieces as the check sees them: converted once, for both
@@ -211,9 +212,6 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
         # qpdf merges the exhibits in the background while the check runs and the documents and the
         # index are laid out (their order is known: only the page numbers depend on the front pages)
         merging = bundle.merge_exhibits(bundle.plan(exhibits, 0, lang), work, cache=cache.root)
-        front = bundle.remembered_front(cache.root, merging.key) if merging.done else None
-        if front is not None:  # a rebuild: the exhibits' pages stamped meanwhile, as the last build numbered them
-            bundle.prepare_assembly(bundle.plan(exhibits, front, lang), merging, case.case.reference, cache.root)
         # The check runs after the conversion (an unreadable piece stops build with exit 4 first) and
         # reuses its cache. Without a procedure there is nothing to check against.
         report = None
@@ -454,7 +452,7 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
                     os.replace(part.path, out / part.name)
                 os.replace(bundle_tmp, final_bundle)
                 merging.keep()  # a rebuild with the same exhibits does not merge them again
-                bundle.remember_front(cache.root, merging.key, p.front)
+                bundle.remember_stamps(cache.root, merging, p)
         except OSError as err:
             raise OutputError(f"cannot write {out}: {err.strerror or err}", path=out,
                               hint="Check free space and permissions of the output folder.") from err

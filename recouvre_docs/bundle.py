@@ -395,49 +395,59 @@ def discard_assembler() -> None:
 
 
 _prepared = False  # the process start_assembler() started was asked to stamp the exhibits' pages ahead
-FRONT_FILE = "front-pages.json"  # the front pages' count of the last build, by the merged exhibits' key
+STAMPED_FILE = "stamped.json"  # how the last build stamped the exhibits' pages (remember_stamps)
 
 
-def prepare_assembly(p: Plan, merge: Merge, reference: str, cache: Path | None) -> bool:
-    """Have the process start_assembler() started stamp the exhibits' pages for the plan ``p`` now
-    (ExhibitPages), while this process runs the check and lays out the documents: a rebuild's PDF step
-    then inserts and stamps the front pages only. For merged exhibits already there (a rebuild's, from
-    the cache); finish() uses them if its plan is ``p`` (the same front pages' count, labels, pages and
-    reference), and stamps them again otherwise. True if asked."""
+def stamping(p: Plan) -> tuple:
+    """What the stamps of the exhibits' pages depend on in a plan: the front pages' count, the total,
+    and each entry's key, label, first page and length (ExhibitPages)."""
+    return p.front, p.total, tuple((e.key, e.label, e.first, e.pages) for e in p.entries)
+
+
+def remember_stamps(cache: Path, merge: Merge, p: Plan) -> None:
+    """After a build that succeeded: keep how it stamped the exhibits' pages (stamping), with the merged
+    file's name, for prepare_assembly."""
+    if merge.key is None:
+        return
+    front, total, entries = stamping(p)
+    try:
+        tmp = cache / f"{STAMPED_FILE}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps({"merged": f"{MERGED_PREFIX}{merge.key}.pdf", "front": front, "total": total,
+                                   "entries": entries}, ensure_ascii=False) + "\n", "utf-8")
+        os.replace(tmp, cache / STAMPED_FILE)
+    except OSError as err:  # an optimisation only
+        log.debug("how the pages were stamped not kept: %s", err)
+
+
+def prepare_assembly(cache: Path, reference: str) -> bool:
+    """Have the process start_assembler() started stamp the exhibits' pages now (ExhibitPages), as the
+    last build stamped them (remember_stamps), from the merged file that build kept: a rebuild after
+    an edit of case.toml, whose exhibits are the same, then finds them stamped when its front pages
+    are laid out, and its PDF step inserts and stamps the front pages only. finish() uses them if
+    they are the same merged file (merge_exhibits takes it from the cache) and its plan stamps them
+    alike (stamping), and stamps them again otherwise. True if asked."""
     global _prepared
-    if _assembler is None or _assembler[0] != os.getpid() or _prepared or not merge.done:
+    if _assembler is None or _assembler[0] != os.getpid() or _prepared:
         return False
     try:
-        subprocesses.write_message(_assembler[1].stdin, ("prepare", p, merge.target, merge.table_file(), reference,
-                                                         cache, log.getEffectiveLevel()))
+        data = json.loads((cache / STAMPED_FILE).read_text("utf-8"))
+        merged = cache / data["merged"]
+        if not (data["merged"].startswith(MERGED_PREFIX) and "/" not in data["merged"] and merged.is_file()):
+            return False
+        entries = [Entry(str(key), str(label), "", None, "", int(first), int(pages), 0, "", merged)
+                   for key, label, first, pages in data["entries"]]
+        p = Plan(front=int(data["front"]), total=int(data["total"]), entries=entries)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+    table = _table_path(merged)
+    try:
+        subprocesses.write_message(_assembler[1].stdin, ("prepare", p, merged, table if table.is_file() else None,
+                                                         reference, cache, log.getEffectiveLevel()))
     except OSError as err:
         log.debug("exhibits' pages not stamped ahead: %s", err)
         return False
     _prepared = True
     return True
-
-
-def remembered_front(cache: Path, merge_key: str | None) -> int | None:
-    """The front pages' count of the last build of these merged exhibits (remember_front), if any."""
-    if merge_key is None:
-        return None
-    try:
-        data = json.loads((cache / FRONT_FILE).read_text("utf-8"))
-        front = data["front"] if data.get("merge") == merge_key else None
-        return front if isinstance(front, int) and front >= 0 else None
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
-
-
-def remember_front(cache: Path, merge_key: str | None, front: int) -> None:
-    if merge_key is None:
-        return
-    try:
-        tmp = cache / f"{FRONT_FILE}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps({"merge": merge_key, "front": front}) + "\n", "utf-8")
-        os.replace(tmp, cache / FRONT_FILE)
-    except OSError as err:  # an optimisation only
-        log.debug("front pages' count not kept: %s", err)
 
 
 def _assemble_elsewhere(p: Plan, a: Assembly, target: Path, merged: Path, table: Path | None,
@@ -480,8 +490,8 @@ class ExhibitPages:
     """The first half of finish(): the merged exhibits opened, their fonts gone through (PageFonts),
     every page stamped for the plan's page numbers, and their streams' ends made unambiguous. Always
     the same steps in the same order, whether a rebuild makes them ahead (prepare_assembly: while the
-    check runs and the documents come from the render cache, from the front pages' count of the build
-    before) or finish() makes them: the file is the same either way."""
+    evidence is read, the check runs and the documents come from the render cache, as the build
+    before stamped them) or finish() makes them: the file is the same either way."""
 
     def __init__(self, merged: Path, table: Path | None, cache: Path | None):
         self.known = None
@@ -532,8 +542,14 @@ class ExhibitPages:
         self.changed |= pdfa.unambiguous_stream_ends(self.pdf, self.known, objects)
         self.last_object = max([after, *(o.objgen[0] for o in objects)])
 
-    def matches(self, p: Plan, reference: str) -> bool:
-        return self.plan == p and self.reference == reference
+    def matches(self, merged: Path, p: Plan, reference: str) -> bool:
+        """Whether these are the pages of ``merged`` (the same file: merge_exhibits links it from the
+        cache), stamped as ``p`` stamps them."""
+        try:
+            same = os.path.samefile(self.merged, merged)
+        except OSError:
+            same = False
+        return same and self.plan is not None and stamping(self.plan) == stamping(p) and self.reference == reference
 
     def close(self) -> None:
         self.pdf.close()
@@ -546,7 +562,7 @@ def finish(p: Plan, a: Assembly, target: Path, merged: Path, table: Path | None,
     merged exhibits (Merge.key): their pages' digests are then kept for a build that stamps them alike.
     ``prepared``: the exhibits' pages stamped ahead (ExhibitPages), used if stamped for this plan."""
     exhibit_first: dict[str, int] = {e.key: e.first - 1 for e in p.entries}
-    if prepared is not None and not (prepared.merged == merged and prepared.matches(p, a.reference)):
+    if prepared is not None and not prepared.matches(merged, p, a.reference):
         log.debug("the pages stamped ahead were stamped for another plan: stamped again")
         prepared.close()
         prepared = None

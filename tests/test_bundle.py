@@ -491,10 +491,10 @@ def test_the_bundle_is_the_same_assembled_in_its_own_process_or_in_the_build(mak
     assert apart_pdf == here_pdf
 
 
-@pytest.mark.parametrize("remembered", ["same", "other"])
+@pytest.mark.parametrize("remembered", ["same", "other", "new evidence"])
 def test_a_rebuild_stamps_the_exhibits_pages_ahead_and_writes_the_same_bundle(make_case, tmp_path, remembered):
-    """A rebuild has the stamping process stamp the exhibits' pages while this one reads the case, numbered
-    as the last build numbered them (out/.cache/front-pages.json). With the same front pages they are
+    """A rebuild has the stamping process stamp the exhibits' pages while this one reads the case,
+    as the last build stamped them (out/.cache/stamped.json). With the same front pages they are
     used; with another count they are stamped again: either way the bundle is the one a build from
     nothing writes, and every page says its number."""
     case_dir = make_case(files={"evidence/contrat.pdf": 3, "evidence/factures/F1.pdf": 2,
@@ -503,12 +503,16 @@ def test_a_rebuild_stamps_the_exhibits_pages_ahead_and_writes_the_same_bundle(ma
     first = subprocess.run(build, capture_output=True, text=True)
     assert first.returncode == 0, first.stderr
     assert "stamped ahead" not in first.stderr  # nothing to go by on a first build
-    remembered_file = case_dir / "out" / ".cache" / bundle.FRONT_FILE
+    remembered_file = case_dir / "out" / ".cache" / bundle.STAMPED_FILE
     manifest = json.loads((case_dir / "out" / "manifest.json").read_text("utf-8"))
     data = json.loads(remembered_file.read_text("utf-8"))
-    assert data["front"] == manifest["front_pages"]
+    assert (data["front"], data["total"]) == (manifest["front_pages"], manifest["pages"])
     if remembered == "other":  # as after a longer cover: the exhibits begin two pages later
-        remembered_file.write_text(json.dumps({**data, "front": data["front"] + 2}), "utf-8")
+        remembered_file.write_text(json.dumps({**data, "front": data["front"] + 2, "total": data["total"] + 2,
+                                               "entries": [[k, label, first + 2, n] for k, label, first, n
+                                                           in data["entries"]]}), "utf-8")
+    if remembered == "new evidence":  # another merge: the pages stamped ahead are those of the last one
+        make_pdf(case_dir / "evidence" / "relance.pdf", 2)
     toml = case_dir / "case.toml"
     toml.write_text(toml.read_text("utf-8") + "\n# edited\n", "utf-8")
     fresh = tmp_path / "fresh"
@@ -517,7 +521,8 @@ def test_a_rebuild_stamps_the_exhibits_pages_ahead_and_writes_the_same_bundle(ma
     rebuild = subprocess.run(build, capture_output=True, text=True)
     assert rebuild.returncode == 0, rebuild.stderr
     said = {"same": "the exhibits' pages stamped ahead are used",
-            "other": "the pages stamped ahead were stamped for another plan: stamped again"}[remembered]
+            "other": "the pages stamped ahead were stamped for another plan: stamped again",
+            "new evidence": "the pages stamped ahead were stamped for another plan: stamped again"}[remembered]
     assert said in rebuild.stderr
     assert subprocess.run([*build[:-1], str(fresh)], capture_output=True).returncode == 0
     assert (case_dir / "out" / "T-100.pdf").read_bytes() == (fresh / "out" / "T-100.pdf").read_bytes()
@@ -525,5 +530,6 @@ def test_a_rebuild_stamps_the_exhibits_pages_ahead_and_writes_the_same_bundle(ma
     total = len(reader.pages)
     for n in (manifest["front_pages"] + 1, total):
         assert f"{n} / {total}" in reader.pages[n - 1].extract_text()
-    assert json.loads(remembered_file.read_text("utf-8"))["front"] == manifest["front_pages"]
+    now = json.loads(remembered_file.read_text("utf-8"))
+    assert (now == data) == (remembered != "new evidence") and now["total"] == total
     assert CliRunner().invoke(main, ["verify", str(case_dir / "out" / "T-100.pdf")]).exit_code == 0
