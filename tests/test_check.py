@@ -1149,3 +1149,41 @@ def test_a_check_of_a_case_folder_it_cannot_write_to_leaves_no_temporary_files(m
     assert checked.returncode in (0, 1), checked.stderr
     assert json.loads(checked.stdout)["case"] == "T-100"
     assert sorted(p.name for p in temp.iterdir()) == []
+
+
+def test_the_folded_text_is_kept_beside_the_text_and_made_again_when_it_does_not_match(case, monkeypatch):
+    """The rules read each piece's text lower-cased without accents (text.normalize), kept beside its
+    text in the cache: a check reads it there; a folded text that is not the one of this text (another
+    text, a damaged file) is made again. The findings are the same every time."""
+    from recouvre_docs.evidence import text
+
+    root = case("fr-refere-provision")
+    first = check.run(root)
+    clause = next(f for f in first.findings if f.code == "jurisdiction-clause")
+    assert "Tribunal de commerce de Lyon" in clause.message
+    kept = sorted((root / "out" / ".cache").glob(f"*{text.FOLDED_SUFFIX}"))
+    assert kept, "no folded text kept"
+    contract = next(k for k in kept if "tribunal de commerce de lyon" in k.read_text("utf-8"))
+    head, _, body = contract.read_text("utf-8").partition("\n")
+    assert "tribunal de commerce de lyon" in body and "Tribunal" not in body
+
+    real = text.normalize
+    folded_now = []
+    monkeypatch.setattr(text, "normalize", lambda raw: folded_now.append(len(raw)) or real(raw))
+    again = check.run(root)
+    assert folded_now == [] and again.dumps() == first.dumps()  # every folded text read from the cache
+
+    contract.write_text(head.rsplit(" ", 1)[0] + " " + "0" * 32 + "\n" + body, "utf-8")  # kept for another text
+    damaged = next(k for k in kept if k != contract)
+    damaged.write_text(damaged.read_text("utf-8")[:-5], "utf-8")  # cut short
+    third = check.run(root)
+    assert len(folded_now) == 2 and third.dumps() == first.dumps()
+    assert contract.read_text("utf-8").partition("\n")[0] == head
+
+
+def test_normalize_folds_each_character_to_one():
+    from recouvre_docs.evidence import text
+
+    raw = "Tribunal de Commerce — ÉVRY\u00a0Straße Œuvre ﬁn\t½"
+    folded = text.normalize(raw)
+    assert folded == "tribunal de commerce — evry straße œuvre fn 1" and len(folded) == len(raw)

@@ -62,7 +62,7 @@ def read_texts(infos: list[rules.PieceInfo]) -> None:
             and i.text_cache is not None and not text.is_cached(i.text_cache)]
     if len(todo) < 8:  # a few pages: not worth the processes (they are read when needed)
         return
-    jobs = [workers.Job(text.of, (i.pdf, i.text_cache), shown_as=i.piece.rel, path=i.piece.path,
+    jobs = [workers.Job(text.for_check, (i.pdf, i.text_cache), shown_as=i.piece.rel, path=i.piece.path,
                         action="reading its text") for i in todo]
     for info, outcome in zip(todo, workers.run(jobs)):
         if isinstance(outcome, str):

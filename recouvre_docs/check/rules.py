@@ -9,7 +9,6 @@ import calendar
 import datetime as dt
 import re
 import tomllib
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .. import i18n, pdfa
+from ..evidence import text as text_mod
 from ..models import Case, Piece
 from ..resources import data_path
 from .procedures import Procedure
@@ -44,41 +44,26 @@ class PieceInfo:
 
     def text(self) -> str:
         """The page text, lower-cased, accents removed ('' for a scan). Character for character as
-        long as raw_text(), so that a match can be read back in the original spelling."""
+        long as raw_text(), so that a match can be read back in the original spelling. Kept beside
+        the text (text.folded): folding the 4.3 million characters of a case of 400 exhibits took
+        0.15 s of each check."""
         if self._text is None:
-            self._text = normalize(self.raw_text())
+            raw = self.raw_text()
+            if self.text_cache is not None and raw:
+                self._text = text_mod.folded(raw, self.text_cache)
+            else:
+                self._text = normalize(raw)
         return self._text
 
     def raw_text(self) -> str:
         if self._raw is None:
             self._raw = ""
             if self.pdf is not None and self.pdf.is_file():
-                from ..evidence import text
-
-                self._raw = text.of(self.pdf, self.text_cache).replace("\f", " ")
+                self._raw = text_mod.of(self.pdf, self.text_cache).replace("\f", " ")
         return self._raw
 
 
-class _Folding(dict):
-    """str.translate table of normalize(), filled as characters are met (a text has few distinct ones)."""
-
-    def __missing__(self, code: int) -> str:
-        ch = chr(code)
-        if ch.isspace():
-            folded = " "
-        else:
-            base = unicodedata.normalize("NFKD", ch)
-            folded = (base[0] if base and not unicodedata.combining(base[0]) else ch).lower()[:1] or " "
-        self[code] = folded
-        return folded
-
-
-_FOLDING = _Folding()
-
-
-def normalize(text: str) -> str:
-    """Lower case without accents, one character for one (so that positions match the original)."""
-    return text.translate(_FOLDING)
+normalize = text_mod.normalize  # lower case without accents, one character for one (evidence/text.py)
 
 
 def search(pattern: str, text: str) -> re.Match | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import unicodedata
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -78,3 +79,69 @@ def of(pdf: Path, cache: Path | None = None) -> str:
 
 def words(pdf: Path, cache: Path | None = None) -> int:
     return len(of(pdf, cache).split())
+
+
+class _Folding(dict):
+    """str.translate table of normalize(), filled as characters are met (a text has few distinct ones)."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        if ch.isspace():
+            folded = " "
+        else:
+            base = unicodedata.normalize("NFKD", ch)
+            folded = (base[0] if base and not unicodedata.combining(base[0]) else ch).lower()[:1] or " "
+        self[code] = folded
+        return folded
+
+
+_FOLDING = _Folding()
+
+
+def normalize(text: str) -> str:
+    """Lower case without accents, one character for one (so that positions match the original)."""
+    return text.translate(_FOLDING)
+
+
+# normalize() of a text, kept beside its text (FOLDED_SUFFIX): what it gives depends on this code and
+# on the Unicode tables of the Python that ran it, both named in the file's first line.
+FOLDED_VERSION = 1
+FOLDED_SUFFIX = ".folded.txt"
+
+
+def _folded_head() -> str:
+    return f"recouvre-docs folded text v{FOLDED_VERSION} unicode {unicodedata.unidata_version}"
+
+
+def folded(raw: str, cache: Path) -> str:
+    """normalize(raw), read from beside the text cache ``cache`` when it was kept for this very text
+    (as long as it, and from the same text: its length and a hash of it are in the first line), else
+    made and kept there."""
+    import hashlib
+
+    where = cache.with_suffix(FOLDED_SUFFIX)
+    head = f"{_folded_head()} {len(raw)} {hashlib.blake2b(raw.encode('utf-8', 'surrogatepass'), digest_size=16).hexdigest()}"
+    try:
+        first, _, body = where.read_text("utf-8").partition("\n")
+        if first == head and len(body) == len(raw):
+            return body
+    except (OSError, UnicodeDecodeError):
+        pass
+    body = normalize(raw)
+    try:
+        tmp = where.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(f"{head}\n{body}", "utf-8")
+        os.replace(tmp, where)
+    except (OSError, ValueError) as err:  # an unwritable cache only costs time
+        log.debug("folded text not kept: %s", err)
+    return body
+
+
+
+def for_check(pdf: Path, cache: Path) -> str:
+    """of(pdf, cache), with its folded text (folded) kept too: what check.read_texts has its worker
+    processes read, so that the folding is done there, on every core, rather than by the check."""
+    raw = of(pdf, cache)
+    if raw:
+        folded(raw.replace("\f", " "), cache)
+    return raw
