@@ -368,9 +368,10 @@ def start_assembler() -> None:
     global _assembler
     if _assembler is not None and _assembler[0] == os.getpid() or not subprocesses.enabled():
         return
-    try:
-        proc = subprocess.Popen(subprocesses.command("recouvre_docs.assemble_job"), stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, env=subprocesses.environment())
+    from . import early
+
+    try:  # the one the command started before importing the build's modules (launch.py), or a new one
+        proc = early.take_assembler() or early.spawn_assembler()
     except OSError as err:
         log.debug("no assembling process (%s)", err)
         return

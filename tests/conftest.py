@@ -112,6 +112,18 @@ def make_case(tmp_path):
 
 
 @pytest.fixture
+def short_tmp():
+    """An empty folder to be a process's TMPDIR, with a path short enough for the render process's
+    socket inside it (104 bytes at most: under pytest's own temporary folder it is not, and the render
+    folder then goes to /tmp, where a test of TMPDIR would not see it). Removed afterwards."""
+    import tempfile
+
+    path = Path(tempfile.mkdtemp(prefix="rd-", dir="/tmp"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
 def cli():
     runner = CliRunner()
 

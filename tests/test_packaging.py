@@ -26,7 +26,7 @@ def test_wheel_carries_templates_fonts_and_data(tmp_path):
         assert f"recouvre_docs/templates/shared/{name}" in names
     assert "recouvre_docs/data/kinds.toml" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "recouvre-docs = recouvre_docs.cli:entry" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "recouvre-docs = recouvre_docs.launch:entry" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
 
 def test_source_checkout_resolves_the_top_level_templates():

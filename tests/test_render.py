@@ -157,7 +157,7 @@ def test_a_render_process_that_is_gone_is_named_as_such(tmp_path):
     assert again is not srv and again.call(dict(_request(tmp_path, 3), target=tmp_path / "y.pdf")).pages == 1
 
 
-def test_a_build_leaves_no_temporary_file_behind(make_case, tmp_path):
+def test_a_build_leaves_no_temporary_file_behind(make_case, short_tmp):
     """WeasyPrint copies a layout's fonts into a temporary folder (2.3 MB) that it removes when the
     layout's objects are freed, which a process ending at once never does: a build, and a rebuild
     whose layouts all come from the cache (its render process stopped while still starting), leave
@@ -166,8 +166,7 @@ def test_a_build_leaves_no_temporary_file_behind(make_case, tmp_path):
     import sys
 
     case = make_case(extra='[[invoice]]\nnumber = "F1"\nissued = 2026-03-02\ndue = 2026-04-01\namount = 1200.00\n')
-    temp = tmp_path / "tmp"
-    temp.mkdir()
+    temp = short_tmp
     env = {**os.environ, "TMPDIR": str(temp)}
     for _ in range(2):
         built = subprocess.run([sys.executable, "-m", "recouvre_docs", "-q", "build", str(case), "--force"],
@@ -176,3 +175,35 @@ def test_a_build_leaves_no_temporary_file_behind(make_case, tmp_path):
         assert (case / "out" / "T-100.pdf").is_file()
         left = sorted(p.name for p in temp.iterdir())
         assert left == [], " ".join(left)
+
+
+@pytest.mark.parametrize("args", [["build", "--help"], ["-v", "build", "{missing}"], ["build", "{case}", "--lang", "xx"]])
+def test_the_helpers_started_before_a_build_that_does_not_run_are_ended(make_case, tmp_path, short_tmp, args):
+    """`recouvre-docs build` starts its render and stamping processes before importing the build's
+    modules (launch.py, early.py). A build that never starts (its help, a missing folder, a usage
+    error) ends them: nothing is left running, and nothing in the temporary folder."""
+    import subprocess
+    import sys
+
+    case = make_case()
+    temp = short_tmp
+    argv = [a.format(case=case, missing=tmp_path / "no-such-case") for a in args]
+    run = subprocess.run([sys.executable, "-m", "recouvre_docs", *argv], capture_output=True, text=True,
+                         env={**os.environ, "TMPDIR": str(temp)}, timeout=60)
+    assert run.returncode == (0 if "--help" in argv else 2 if "--lang" in argv else 3), run.stderr
+    assert sorted(p.name for p in temp.iterdir()) == [], run.stderr
+    assert _running_with(f"TMPDIR={temp}".encode()) == []
+
+
+def _running_with(variable: bytes) -> list[int]:
+    """The processes whose environment holds ``variable`` (NAME=value), or whose value starts with it."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                environ = (entry / "environ").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if any(v.startswith(variable) for v in environ):
+                found.append(int(entry.name))
+    return found

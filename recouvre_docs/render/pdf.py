@@ -262,32 +262,11 @@ def cached_file(material: bytes, suffix: str, target: Path, produce: Callable[[P
 
 class _Server:
     def __init__(self) -> None:
-        import socket
-        import subprocess
-        import tempfile
-
-        from .. import subprocesses
+        from .. import early
 
         self.owner = os.getpid()
-        self.folder = tempfile.mkdtemp(prefix="recouvre-render-")  # 0700: nobody else connects
-        if len(os.fsencode(self.folder)) > 90 and os.path.isdir("/tmp"):  # a socket's path: 104 bytes at most
-            os.rmdir(self.folder)
-            self.folder = tempfile.mkdtemp(prefix="recouvre-render-", dir="/tmp")
-        self.address = os.path.join(self.folder, "socket")
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            listener.bind(self.address)
-            listener.listen(64)
-            # its temporary files (WeasyPrint's copies of the fonts, 2.3 MB a layout) in this folder, which
-            # close() removes even if the process was stopped before it could remove them itself
-            self.proc = subprocess.Popen([*subprocesses.command("recouvre_docs.render.server"), str(listener.fileno())],
-                                         stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, pass_fds=[listener.fileno()],
-                                         env={**subprocesses.environment(), "TMPDIR": self.folder})
-        except OSError:
-            shutil.rmtree(self.folder, ignore_errors=True)
-            raise
-        finally:
-            listener.close()
+        # the one the command started before importing the build's modules (launch.py), or a new one
+        self.folder, self.address, self.proc = early.take_server() or early.spawn_server()
 
     def call(self, request: dict) -> RenderResult:
         import socket
