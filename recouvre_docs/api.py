@@ -366,7 +366,11 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
                 bundle.assemble(p, assembly, bundle_tmp, work, exhibits=merging)
             return manifest
 
-        manifest = assemble(p)
+        hashing_bundle = bundle.HashWhileSaved(bundle_tmp)  # its SHA-256 read while it is written
+        try:
+            manifest = assemble(p)
+        finally:
+            hashing_bundle.stop()
         parts: list[volumes.Part] = []
         split = prof.split_bytes if prof is not None and prof.layout == "bundle" else None
         if split and bundle_tmp.stat().st_size > split:
@@ -398,12 +402,17 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
 
         try:
             with ThreadPoolExecutor(1) as hasher:
-                hashing = hasher.submit(lambda: {f: casefolder._sha256(f) for f in [bundle_tmp, *[part.path for part in parts]]})
+                # the bundle's read as it was saved, unless it was written again since (split, signed)
+                saved = hashing_bundle.result() if not parts and options.sign is None else None
+                hashing = hasher.submit(lambda: {f: casefolder._sha256(f) for f in
+                                                 [*([] if saved else [bundle_tmp]), *[part.path for part in parts]]})
                 if generated:
                     with timed("documents.side"):
                         side.finish(generated, renders)
                 with timed("sha256"):
                     sha = hashing.result()
+                    if saved:
+                        sha[bundle_tmp] = saved
         except OSError as err:
             raise OutputError(f"cannot write {work}: {err.strerror or err}", path=out,
                               hint="Check free space and permissions of the output folder.") from err

@@ -533,3 +533,32 @@ def test_a_rebuild_stamps_the_exhibits_pages_ahead_and_writes_the_same_bundle(ma
     now = json.loads(remembered_file.read_text("utf-8"))
     assert (now == data) == (remembered != "new evidence") and now["total"] == total
     assert CliRunner().invoke(main, ["verify", str(case_dir / "out" / "T-100.pdf")]).exit_code == 0
+
+
+def test_the_bundle_s_sha256_is_read_while_another_process_writes_it(tmp_path):
+    """HashWhileSaved follows a file another process writes (as assemble_job saves the bundle): it reads
+    all but the last MiB as the file grows, the rest once written, so the change save() makes at the
+    end (the /ID) is in its SHA-256; a file written again through another file (another inode) gives
+    None, and the caller reads it whole."""
+    target = tmp_path / "bundle.pdf"
+    writer = ("import sys, time\n"
+              "with open(sys.argv[1], 'xb') as f:\n"
+              "    for i in range(80):\n"
+              "        f.write(bytes([i]) * 65536); f.flush(); time.sleep(0.005)\n"
+              "with open(sys.argv[1], 'r+b') as f:\n"
+              "    f.seek(-1000, 2); f.write(b'<the file ID>')\n")
+    follower = bundle.HashWhileSaved(target)
+    subprocess.run([sys.executable, "-c", writer, str(target)], check=True)
+    import time
+
+    time.sleep(0.2)
+    assert follower.read >= 80 * 65536 - (1 << 20) - 65536  # read while it was written, but its last MiB
+    assert follower.result() == hashlib.sha256(target.read_bytes()).hexdigest()
+
+    again = tmp_path / "again.pdf"
+    follower = bundle.HashWhileSaved(again)
+    subprocess.run([sys.executable, "-c", writer, str(again)], check=True)
+    time.sleep(0.1)
+    (tmp_path / "other.pdf").write_bytes(b"another file")
+    os.replace(tmp_path / "other.pdf", again)  # as pikepdf writes over an existing file
+    assert follower.result() is None
