@@ -190,8 +190,8 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
         ocr_mod.check_tools()  # exit 5 before any slow work
     render_pdf.start_server()  # WeasyPrint is imported there while the evidence is read
     bundle.start_assembler()  # and pikepdf there; on a rebuild it stamps the exhibits' pages meanwhile
-    bundle.prepare_assembly(cache.root, case.case.reference)
     try:
+        bundle.prepare_assembly(cache.root, case.case.reference)
         with timed("evidence"):
             infos: list = []  # the pieces as the check sees them: converted once, for both
             exhibits = prepare_exhibits(folder, cache, lang, progress, skipped if options.force else None,
@@ -199,11 +199,10 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
         if not exhibits:
             raise CaseFileError("no evidence could be read", path=folder.root / casefolder.EVIDENCE_DIR,
                                 hint="recouvre-docs check names each file and why it cannot be read.")
-    except BaseException:
+        work = Path(tempfile.mkdtemp(prefix=".work-", dir=out))
+    except BaseException:  # from here on, the try below ends it
         bundle.discard_assembler()
         raise
-
-    work = Path(tempfile.mkdtemp(prefix=".work-", dir=out))
     renders = render_pdf.cached(out / ".cache" / "render")  # unchanged documents are not laid out again
     renders.__enter__()
     side = _Side()

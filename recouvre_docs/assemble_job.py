@@ -32,9 +32,13 @@ def main() -> int:
         _, plan, merged, table, reference, cache, level = request
         _log(level)
         try:
-            prepared = bundle.ExhibitPages(merged, table, cache).stamp(plan, reference, cache)
+            prepared = bundle.ExhibitPages(merged, table)
+            prepared.stamp(plan, reference, cache)
         except Exception as err:  # noqa: BLE001 - finish() does it again, and says what fails
             logging.getLogger(__name__).debug("exhibits' pages not stamped ahead: %s", err)
+            if prepared is not None:
+                prepared.close()
+                prepared = None
         request = subprocesses.read_message(sys.stdin.buffer)
     if request is None:
         return 0

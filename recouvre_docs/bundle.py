@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -359,14 +360,21 @@ def assemble(p: Plan, a: Assembly, target: Path, work: Path, exhibits: Merge | N
             merged.unlink(missing_ok=True)
 
 
-_assembler: tuple[int, subprocess.Popen] | None = None  # (the pid that started it, the process)
+class _Assembler(threading.local):
+    """The process start_assembler() started, for the next assemble() of this thread: each build its
+    own (batch on a Dask worker runs builds in threads of one process)."""
+
+    process: tuple[int, subprocess.Popen] | None = None  # (the pid that started it, the process)
+    prepared = False  # asked to stamp the exhibits' pages ahead (prepare_assembly)
+
+
+_helper = _Assembler()
 
 
 def start_assembler() -> None:
     """Start the process of the next assemble() now: it imports pikepdf and the PDF modules (0.25 s)
     while the build does other work, then waits for its request on its standard input."""
-    global _assembler
-    if _assembler is not None and _assembler[0] == os.getpid() or not subprocesses.enabled():
+    if _helper.process is not None and _helper.process[0] == os.getpid() or not subprocesses.enabled():
         return
     from . import early
 
@@ -375,18 +383,17 @@ def start_assembler() -> None:
     except OSError as err:
         log.debug("no assembling process (%s)", err)
         return
-    _assembler = (os.getpid(), proc)
+    _helper.process, _helper.prepared = (os.getpid(), proc), False
 
 
 def discard_assembler() -> None:
     """End the process start_assembler() started, if no assemble() took it (a build that failed)."""
-    global _assembler, _prepared
-    if _assembler is None or _assembler[0] != os.getpid():
+    if _helper.process is None or _helper.process[0] != os.getpid():
         return
-    proc, _assembler = _assembler[1], None
-    if _prepared:  # busy stamping pages that will not be used: no need to wait for it
+    proc, prepared = _helper.process[1], _helper.prepared
+    _helper.process, _helper.prepared = None, False
+    if prepared:  # busy stamping pages that will not be used: no need to wait for it
         proc.kill()
-    _prepared = False
     with contextlib.suppress(OSError, ValueError):
         subprocesses.write_message(proc.stdin, None)  # no request: it ends
         proc.stdin.close()
@@ -395,7 +402,6 @@ def discard_assembler() -> None:
     proc.stdout.close()
 
 
-_prepared = False  # the process start_assembler() started was asked to stamp the exhibits' pages ahead
 STAMPED_FILE = "stamped.json"  # how the last build stamped the exhibits' pages (remember_stamps)
 
 
@@ -416,7 +422,9 @@ def remember_stamps(cache: Path, merge: Merge, p: Plan) -> None:
         tmp.write_text(json.dumps({"merged": f"{MERGED_PREFIX}{merge.key}.pdf", "front": front, "total": total,
                                    "entries": entries}, ensure_ascii=False) + "\n", "utf-8")
         os.replace(tmp, cache / STAMPED_FILE)
-    except OSError as err:  # an optimisation only
+    except (OSError, ValueError) as err:  # an optimisation only
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
         log.debug("how the pages were stamped not kept: %s", err)
 
 
@@ -427,8 +435,8 @@ def prepare_assembly(cache: Path, reference: str) -> bool:
     are laid out, and its PDF step inserts and stamps the front pages only. finish() uses them if
     they are the same merged file (merge_exhibits takes it from the cache) and its plan stamps them
     alike (stamping), and stamps them again otherwise. True if asked."""
-    global _prepared
-    if _assembler is None or _assembler[0] != os.getpid() or _prepared:
+    started = _helper.process
+    if started is None or started[0] != os.getpid() or _helper.prepared:
         return False
     try:
         data = json.loads((cache / STAMPED_FILE).read_text("utf-8"))
@@ -438,16 +446,16 @@ def prepare_assembly(cache: Path, reference: str) -> bool:
         entries = [Entry(str(key), str(label), "", None, "", int(first), int(pages), 0, "", merged)
                    for key, label, first, pages in data["entries"]]
         p = Plan(front=int(data["front"]), total=int(data["total"]), entries=entries)
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+    except Exception:  # noqa: BLE001 - a damaged or planted file (OverflowError, RecursionError…) costs time only
         return False
     table = _table_path(merged)
     try:
-        subprocesses.write_message(_assembler[1].stdin, ("prepare", p, merged, table if table.is_file() else None,
-                                                         reference, cache, log.getEffectiveLevel()))
+        subprocesses.write_message(started[1].stdin, ("prepare", p, merged, table if table.is_file() else None,
+                                                       reference, cache, log.getEffectiveLevel()))
     except OSError as err:
         log.debug("exhibits' pages not stamped ahead: %s", err)
         return False
-    _prepared = True
+    _helper.prepared = True
     return True
 
 
@@ -455,16 +463,15 @@ def _assemble_elsewhere(p: Plan, a: Assembly, target: Path, merged: Path, table:
                         merge_key: str | None) -> bool:
     """finish(…) in ``python -P -m recouvre_docs.assemble_job`` (the one start_assembler() started, or a
     new one); False where no process can be started, or subprocesses.enabled() says none."""
-    global _assembler, _prepared
     if not subprocesses.enabled():
         return False
-    if _assembler is None or _assembler[0] != os.getpid() or _assembler[1].poll() is not None:
+    if _helper.process is None or _helper.process[0] != os.getpid() or _helper.process[1].poll() is not None:
         discard_assembler()
         start_assembler()
-        if _assembler is None:
+        if _helper.process is None:
             return False
-    proc, _assembler = _assembler[1], None
-    _prepared = False
+    proc = _helper.process[1]
+    _helper.process, _helper.prepared = None, False
     try:
         with proc.stdin, proc.stdout:
             try:
@@ -494,15 +501,16 @@ class ExhibitPages:
     evidence is read, the check runs and the documents come from the render cache, as the build
     before stamped them) or finish() makes them: the file is the same either way."""
 
-    def __init__(self, merged: Path, table: Path | None, cache: Path | None):
+    def __init__(self, merged: Path, table: Path | None):
+        before = _files(merged, table)  # the files these pages are of (matches): as read, or none
         self.known = None
         if table is not None:
             try:
                 self.known = digest.read_table(table)
             except (OSError, ValueError) as err:  # then the pass reads the stream data itself
                 log.debug("stream table not read: %s", err)
-        self.merged = merged
         self.pdf = pikepdf.open(merged)
+        self.files = before if _files(merged, table) == before else None
         self.plan: Plan | None = None
         self.reference: str | None = None
         self.unembedded: dict[str, set[str]] = {}  # entry key -> fonts its pages use without carrying them
@@ -543,17 +551,30 @@ class ExhibitPages:
         self.changed |= pdfa.unambiguous_stream_ends(self.pdf, self.known, objects)
         self.last_object = max([after, *(o.objgen[0] for o in objects)])
 
-    def matches(self, merged: Path, p: Plan, reference: str) -> bool:
-        """Whether these are the pages of ``merged`` (the same file: merge_exhibits links it from the
-        cache), stamped as ``p`` stamps them."""
-        try:
-            same = os.path.samefile(self.merged, merged)
-        except OSError:
-            same = False
-        return same and self.plan is not None and stamping(self.plan) == stamping(p) and self.reference == reference
+    def matches(self, merged: Path, table: Path | None, p: Plan, reference: str) -> bool:
+        """Whether these are the pages of ``merged`` and its stream table ``table`` (the same files,
+        inode for inode, as they were when read: merge_exhibits links them from the cache), stamped as
+        ``p`` stamps them."""
+        return (self.files is not None and self.files == _files(merged, table) and self.plan is not None
+                and stamping(self.plan) == stamping(p) and self.reference == reference)
 
     def close(self) -> None:
         self.pdf.close()
+
+
+def _files(*paths: Path | None) -> tuple | None:
+    """The device and inode of each file (None for no path), or None if one cannot be read."""
+    ids = []
+    for path in paths:
+        if path is None:
+            ids.append(None)
+            continue
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        ids.append((st.st_dev, st.st_ino))
+    return tuple(ids)
 
 
 def finish(p: Plan, a: Assembly, target: Path, merged: Path, table: Path | None, merge_key: str | None = None,
@@ -563,7 +584,7 @@ def finish(p: Plan, a: Assembly, target: Path, merged: Path, table: Path | None,
     merged exhibits (Merge.key): their pages' digests are then kept for a build that stamps them alike.
     ``prepared``: the exhibits' pages stamped ahead (ExhibitPages), used if stamped for this plan."""
     exhibit_first: dict[str, int] = {e.key: e.first - 1 for e in p.entries}
-    if prepared is not None and not prepared.matches(merged, p, a.reference):
+    if prepared is not None and not prepared.matches(merged, table, p, a.reference):
         log.debug("the pages stamped ahead were stamped for another plan: stamped again")
         prepared.close()
         prepared = None
@@ -571,9 +592,11 @@ def finish(p: Plan, a: Assembly, target: Path, merged: Path, table: Path | None,
         log.debug("the exhibits' pages stamped ahead are used")
     # the front files stay open until the bundle is saved: qpdf copies their stream data at the save
     with contextlib.ExitStack() as sources:
-        ex = prepared or ExhibitPages(merged, table, a.cache).stamp(p, a.reference, a.cache)
-        pdf, known, fonts = ex.pdf, ex.known, ex.fonts
+        ex = prepared or ExhibitPages(merged, table)
         sources.callback(ex.close)
+        if prepared is None:
+            ex.stamp(p, a.reference, a.cache)
+        pdf, known, fonts = ex.pdf, ex.known, ex.fonts
         with timed("pdf.front"):
             at, starts = 0, []  # starts: the first page of each front file (cover, documents…, index)
             for path in [a.cover, *[doc for _, doc in a.documents], a.index]:
@@ -654,7 +677,8 @@ class PageFonts:
       merge keeps each one's fonts: the same standard font not embedded (Helvetica, in 246 of the
       bench's 400 exhibits), or the same embedded substitute in an exhibit converted for another
       fault as well (the bench's bundle carried 354 copies of two font programs, 9 MB). A font is
-      replaced by the first one met, in page order, with the same digest (digest.Digester: everything
+      replaced by the first one met with the same digest (in the order finish() goes through the
+      pages: the exhibits', then the front pages') (digest.Digester: everything
       it holds, by value, streams by their data): the pages show the same thing, their digests do
       not change, and the copies are no longer written;
     - embedded when it is a standard font the page does not carry (pdfa.FontPass: once, for every
@@ -919,8 +943,9 @@ def save(pdf: pikepdf.Pdf, target: Path, identity: bytes | None) -> None:
 
 
 class HashWhileSaved:
-    """The SHA-256 of the file save() writes to ``target`` (in another process: assemble_job), read as
-    it grows, by a thread of this process, which waits for the stamping meanwhile: once the file is
+    """The SHA-256 of the file save() writes to ``target`` (in assemble_job, or in this process under
+    RECOUVRE_IN_PROCESS=1), read as it grows by a thread of this process, which otherwise waits for the
+    stamping meanwhile: once the file is
     written only its last MiB is left to read (save() writes the /ID into it), instead of 219 MB
     after the save (0.18 s of a 2.5-second rebuild of the bench's large case).
 

@@ -65,22 +65,22 @@ def start() -> None:
     global _server, _assembler
     if not subprocesses.enabled() or not hasattr(os, "fork") or _server is not None:
         return
+    atexit.register(_discard)  # first: whatever was started is ended if not taken
     try:
         folder, address, proc = spawn_server()
         _server = (os.getpid(), folder, address, proc)
         _assembler = (os.getpid(), spawn_assembler())
     except (OSError, AttributeError):  # AttributeError: no AF_UNIX; the build then starts what it can itself
         return
-    atexit.register(_discard)
 
 
 def take_server() -> tuple[str, str, subprocess.Popen] | None:
     """The render process start() started, if it is this process's and still running (once)."""
     global _server
     started, _server = _server, None
-    if started is None:
+    if started is None or started[0] != os.getpid():  # a forked child's copy: its parent's, not to touch
         return None
-    if started[0] == os.getpid() and started[3].poll() is None:
+    if started[3].poll() is None:
         return started[1], started[2], started[3]
     _end(started[3], started[1])
     return None
@@ -90,9 +90,9 @@ def take_assembler() -> subprocess.Popen | None:
     """The assembling process start() started, if it is this process's and still running (once)."""
     global _assembler
     started, _assembler = _assembler, None
-    if started is None:
+    if started is None or started[0] != os.getpid():  # a forked child's copy: its parent's, not to touch
         return None
-    if started[0] == os.getpid() and started[1].poll() is None:
+    if started[1].poll() is None:
         return started[1]
     _end(started[1])
     return None

@@ -491,7 +491,7 @@ def test_the_bundle_is_the_same_assembled_in_its_own_process_or_in_the_build(mak
     assert apart_pdf == here_pdf
 
 
-@pytest.mark.parametrize("remembered", ["same", "other", "new evidence"])
+@pytest.mark.parametrize("remembered", ["same", "other", "new evidence", "new reference"])
 def test_a_rebuild_stamps_the_exhibits_pages_ahead_and_writes_the_same_bundle(make_case, tmp_path, remembered):
     """A rebuild has the stamping process stamp the exhibits' pages while this one reads the case,
     as the last build stamped them (out/.cache/stamped.json). With the same front pages they are
@@ -515,6 +515,10 @@ def test_a_rebuild_stamps_the_exhibits_pages_ahead_and_writes_the_same_bundle(ma
         make_pdf(case_dir / "evidence" / "relance.pdf", 2)
     toml = case_dir / "case.toml"
     toml.write_text(toml.read_text("utf-8") + "\n# edited\n", "utf-8")
+    name = "T-100.pdf"
+    if remembered == "new reference":  # in every stamp: the pages are stamped ahead with this build's
+        toml.write_text(toml.read_text("utf-8").replace('reference = "T-100"', 'reference = "T-101"'), "utf-8")
+        name = "T-101.pdf"
     fresh = tmp_path / "fresh"
     shutil.copytree(case_dir, fresh, ignore=shutil.ignore_patterns("out"))
 
@@ -522,17 +526,18 @@ def test_a_rebuild_stamps_the_exhibits_pages_ahead_and_writes_the_same_bundle(ma
     assert rebuild.returncode == 0, rebuild.stderr
     said = {"same": "the exhibits' pages stamped ahead are used",
             "other": "the pages stamped ahead were stamped for another plan: stamped again",
-            "new evidence": "the pages stamped ahead were stamped for another plan: stamped again"}[remembered]
+            "new evidence": "the pages stamped ahead were stamped for another plan: stamped again",
+            "new reference": "the exhibits' pages stamped ahead are used"}[remembered]  # with this build's reference
     assert said in rebuild.stderr
     assert subprocess.run([*build[:-1], str(fresh)], capture_output=True).returncode == 0
-    assert (case_dir / "out" / "T-100.pdf").read_bytes() == (fresh / "out" / "T-100.pdf").read_bytes()
-    reader = PdfReader(str(case_dir / "out" / "T-100.pdf"))
+    assert (case_dir / "out" / name).read_bytes() == (fresh / "out" / name).read_bytes()
+    reader = PdfReader(str(case_dir / "out" / name))
     total = len(reader.pages)
     for n in (manifest["front_pages"] + 1, total):
         assert f"{n} / {total}" in reader.pages[n - 1].extract_text()
     now = json.loads(remembered_file.read_text("utf-8"))
     assert (now == data) == (remembered != "new evidence") and now["total"] == total
-    assert CliRunner().invoke(main, ["verify", str(case_dir / "out" / "T-100.pdf")]).exit_code == 0
+    assert CliRunner().invoke(main, ["verify", str(case_dir / "out" / name)]).exit_code == 0
 
 
 def test_the_bundle_s_sha256_is_read_while_another_process_writes_it(tmp_path):
@@ -547,18 +552,25 @@ def test_the_bundle_s_sha256_is_read_while_another_process_writes_it(tmp_path):
               "        f.write(bytes([i]) * 65536); f.flush(); time.sleep(0.005)\n"
               "with open(sys.argv[1], 'r+b') as f:\n"
               "    f.seek(-1000, 2); f.write(b'<the file ID>')\n")
-    follower = bundle.HashWhileSaved(target)
-    subprocess.run([sys.executable, "-c", writer, str(target)], check=True)
     import time
 
-    time.sleep(0.2)
-    assert follower.read >= 80 * 65536 - (1 << 20) - 65536  # read while it was written, but its last MiB
+    def caught_up(follower) -> None:  # all but the last MiB read (it polls every 5 ms)
+        deadline = time.monotonic() + 30
+        while follower.read < 80 * 65536 - (1 << 20) and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    follower = bundle.HashWhileSaved(target)
+    subprocess.run([sys.executable, "-c", writer, str(target)], check=True)
+    caught_up(follower)
+    assert follower.read == 80 * 65536 - (1 << 20)  # read while it was written, but its last MiB
     assert follower.result() == hashlib.sha256(target.read_bytes()).hexdigest()
 
     again = tmp_path / "again.pdf"
     follower = bundle.HashWhileSaved(again)
     subprocess.run([sys.executable, "-c", writer, str(again)], check=True)
-    time.sleep(0.1)
-    (tmp_path / "other.pdf").write_bytes(b"another file")
-    os.replace(tmp_path / "other.pdf", again)  # as pikepdf writes over an existing file
+    caught_up(follower)
+    other = bytearray(again.read_bytes())
+    other[0] ^= 1  # the same length, one byte changed, in another file put in its place (pikepdf's way)
+    (tmp_path / "other.pdf").write_bytes(bytes(other))
+    os.replace(tmp_path / "other.pdf", again)
     assert follower.result() is None

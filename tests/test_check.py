@@ -565,13 +565,13 @@ def test_build_refuses_on_an_error_unless_forced(case, tmp_path, monkeypatch):
 
     started = []
     real_start = bundle.start_assembler
-    monkeypatch.setattr(bundle, "start_assembler", lambda: real_start() or started.append(bundle._assembler[1]))
+    monkeypatch.setattr(bundle, "start_assembler", lambda: real_start() or started.append(bundle._helper.process[1]))
     refused = CliRunner().invoke(main, ["build", str(root)])
     assert refused.exit_code == 1
     assert "bon de livraison" in refused.stderr and "--force" in refused.stderr
     assert not (root / "out" / "R-1.pdf").exists() and not (root / "out" / "report.json").exists()
     # the process started ahead for the stamping pass was told to end, and has ended
-    assert [proc.returncode for proc in started] == [0] and bundle._assembler is None
+    assert [proc.returncode for proc in started] == [0] and bundle._helper.process is None
 
     forced = CliRunner().invoke(main, ["build", str(root), "--force"])
     assert forced.exit_code == 0, forced.stderr

@@ -195,6 +195,24 @@ def test_the_helpers_started_before_a_build_that_does_not_run_are_ended(make_cas
     assert _running_with(f"TMPDIR={temp}".encode()) == []
 
 
+@pytest.mark.parametrize("command, started", [("build", True), ("check", False), ("verify", False)])
+def test_the_command_starts_the_helpers_first_for_build_only(short_tmp, command, started):
+    """launch.entry starts both helpers before cli.entry runs (here replaced by a look at them), for
+    build alone; they are ended at the exit when nothing took them."""
+    import subprocess
+    import sys
+
+    script = ("import sys, recouvre_docs.cli as cli, recouvre_docs.early as early, recouvre_docs.launch as launch\n"
+              "cli.entry = lambda: print(early._server is not None, early._assembler is not None)\n"
+              f"sys.argv = ['recouvre-docs', '-v', {command!r}, '--help']\n"
+              "launch.entry()\n")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         env={**os.environ, "TMPDIR": str(short_tmp)}, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == [str(started)] * 2
+    assert sorted(p.name for p in short_tmp.iterdir()) == []
+
+
 def _running_with(variable: bytes) -> list[int]:
     """The processes whose environment holds ``variable`` (NAME=value), or whose value starts with it."""
     found = []

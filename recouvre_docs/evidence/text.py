@@ -8,6 +8,7 @@ contract, terms, orders and invoices of every case, so this is on the hot path o
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import unicodedata
@@ -133,6 +134,8 @@ def folded(raw: str, cache: Path) -> str:
         tmp.write_text(f"{head}\n{body}", "utf-8")
         os.replace(tmp, where)
     except (OSError, ValueError) as err:  # an unwritable cache only costs time
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
         log.debug("folded text not kept: %s", err)
     return body
 
