@@ -6,7 +6,9 @@ render cover and index -> merge, stamp, link, bookmark -> publish atomically int
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import hashlib
 import json
 import logging
 import math
@@ -58,6 +60,48 @@ class BuildResult:
     check: Any = None  # the check.Report
     to_complete: list[str] = field(default_factory=list)  # "document: case.toml fields printed to be completed"
     notes: list[str] = field(default_factory=list)  # the documents' warnings (e.g. the language of Form A)
+
+
+LAST_INPUTS = "last-build.json"  # what the last build was made from (_inputs_key)
+
+
+def _inputs_key(folder: casefolder.CaseFolder, options: BuildOptions, lang: str, as_of: dt.date,
+                procedure: str | None) -> str:
+    """What a build's documents are laid out from, roughly and cheaply: this version, the options, the
+    case as read (its comments and layout do not count), and the name, size and time of every file
+    under evidence/ and templates/. Used only to guess whether the layouts will come from the render
+    cache (start_server's ``warm``); a wrong guess costs time, never a different file."""
+    h = hashlib.sha256(f"inputs 1\0{__version__}\0{options!r}\0{lang}\0{as_of}\0{procedure}\0".encode())
+    h.update(folder.case.model_dump_json().encode())
+    for top in (folder.root / casefolder.EVIDENCE_DIR, folder.root / "templates"):
+        for dirpath, dirnames, filenames in os.walk(top):
+            dirnames.sort()
+            for name in sorted(filenames):
+                try:
+                    st = os.stat(os.path.join(dirpath, name))
+                except OSError:
+                    continue
+                h.update(f"{os.path.relpath(os.path.join(dirpath, name), folder.root)}\0{st.st_size}\0"
+                         f"{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
+    return h.hexdigest()
+
+
+def _last_inputs(cache: Path) -> str | None:
+    try:
+        return json.loads((cache / LAST_INPUTS).read_text("utf-8")).get("inputs")
+    except Exception:  # noqa: BLE001 - a guess only
+        return None
+
+
+def _remember_inputs(cache: Path, inputs: str) -> None:
+    tmp = cache / f"{LAST_INPUTS}.{os.getpid()}.tmp"
+    try:
+        tmp.write_text(json.dumps({"inputs": inputs}) + "\n", "utf-8")
+        os.replace(tmp, cache / LAST_INPUTS)
+    except OSError as err:  # a guess only
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        log.debug("the build's inputs not kept: %s", err)
 
 
 def _output_dir(folder: casefolder.CaseFolder, options: BuildOptions) -> Path:
@@ -188,7 +232,11 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
         from .evidence import ocr as ocr_mod
 
         ocr_mod.check_tools()  # exit 5 before any slow work
-    render_pdf.start_server()  # WeasyPrint is imported there while the evidence is read
+    # WeasyPrint is imported there while the evidence is read, unless the case is as the last build
+    # left it (a comment edited): its layouts then all come from the cache, and the import (0.5 s of
+    # CPU) would only slow the rebuild; if one does not, its render imports it then
+    inputs = _inputs_key(folder, options, lang, as_of, procedure)
+    render_pdf.start_server(warm=inputs != _last_inputs(cache.root))
     bundle.start_assembler()  # and pikepdf there; on a rebuild it stamps the exhibits' pages meanwhile
     try:
         bundle.prepare_assembly(cache.root, case.case.reference)
@@ -461,6 +509,7 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
                 os.replace(bundle_tmp, final_bundle)
                 merging.keep()  # a rebuild with the same exhibits does not merge them again
                 bundle.remember_stamps(cache.root, merging, p)
+                _remember_inputs(cache.root, inputs)
         except OSError as err:
             raise OutputError(f"cannot write {out}: {err.strerror or err}", path=out,
                               hint="Check free space and permissions of the output folder.") from err

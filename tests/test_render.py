@@ -225,3 +225,57 @@ def _running_with(variable: bytes) -> list[int]:
             if any(v.startswith(variable) for v in environ):
                 found.append(int(entry.name))
     return found
+
+
+def _has_pango(pid: int) -> bool:
+    with open(f"/proc/{pid}/maps") as f:
+        return "libpango" in f.read()
+
+
+@pytest.mark.parametrize("how", ["told", "asked"])
+def test_the_render_process_imports_weasyprint_when_told_or_at_its_first_layout(tmp_path, how):
+    """The render process does not import WeasyPrint (nor load Pango) when it starts: a rebuild whose
+    layouts all come from the cache never needs it. It does when the build says layouts are coming
+    (warm), or at its first layout, which is then laid out as any other."""
+    srv = render_pdf._Server()  # one of this test's own, not the one other tests share
+    try:
+        time.sleep(1.0)  # long enough for its start-up, had it imported WeasyPrint at once (0.5 s)
+        assert srv.proc.poll() is None and not _has_pango(srv.proc.pid)
+        if how == "told":
+            srv.warm()
+            for _ in range(600):
+                if _has_pango(srv.proc.pid):
+                    break
+                time.sleep(0.05)
+            assert _has_pango(srv.proc.pid)
+        assert srv.call(dict(_request(tmp_path, 3), target=tmp_path / "first.pdf")).pages == 1
+        assert _has_pango(srv.proc.pid)  # warmed in the process itself: its children share it
+    finally:
+        srv.close()
+    assert srv.proc.poll() is not None
+
+
+def test_a_build_guesses_its_layouts_come_from_the_cache_only_when_the_case_is_as_last_built(make_case, cli):
+    """What decides whether the render process imports WeasyPrint at once (api._inputs_key): the
+    same after a comment in case.toml; another after an edit of a value, a new evidence file, or
+    another option."""
+    from recouvre_docs import api, casefolder
+
+    case = make_case(files={"evidence/contrat.pdf": 2})
+
+    def key(**options) -> str:
+        folder = casefolder.load_case(case)
+        return api._inputs_key(folder, api.BuildOptions(**options), "fr", folder.case.case.as_of, None)
+
+    first = key()
+    assert cli("build", case).exit_code == 0
+    assert api._last_inputs(case / "out" / ".cache") == first  # kept by the build
+    toml = case / "case.toml"
+    toml.write_text(toml.read_text("utf-8") + "\n# a comment\n", "utf-8")
+    assert key() == first
+    toml.write_text(toml.read_text("utf-8").replace("80331 München", "80333 München"), "utf-8")
+    edited = key()
+    assert edited != first
+    (case / "evidence" / "relance.pdf").write_bytes((case / "evidence" / "contrat.pdf").read_bytes())
+    assert key() not in (first, edited)
+    assert key(force=True) != key()

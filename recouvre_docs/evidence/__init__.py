@@ -169,7 +169,7 @@ def ingest_all(pieces: list[Piece], cache: Cache, *, lang: str, case_root: Path 
         if any(job.args[1] in _LAID_OUT_IN_LANGUAGE for job in jobs):  # laid out by WeasyPrint: one render
             from ..render import pdf as render_pdf                     # process for all the workers
 
-            render_pdf.start_server()
+            render_pdf.start_server(warm=True)
     keys = list(todo)
 
     def done(j: int) -> None:

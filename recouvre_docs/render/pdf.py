@@ -268,6 +268,15 @@ class _Server:
         # the one the command started before importing the build's modules (launch.py), or a new one
         self.folder, self.address, self.proc = early.take_server() or early.spawn_server()
 
+    def warm(self) -> None:
+        """Ask the process to import WeasyPrint and warm up now (once; only its owner can)."""
+        if self.owner != os.getpid() or getattr(self, "warmed", False):
+            return
+        self.warmed = True
+        with contextlib.suppress(OSError, ValueError):
+            self.proc.stdin.write(b"warm\n")
+            self.proc.stdin.flush()
+
     def call(self, request: dict) -> RenderResult:
         import socket
 
@@ -317,12 +326,16 @@ _server: _Server | None = None
 _server_lock = threading.Lock()
 
 
-def start_server() -> _Server | None:
+def start_server(warm: bool = False) -> _Server | None:
     """The render process this process sends its renders to (its own, or the one of the process it was
-    forked from), started if need be; None where none can be."""
+    forked from), started if need be; None where none can be. ``warm``: have it import WeasyPrint and
+    warm up now, while this process does other work (layouts are expected); otherwise its first
+    layout does it."""
     global _server
     with _server_lock:
         if _server is not None and (_server.owner != os.getpid() or _server.proc.poll() is None):
+            if warm:
+                _server.warm()
             return _server  # a forked child cannot poll its parent's child: it is told when it asks
         from .. import subprocesses
 
@@ -334,6 +347,8 @@ def start_server() -> _Server | None:
             log.debug("no render process (%s): rendering in this one", err)
             return None
         atexit.register(_server.close)
+        if warm:
+            _server.warm()
         mp = sys.modules.get("multiprocessing")
         if mp is not None and mp.parent_process() is not None:  # a worker ends without atexit: by its finalizers
             mp.util.Finalize(None, _server.close, exitpriority=10)

@@ -6,13 +6,16 @@ FD is a listening Unix socket, bound and passed on by the build (render.pdf.star
 request may be sent before this process is ready. Each request comes on a connection of its own, is
 answered by a child forked for it (on Linux; elsewhere by this process, see _FORK), and the connection
 is then closed. Messages as subprocesses.write_message writes them: a request, the keyword arguments
-of render.pdf._render; the answer, its subprocesses.outcome (a RenderResult, or the error). A line
-(or the end) on standard input stops it.
+of render.pdf._render; the answer, its subprocesses.outcome (a RenderResult, or the error). On
+standard input, "warm" has it import WeasyPrint and make a first layout now (render.pdf.start_server:
+a build that expects layouts; otherwise the first request does it), any other line (or the end)
+stops it.
 
 Why: WeasyPrint and the layout of a long table take some 90 MiB that the process holding the case,
 its evidence and later the merge of 4,000 pages would otherwise keep to its end (issue 8: peak RSS of
 any process). Here WeasyPrint is imported once (its 0.5 s while the build does other work, and once
-for the build's worker processes too), and each layout's memory goes with the child that made it.
+for the build's worker processes too; not at all for a rebuild whose layouts all come from the
+cache), and each layout's memory goes with the child that made it.
 Messages are trusted: the socket is in a folder only this user can enter, made by the build.
 
 Temporary files: WeasyPrint copies the fonts of a layout into a folder of its own (2.3 MB), which it
@@ -103,8 +106,7 @@ def main(argv: list[str]) -> int:
     listener = socket.socket(fileno=int(argv[0]))
     sys.stdout = sys.stderr  # a stray print must not reach anyone
     _ldconfig_only()
-    if _FORK:
-        _warm_up()
+    warm = not _FORK  # WeasyPrint imported and warmed up: when the build says so, or at the first request
     children: set[int] = set()
     with selectors.DefaultSelector() as selector:
         selector.register(listener, selectors.EVENT_READ)
@@ -113,8 +115,17 @@ def main(argv: list[str]) -> int:
         while not stopping:
             for key, _events in selector.select(timeout=1.0):
                 if key.fileobj is sys.stdin:
-                    stopping = True
+                    lines = os.read(sys.stdin.fileno(), 256).split(b"\n")
+                    if lines[0] == b"warm" and lines[1:] in ([b""], []):  # layouts expected (pdf.start_server)
+                        if not warm:
+                            _warm_up()
+                            warm = True
+                        continue
+                    stopping = True  # "stop" (after "warm" or not), or the build is gone (the end)
                     break
+                if not warm:  # a layout asked for before the build said: the warm-up first, shared by all
+                    _warm_up()
+                    warm = True
                 conn, _address = listener.accept()
                 if not _FORK:  # one layout at a time, here
                     with contextlib.suppress(OSError):
