@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import subprocess
 
 import page
@@ -441,3 +442,10 @@ def test_a_stream_in_a_forbidden_coding_that_does_not_decode_withholds_the_claim
     with pikepdf.open(bundle_pdf) as pdf:
         assert "pdfaid:part" not in pdf.open_metadata()  # no false claim
     assert any(r.startswith("PDFA3B-STREAM-FILTER") for r in validate(bundle_pdf, "3b"))
+    # and the check says it before any build (the conversion counts such streams)
+    shutil.rmtree(case_dir / "out")
+    result = cli("check", case_dir, "--procedure", "agency-handover", "--format", "json")
+    [finding] = [f for f in json.loads(result.stdout)["findings"] if f["code"] == "stream-not-decodable"]
+    assert finding["subject"] == "evidence/contrat-lzw.pdf" and finding["severity"] == "info"
+    assert finding["message"].startswith("evidence/contrat-lzw.pdf : flux de données endommagés (codés en LZW")
+    assert ": 1 ;" in finding["message"] and "PDF/A" in finding["source"]

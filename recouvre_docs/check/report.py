@@ -21,7 +21,7 @@ CODES = (
     "missing-mention", "missing-clause", "jurisdiction-clause", "unverified-mentions", "no-reminder",
     "escalation-due", "promise-pending", "disputed", "wrong-currency", "missing-rate", "fonts-not-embedded",
     "pdfa-normalised", "no-notice", "not-in-default", "prescription-unchecked", "event-after-as-of",
-    "attachment-not-reproduced", "einvoice-unreadable",
+    "attachment-not-reproduced", "einvoice-unreadable", "stream-not-decodable",
 )
 
 

@@ -775,6 +775,10 @@ def evidence_hygiene(ctx: Context) -> None:
         if info.error is None and missing:  # fonts pdfa.py could not replace: the bundle claims no PDF/A
             ctx.add("fonts-not-embedded", "info", info.piece.rel, "fonts-not-embedded.not-pdfa",
                     "ISO 19005 (PDF/A) 6.2.11.4", file=info.piece.rel, fonts=", ".join(missing[:6]))
+        undecodable = info.facts.get("streams_not_decodable")
+        if info.error is None and undecodable:  # kept LZW by qpdf: the bundle claims no PDF/A
+            ctx.add("stream-not-decodable", "info", info.piece.rel, "stream-not-decodable",
+                    "ISO 19005-2 (PDF/A) 6.1.7.2", file=info.piece.rel, n=undecodable)
         changes = pdfa.describe(info.facts, ctx.lang) if info.error is None else []
         if changes:  # what the conversion changed in the exhibit's copy to make it PDF/A-safe
             ctx.add("pdfa-normalised", "info", info.piece.rel, "pdfa-normalised", "ISO 19005-2, ISO 19005-3 (PDF/A)",

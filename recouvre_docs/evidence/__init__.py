@@ -28,8 +28,9 @@ from . import htmlpage, image, office, pdf, workers
 log = logging.getLogger(__name__)
 
 # bump when the conversion of a format changes: the cache is then rebuilt (6: HTML pages, .msg and XML
-# e-invoices are laid out with labels in the case language: keyed by it, as e-mails were)
-INGEST_VERSION = 6
+# e-invoices are laid out with labels in the case language: keyed by it, as e-mails were; 7: a PDF's
+# facts count its LZW streams that do not decode)
+INGEST_VERSION = 7
 EMAIL_SUFFIXES = {".eml"}
 _HEADER_START = (b"received:", b"from:", b"return-path:", b"mime-version:", b"delivered-to:", b"message-id:", b"date:", b"subject:")
 

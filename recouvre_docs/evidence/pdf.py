@@ -88,6 +88,7 @@ def normalize(src: Path | str, target: Path, *, shown_as: str, password: str | N
         warnings += pdf.get_warnings()
         seen: set = set()  # the fonts PDF/A forbids (pdfa.py could not replace them), as the bundle sees them
         missing = sorted(set().union(*(pdfa.page_unembedded_fonts(page, seen) for page in pdf.pages)))
+        undecodable = _undecodable_lzw(pdf)
     rebuilt = facts.pop("rebuilt", False)  # the pages copied into a new PDF: a repair too
     if warnings or rebuilt:
         facts["repaired"] = True
@@ -96,6 +97,8 @@ def normalize(src: Path | str, target: Path, *, shown_as: str, password: str | N
     tmp.replace(target)
     if missing:  # PDF/A forbids them; said in the manifest and by the check (not yet normalised)
         facts["fonts_not_embedded"] = missing
+    if undecodable:  # kept as they are, LZW, which PDF/A forbids: the bundle claims no PDF/A (the check says so)
+        facts["streams_not_decodable"] = undecodable
     facts["pages"] = pages
     return facts
 
@@ -106,6 +109,19 @@ _RECODED = {"/LZWDecode", "/ASCIIHexDecode", "/ASCII85Decode", "/RunLengthDecode
 
 def _recoded_by_save(pdf: pikepdf.Pdf) -> bool:
     return any(isinstance(obj, pikepdf.Stream) and _RECODED.intersection(pdfa.filter_names(obj)) for obj in pdf.objects)
+
+
+def _undecodable_lzw(pdf: pikepdf.Pdf) -> int:
+    """How many streams are LZW-coded (which PDF/A forbids, ISO 19005-2 6.1.7.2) and do not decode: qpdf
+    writes every other one anew, Flate-coded, but these as they are (bundle._undecodable_forbidden)."""
+    count = 0
+    for obj in pdf.objects:
+        if isinstance(obj, pikepdf.Stream) and "/LZWDecode" in pdfa.filter_names(obj):
+            try:
+                obj.read_bytes()
+            except pikepdf.PdfError:
+                count += 1
+    return count
 
 
 def _save_pages_only(pdf: pikepdf.Pdf, target: Path) -> None:
