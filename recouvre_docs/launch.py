@@ -18,12 +18,15 @@ def _command(args: list[str]) -> str | None:
 
 
 def entry() -> None:
-    if _command(sys.argv[1:]) == "build":
-        from . import early
+    try:
+        if _command(sys.argv[1:]) == "build":
+            from . import early
 
-        early.start()
-    from .cli import entry as run
-
+            early.start()
+        from .cli import entry as run
+    except KeyboardInterrupt:  # Ctrl-C while the modules are imported: as cli.entry says it afterwards
+        print("Interrupted.", file=sys.stderr)
+        sys.exit(130)
     run()
 
 

@@ -1014,3 +1014,39 @@ def test_a_rebuild_keeps_the_exhibit_pages_digests_while_their_stamps_are_the_sa
     assert digested == list(range(manifest["pages"]))
     assert cli("verify", case_dir / "out" / "T-101.pdf").exit_code == 0
     assert len(list((case_dir / "out" / ".cache").glob("digests-*.txt"))) == 1
+
+
+def test_ctrl_c_while_the_workers_start_is_an_interrupt_not_a_bug(monkeypatch, tmp_path):
+    """Ctrl-C can come while ProcessPoolExecutor starts the thread that watches its workers (made, not
+    yet started). The pool's clean-up then met "cannot join thread before it is started", and the
+    build said "This is a bug" (exit 9) instead of "Interrupted." (130): the workers are killed and
+    reaped, and the interrupt goes on."""
+    from concurrent.futures import process as futures_process
+
+    from recouvre_docs.evidence import workers
+
+    def interrupted(self):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(futures_process._ExecutorManagerThread, "start", interrupted)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where the pool makes its workers' folder
+    jobs = [workers.Job(pow, (2, n), shown_as=f"evidence/{n}.pdf") for n in range(4)]
+    with pytest.raises(KeyboardInterrupt):
+        workers.run(jobs)
+    assert list(tmp_path.iterdir()) == []  # the workers' folder removed
+
+
+def test_ctrl_c_while_the_pool_is_made_leaves_no_folder(monkeypatch, tmp_path):
+    """Ctrl-C can also come after the pool made its workers' folder and before it made its executor."""
+    from concurrent.futures import process as futures_process
+
+    from recouvre_docs.evidence import workers
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(futures_process.ProcessPoolExecutor, "__init__", interrupted)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    with pytest.raises(KeyboardInterrupt):
+        workers.run([workers.Job(pow, (2, 3), shown_as="evidence/x.pdf")])
+    assert list(tmp_path.iterdir()) == []

@@ -213,7 +213,8 @@ class _Pool:
 
     def kill(self) -> None:
         executor, self.executor = self.executor, None
-        if executor is None:
+        if executor is None:  # none yet (Ctrl-C while the first was being made): its folder may be there
+            self._remove_scratch()
             return
         # Python 3.14 has executor.kill_workers(); before it, the processes are only reachable here
         processes = list((getattr(executor, "_processes", None) or {}).values())
@@ -225,7 +226,11 @@ class _Pool:
                     process.kill()
                 except OSError:
                     pass
-        executor.shutdown(wait=True, cancel_futures=True)
+        try:
+            executor.shutdown(wait=True, cancel_futures=True)
+        except RuntimeError:  # "cannot join thread before it is started": Ctrl-C came while submit() started
+            for process in processes:  # the executor's manager thread; its killed workers are reaped here
+                process.join(timeout=10)
         self._remove_scratch()
 
     def close(self) -> None:
