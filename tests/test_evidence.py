@@ -987,9 +987,10 @@ def test_pages_laid_out_in_the_case_language_are_cached_per_language(make_case, 
 
 
 def test_a_rebuild_keeps_the_exhibit_pages_digests_while_their_stamps_are_the_same(make_case, cli, monkeypatch):
-    """The digests of the exhibits' pages (the manifest's page_sha256) are kept in the cache: a rebuild
-    after a comment in case.toml digests the front pages only; a new case reference changes every
-    stamp, and every page is digested again. Both bundles verify."""
+    """The digests of the pages (the manifest's page_sha256) are kept in the cache: a rebuild after a
+    comment in case.toml digests none (the front pages' files are the same too), one after a new debtor
+    address the front pages only (the cover changed); a new case reference changes every stamp, and
+    every page is digested again. Every bundle verifies."""
     from recouvre_docs import digest
 
     monkeypatch.setenv("RECOUVRE_IN_PROCESS", "1")  # the stamping pass in this process, to count
@@ -1005,6 +1006,12 @@ def test_a_rebuild_keeps_the_exhibit_pages_digests_while_their_stamps_are_the_sa
     toml = case_dir / "case.toml"
     toml.write_text(toml.read_text("utf-8") + "\n# edited\n", "utf-8")
     assert cli("build", case_dir).exit_code == 0
+    assert digested == []  # the front pages' files are those of the last build too
+    assert cli("verify", case_dir / "out" / "T-100.pdf").exit_code == 0
+
+    digested.clear()  # verify digests every page
+    toml.write_text(toml.read_text("utf-8").replace("80331 München", "80333 München"), "utf-8")  # on the cover
+    assert cli("build", case_dir).exit_code == 0
     assert digested == list(range(manifest["front_pages"]))
     assert cli("verify", case_dir / "out" / "T-100.pdf").exit_code == 0
 
@@ -1014,6 +1021,7 @@ def test_a_rebuild_keeps_the_exhibit_pages_digests_while_their_stamps_are_the_sa
     assert digested == list(range(manifest["pages"]))
     assert cli("verify", case_dir / "out" / "T-101.pdf").exit_code == 0
     assert len(list((case_dir / "out" / ".cache").glob("digests-*.txt"))) == 1
+    assert len(list((case_dir / "out" / ".cache").glob("front-digests-*.txt"))) == 1
 
 
 def test_ctrl_c_while_the_workers_start_is_an_interrupt_not_a_bug(monkeypatch, tmp_path):
