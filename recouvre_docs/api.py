@@ -6,7 +6,6 @@ render cover and index -> merge, stamp, link, bookmark -> publish atomically int
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -26,6 +25,7 @@ from .errors import CaseFileError, CheckFailedError, EvidenceError, OutputError,
 from .evidence import Cache, ingest_all
 from .models import Exhibit, Piece
 from .progress import NullProgress, Progress
+from .resources import replace_text
 from .render import frontmatter
 from .timing import timed
 from .render import pdf as render_pdf
@@ -74,15 +74,13 @@ def _inputs_key(folder: casefolder.CaseFolder, options: BuildOptions, lang: str,
     h = hashlib.sha256(f"inputs 1\0{__version__}\0{options!r}\0{lang}\0{as_of}\0{procedure}\0".encode())
     h.update(folder.case.model_dump_json().encode())
     for top in (folder.root / casefolder.EVIDENCE_DIR, folder.root / "templates"):
-        for dirpath, dirnames, filenames in os.walk(top):
-            dirnames.sort()
-            for name in sorted(filenames):
-                try:
-                    st = os.stat(os.path.join(dirpath, name))
-                except OSError:
-                    continue
-                h.update(f"{os.path.relpath(os.path.join(dirpath, name), folder.root)}\0{st.st_size}\0"
-                         f"{st.st_mtime_ns}\n".encode("utf-8", "surrogateescape"))
+        for path in casefolder._walk(top) if top.is_dir() else ():  # as discover() finds the evidence
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            h.update(f"{path.relative_to(folder.root)}\0{st.st_size}\0{st.st_mtime_ns}\n"
+                     .encode("utf-8", "surrogateescape"))
     return h.hexdigest()
 
 
@@ -94,14 +92,8 @@ def _last_inputs(cache: Path) -> str | None:
 
 
 def _remember_inputs(cache: Path, inputs: str) -> None:
-    tmp = cache / f"{LAST_INPUTS}.{os.getpid()}.tmp"
-    try:
-        tmp.write_text(json.dumps({"inputs": inputs}) + "\n", "utf-8")
-        os.replace(tmp, cache / LAST_INPUTS)
-    except OSError as err:  # a guess only
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        log.debug("the build's inputs not kept: %s", err)
+    if not replace_text(cache / LAST_INPUTS, json.dumps({"inputs": inputs}) + "\n"):  # a guess only
+        log.debug("the build's inputs not kept")
 
 
 def _output_dir(folder: casefolder.CaseFolder, options: BuildOptions) -> Path:
@@ -290,7 +282,7 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
             if statement is None and case.invoice:
                 statement = claim.compute(case, as_of, folder.root)
 
-        stamp.load_fonts(cache.root)  # their metrics lay the index out in advance, then stamp the pages
+        stamp.font_programs(cache.root)  # their metrics lay the index out in advance, then stamp the pages
         progress.stage("Assembling the case file", 4)
         cover_pdf, index_pdf = work / "cover.pdf", work / "index.pdf"
         exhibit_pages = sum(ex.pages for ex in exhibits)
@@ -413,11 +405,13 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
                 bundle.assemble(p, assembly, bundle_tmp, work, exhibits=merging)
             return manifest
 
-        hashing_bundle = bundle.HashWhileSaved(bundle_tmp)  # its SHA-256 read while it is written
+        # its SHA-256 read while it is written (not for a bundle signed afterwards: read again then)
+        hashing_bundle = bundle.HashWhileSaved(bundle_tmp) if options.sign is None else None
         try:
             manifest = assemble(p)
         finally:
-            hashing_bundle.stop()
+            if hashing_bundle is not None:
+                hashing_bundle.stop()
         parts: list[volumes.Part] = []
         split = prof.split_bytes if prof is not None and prof.layout == "bundle" else None
         if split and bundle_tmp.stat().st_size > split:
@@ -450,7 +444,7 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
         try:
             with ThreadPoolExecutor(1) as hasher:
                 # the bundle's read as it was saved, unless it was written again since (split, signed)
-                saved = hashing_bundle.result() if not parts and options.sign is None else None
+                saved = hashing_bundle.result() if hashing_bundle is not None and not parts else None
                 hashing = hasher.submit(lambda: {f: casefolder._sha256(f) for f in
                                                  [*([] if saved else [bundle_tmp]), *[part.path for part in parts]]})
                 if generated:

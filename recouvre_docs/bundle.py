@@ -31,6 +31,7 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name
 
 from . import __version__, digest, i18n, pdfa, stamp, subprocesses
+from .resources import replace_text
 from .errors import EvidenceError, ToolMissingError
 if TYPE_CHECKING:  # the assembling process (assemble_job) does without pydantic
     from .models import Exhibit
@@ -308,6 +309,11 @@ def _pdf_date(day: dt.date) -> str:
 MERGED_PREFIX = "merged-"
 
 
+def _merged_name(key: str) -> str:
+    """The file in the case's cache of the merged exhibits whose converted files ``key`` names."""
+    return f"{MERGED_PREFIX}{key}.pdf"
+
+
 def _table_path(merged: Path) -> Path:
     return merged.with_name(merged.name + ".streams")
 
@@ -325,7 +331,7 @@ def merge_exhibits(p: Plan, work: Path, *, streams: bool = True, cache: Path | N
             for path in inputs:  # converted files are named by their content's key
                 h.update(f"{path.name}\0{path.stat().st_size}\n".encode())
             key = h.hexdigest()[:40]
-            keep_as = cache / f"{MERGED_PREFIX}{key}.pdf"
+            keep_as = cache / _merged_name(key)
             if keep_as.is_file():
                 kept = Merge.kept(keep_as, work, sum(e.pages for e in p.entries))
                 if kept is not None:
@@ -392,8 +398,11 @@ def discard_assembler() -> None:
         return
     proc, prepared = _helper.process[1], _helper.prepared
     _helper.process, _helper.prepared = None, False
+    from . import early
+
     if prepared:  # busy stamping pages that will not be used: no need to wait for it
-        proc.kill()
+        early.end(proc)
+        return
     with contextlib.suppress(OSError, ValueError):
         subprocesses.write_message(proc.stdin, None)  # no request: it ends
         proc.stdin.close()
@@ -411,21 +420,22 @@ def stamping(p: Plan) -> tuple:
     return p.front, p.total, tuple((e.key, e.label, e.first, e.pages) for e in p.entries)
 
 
+def _stamping_plan(front: int, total: int, entries: Iterable, pdf: Path) -> Plan:
+    """A plan that stamps as stamping() says (its entries without title, date or kind)."""
+    return Plan(front=int(front), total=int(total), entries=[
+        Entry(key=str(key), label=str(label), title="", date=None, kind="", first=int(first), pages=int(pages),
+              level=0, source="", pdf=pdf) for key, label, first, pages in entries])
+
+
 def remember_stamps(cache: Path, merge: Merge, p: Plan) -> None:
     """After a build that succeeded: keep how it stamped the exhibits' pages (stamping), with the merged
     file's name, for prepare_assembly."""
     if merge.key is None:
         return
     front, total, entries = stamping(p)
-    try:
-        tmp = cache / f"{STAMPED_FILE}.{os.getpid()}.tmp"
-        tmp.write_text(json.dumps({"merged": f"{MERGED_PREFIX}{merge.key}.pdf", "front": front, "total": total,
-                                   "entries": entries}, ensure_ascii=False) + "\n", "utf-8")
-        os.replace(tmp, cache / STAMPED_FILE)
-    except (OSError, ValueError) as err:  # an optimisation only
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        log.debug("how the pages were stamped not kept: %s", err)
+    stamped = {"merge": merge.key, "front": front, "total": total, "entries": entries}
+    if not replace_text(cache / STAMPED_FILE, json.dumps(stamped, ensure_ascii=False) + "\n"):  # an optimisation
+        log.debug("how the pages were stamped not kept")
 
 
 def prepare_assembly(cache: Path, reference: str) -> bool:
@@ -440,12 +450,12 @@ def prepare_assembly(cache: Path, reference: str) -> bool:
         return False
     try:
         data = json.loads((cache / STAMPED_FILE).read_text("utf-8"))
-        merged = cache / data["merged"]
-        if not (data["merged"].startswith(MERGED_PREFIX) and "/" not in data["merged"] and merged.is_file()):
+        if not re.fullmatch(r"[0-9a-f]{40}", data["merge"]):  # a name in the cache, nothing else
             return False
-        entries = [Entry(str(key), str(label), "", None, "", int(first), int(pages), 0, "", merged)
-                   for key, label, first, pages in data["entries"]]
-        p = Plan(front=int(data["front"]), total=int(data["total"]), entries=entries)
+        merged = cache / _merged_name(data["merge"])
+        if not merged.is_file():
+            return False
+        p = _stamping_plan(data["front"], data["total"], data["entries"], merged)
     except Exception:  # noqa: BLE001 - a damaged or planted file (OverflowError, RecursionError…) costs time only
         return False
     table = _table_path(merged)
@@ -515,9 +525,9 @@ class ExhibitPages:
         self.reference: str | None = None
         self.unembedded: dict[str, set[str]] = {}  # entry key -> fonts its pages use without carrying them
         self.changed: set[tuple[int, int]] = set()  # the streams whose end was made unambiguous
-        self.last_object = 0  # the highest object number gone through for their ends
+        self.ends_done = 0  # how many of the file's objects (pdf.objects) were gone through for their ends
 
-    def stamp(self, p: Plan, reference: str, cache: Path | None) -> ExhibitPages:
+    def stamp(self, p: Plan, reference: str, cache: Path | None) -> None:
         pdf = self.pdf
         if len(pdf.pages) != p.total - p.front:
             raise EvidenceError(f"the merged file has {len(pdf.pages)} pages, the plan {p.total - p.front}: "
@@ -536,7 +546,6 @@ class ExhibitPages:
         with timed("pdf.stream-ends"):
             self._stream_ends()
         self.plan, self.reference = p, reference
-        return self
 
     def page(self, page: pikepdf.Page, entry: Entry | None, i: int, total: int, reference: str) -> None:
         missing = self.fonts.page(page)  # before the stamp: its fonts are embedded, and used by every page
@@ -545,11 +554,13 @@ class ExhibitPages:
         self.stamper.stamp(page, left=entry.label if entry else "", center=reference, right=f"{i + 1} / {total}")
 
     def _stream_ends(self) -> None:
-        """pdfa.unambiguous_stream_ends for the objects made since the last call (numbered after them)."""
-        after = self.last_object
-        objects = [o for o in self.pdf.objects if o.objgen[0] > after]
-        self.changed |= pdfa.unambiguous_stream_ends(self.pdf, self.known, objects)
-        self.last_object = max([after, *(o.objgen[0] for o in objects)])
+        """pdfa.unambiguous_stream_ends for the objects made since the last call: qpdf lists a file's
+        objects by number, and numbers a new one after every other, so they are the list's end."""
+        objects = self.pdf.objects
+        count = len(objects)
+        self.changed |= pdfa.unambiguous_stream_ends(
+            self.pdf, self.known, None if self.ends_done == 0 else (objects[i] for i in range(self.ends_done, count)))
+        self.ends_done = count
 
     def matches(self, merged: Path, table: Path | None, p: Plan, reference: str) -> bool:
         """Whether these are the pages of ``merged`` and its stream table ``table`` (the same files,
@@ -607,8 +618,8 @@ def finish(p: Plan, a: Assembly, target: Path, merged: Path, table: Path | None,
                     at += 1
         if len(pdf.pages) != p.total:
             raise EvidenceError(f"the merged file has {len(pdf.pages)} pages, the plan {p.total}: please report this bug")
-        for i in range(p.front):  # after the exhibits' pages (ExhibitPages), in both cases
-            ex.page(pdf.pages[i], None, i, p.total, a.reference)
+        for i, page in zip(range(p.front), pdf.pages):  # after the exhibits' pages (ExhibitPages), in both cases
+            ex.page(page, None, i, p.total, a.reference)
         unembedded = ex.unembedded
         owners = p.entry_of_page()
         if fonts.replaced:
@@ -713,14 +724,6 @@ class PageFonts:
         return missing
 
 
-def share_fonts(pdf: pikepdf.Pdf, known: dict | None = None) -> int:
-    """PageFonts over every page of ``pdf``; how many font references were replaced by an identical font."""
-    fonts = PageFonts(pdf, known)
-    for page in pdf.pages:
-        fonts.page(page)
-    return fonts.replaced
-
-
 # The exhibits' pages, merged from the same converted files and stamped with the same labels and page
 # numbers, have the digests they had in the build before: a rebuild after an edit of case.toml that
 # leaves the front pages' count alone keeps them (0.45 s on the bench's 4,035 pages), and digests the
@@ -779,11 +782,11 @@ def _keep_digests(path: Path, prefix: str, digests: list[str]) -> None:
     try:
         for old in path.parent.glob(f"{prefix}*"):  # one per case, as the merged exhibits
             old.unlink()
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text("\n".join(digests) + "\n", "ascii")
-        os.replace(tmp, path)
     except OSError as err:  # the cache is an optimisation
         log.debug("page digests not kept: %s", err)
+        return
+    if not replace_text(path, "\n".join(digests) + "\n", "ascii"):
+        log.debug("page digests not kept")
 
 
 @lru_cache(maxsize=1)
@@ -827,9 +830,6 @@ def pdfa_status(p: Plan, unembedded: dict[str, set[str]], part: str,
     return {"claimed": f"PDF/A-{part}b", "part": part, "not_claimed_because": []}
 
 
-# Codings PDF/A forbids (ISO 19005-2 6.1.7.2: LZWDecode). qpdf decodes such a stream when it saves and
-# writes it Flate-compressed, unless its data does not decode: then it is written as it is.
-_FORBIDDEN_FILTERS = {"/LZWDecode"}
 
 
 def _undecodable_forbidden(pdf: pikepdf.Pdf, known: dict | None, owners: list[Entry | None]) -> dict[str, int]:
@@ -845,12 +845,7 @@ def _undecodable_forbidden(pdf: pikepdf.Pdf, known: dict | None, owners: list[En
     for obj in candidates:
         if not isinstance(obj, pikepdf.Stream):
             continue
-        if not _FORBIDDEN_FILTERS.intersection(pdfa.filter_names(obj)):
-            continue
-        try:
-            obj.read_bytes()
-            continue  # it decodes: qpdf writes it anew
-        except pikepdf.PdfError:
+        if pdfa.undecodable_forbidden(obj):  # else qpdf writes it anew
             found.add(obj.objgen)
     if not found:
         return {}
@@ -972,8 +967,6 @@ class HashWhileSaved:
     with a deterministic ID, through a temporary file: another inode) or could not be read."""
 
     def __init__(self, target: Path):
-        import threading
-
         self.target = target
         self.sha = hashlib.sha256()
         self.read = 0

@@ -7,6 +7,7 @@ with the line of case.toml, the key, what was expected and what was found (exit 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
 import hashlib
@@ -27,7 +28,7 @@ from pydantic import BaseModel, ValidationError
 from . import i18n
 from .errors import CaseFileError
 from .models import EVENT_EVIDENCE_KIND, EVIDENCE_KINDS, Case, Piece
-from .resources import data_path
+from .resources import data_path, replace_text
 
 CASE_FILE = "case.toml"
 EVIDENCE_DIR = "evidence"
@@ -363,13 +364,9 @@ def _sha256_known(paths: list[Path], store: Path | None) -> dict[Path, str]:
     hashes.update(_sha256_all(todo))
     files = {str(p): [*_stat_key(st), hashes[p]] for p, st in stats.items()
              if p in hashes and now - max(st.st_mtime_ns, st.st_ctime_ns) > _SETTLED}
-    tmp = store.with_name(f"{store.name}.{os.getpid()}.tmp")
-    try:
+    with contextlib.suppress(OSError):
         store.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(json.dumps({"format": _HASHES_FORMAT, "files": files}), "utf-8")
-        os.replace(tmp, store)
-    except OSError:
-        tmp.unlink(missing_ok=True)
+    replace_text(store, json.dumps({"format": _HASHES_FORMAT, "files": files}))
     return hashes
 
 

@@ -82,7 +82,7 @@ def take_server() -> tuple[str, str, subprocess.Popen] | None:
         return None
     if started[3].poll() is None:
         return started[1], started[2], started[3]
-    _end(started[3], started[1])
+    end(started[3], started[1])
     return None
 
 
@@ -94,11 +94,12 @@ def take_assembler() -> subprocess.Popen | None:
         return None
     if started[1].poll() is None:
         return started[1]
-    _end(started[1])
+    end(started[1])
     return None
 
 
-def _end(proc: subprocess.Popen, folder: str | None = None) -> None:
+def end(proc: subprocess.Popen, folder: str | None = None) -> None:
+    """Kill ``proc`` if still running, reap it, close its pipes; remove ``folder`` if given."""
     if proc.poll() is None:
         proc.kill()
     proc.wait()
@@ -116,7 +117,7 @@ def _discard() -> None:
     """At the exit: the helpers nobody took are killed (they may still be importing), the folder removed."""
     global _server, _assembler
     if _server is not None and _server[0] == os.getpid():
-        _end(_server[3], _server[1])
+        end(_server[3], _server[1])
     if _assembler is not None and _assembler[0] == os.getpid():
-        _end(_assembler[1])
+        end(_assembler[1])
     _server = _assembler = None

@@ -970,6 +970,23 @@ def flate_unambiguous(data: bytes) -> bytes:
     return packed + b"\n" if packed.endswith(b"\r") else packed
 
 
+# Codings PDF/A forbids (ISO 19005-2 6.1.7.2: LZWDecode). qpdf decodes such a stream when it saves and
+# writes it Flate-compressed, unless its data does not decode: then it is written as it is.
+FORBIDDEN_FILTERS = {"/LZWDecode"}
+
+
+def undecodable_forbidden(obj: pikepdf.Object) -> bool:
+    """Whether ``obj`` is a stream in a coding PDF/A forbids whose data does not decode: qpdf keeps it
+    so in every file it writes (the exhibit's copy, the bundle), and the bundle claims no PDF/A."""
+    if not isinstance(obj, pikepdf.Stream) or not FORBIDDEN_FILTERS.intersection(filter_names(obj)):
+        return False
+    try:
+        obj.read_bytes()
+        return False
+    except pikepdf.PdfError:
+        return True
+
+
 def unambiguous_stream_ends(pdf: pikepdf.Pdf, known: dict | None = None,
                             objects: Iterable[pikepdf.Object] | None = None) -> set[tuple[int, int]]:
     """No stream's data may end with a carriage return: qpdf writes ``data LF endstream``, which then

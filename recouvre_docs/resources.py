@@ -87,19 +87,27 @@ def _private(folder: Path) -> bool:
     return st.st_uid == os.getuid() and not st.st_mode & 0o022
 
 
-def write_cached(name: str, fields: dict[str, Any], folders: list[Path]) -> None:
-    """Store ``fields`` as the JSON file ``name`` in the first of ``folders`` that can be written, atomically
-    (two builds at once each write their own file, then one replaces the other). An unwritable cache
+def replace_text(path: Path, text: str, encoding: str = "utf-8") -> bool:
+    """Write ``text`` to ``path`` atomically: into a file of this process's own beside it, then renamed
+    over it (two processes writing the same file each write their own, and one replaces the other).
+    False, nothing left behind, where it cannot be written: every caller keeps a cache, whose loss
     only costs time."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding)
+        os.replace(tmp, path)
+        return True
+    except (OSError, ValueError):  # ValueError: text the encoding cannot write
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        return False
+
+
+def write_cached(name: str, fields: dict[str, Any], folders: list[Path]) -> None:
+    """Store ``fields`` as the JSON file ``name`` in the first of ``folders`` that can be written,
+    atomically (replace_text). An unwritable cache only costs time."""
     for folder in folders:
-        stored = folder / name
-        tmp = stored.with_name(f"{stored.name}.{os.getpid()}.tmp")
-        try:
-            stored.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(json.dumps(fields), "utf-8")
-            os.replace(tmp, stored)
+        with contextlib.suppress(OSError):
+            folder.mkdir(parents=True, exist_ok=True)
+        if replace_text(folder / name, json.dumps(fields)):
             return
-        except OSError:
-            with contextlib.suppress(OSError):
-                tmp.unlink(missing_ok=True)
-            continue

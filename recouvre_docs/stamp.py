@@ -85,12 +85,6 @@ def _stored_program(fields: dict) -> FontProgram:
                        descent=fields["descent"], cap_height=fields["cap_height"])
 
 
-def load_fonts(cache: Path | None) -> None:
-    """Both stamp fonts, from ``cache`` when a build already subset them (the index's length guess and
-    the stamps both need their metrics)."""
-    font_programs(cache)
-
-
 def font_programs(cache: Path | None) -> list[FontProgram]:
     """Both stamp fonts' programs (font_program), in a fixed order."""
     return [font_program(style, cache) for style in _FILES]

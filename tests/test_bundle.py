@@ -224,7 +224,10 @@ def test_only_fonts_alike_in_every_value_are_shared(tmp_path):
         pdf.pages[i].Contents = pdf.make_stream(b"BT /F1 12 Tf 10 10 Td (Page) Tj ET")
     pdf.pages[0].Resources.XObject = pikepdf.Dictionary(X1=form)
     before = list(digest.page_digests(pdf))
-    assert bundle.share_fonts(pdf) == 2  # page 2's copy, and the form's
+    fonts = bundle.PageFonts(pdf)  # every page, as finish() goes through them
+    for page in pdf.pages:
+        fonts.page(page)
+    assert fonts.replaced == 2  # page 2's copy, and the form's
     used = [page.Resources.Font.F1.objgen for page in pdf.pages]
     assert used[1] == used[0] and len({used[0], used[2], used[3]}) == 3
     assert pdf.pages[0].Resources.XObject.X1.Resources.Font.F1.objgen == used[0]

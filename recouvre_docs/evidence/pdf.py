@@ -72,6 +72,7 @@ def normalize(src: Path | str, target: Path, *, shown_as: str, password: str | N
             facts["form_flattened"] = True
         touched: set[str] = set()  # every change make_safe made, reported or not
         facts.update(pdfa.make_safe(pdf, reattached=einvoice.XML_NAMES, touched=touched))  # what PDF/A forbids, and what was done
+        recoded, undecodable = _codings(pdf)
         warnings += pdf.get_warnings()
         as_is = as_is and "form_flattened" not in facts and not warnings and (
             not touched
@@ -79,7 +80,7 @@ def normalize(src: Path | str, target: Path, *, shown_as: str, password: str | N
             # same substitute once for every exhibit that uses it (bundle.PageFonts); facts still say it.
             # Not when a stream has a filter qpdf's save decodes (LZW, ASCII…): the save repairs its
             # damage, and says so (it was saved for the font before, and repaired with it)
-            or touched == {"fonts_embedded"} and not _recoded_by_save(pdf))
+            or touched == {"fonts_embedded"} and not recoded)
         tmp = target.with_suffix(".tmp")
         if as_is:
             shutil.copyfile(src, tmp)
@@ -88,7 +89,6 @@ def normalize(src: Path | str, target: Path, *, shown_as: str, password: str | N
         warnings += pdf.get_warnings()
         seen: set = set()  # the fonts PDF/A forbids (pdfa.py could not replace them), as the bundle sees them
         missing = sorted(set().union(*(pdfa.page_unembedded_fonts(page, seen) for page in pdf.pages)))
-        undecodable = _undecodable_lzw(pdf)
     rebuilt = facts.pop("rebuilt", False)  # the pages copied into a new PDF: a repair too
     if warnings or rebuilt:
         facts["repaired"] = True
@@ -107,21 +107,16 @@ def normalize(src: Path | str, target: Path, *, shown_as: str, password: str | N
 _RECODED = {"/LZWDecode", "/ASCIIHexDecode", "/ASCII85Decode", "/RunLengthDecode"}
 
 
-def _recoded_by_save(pdf: pikepdf.Pdf) -> bool:
-    return any(isinstance(obj, pikepdf.Stream) and _RECODED.intersection(pdfa.filter_names(obj)) for obj in pdf.objects)
-
-
-def _undecodable_lzw(pdf: pikepdf.Pdf) -> int:
-    """How many streams are LZW-coded (which PDF/A forbids, ISO 19005-2 6.1.7.2) and do not decode: qpdf
-    writes every other one anew, Flate-coded, but these as they are (bundle._undecodable_forbidden)."""
-    count = 0
+def _codings(pdf: pikepdf.Pdf) -> tuple[bool, int]:
+    """In one pass over the streams: whether one has a filter qpdf's save decodes and writes anew
+    (_RECODED), and how many are in a coding PDF/A forbids and do not decode (pdfa.undecodable_forbidden:
+    kept so by every save, which the bundle reports)."""
+    recoded, undecodable = False, 0
     for obj in pdf.objects:
-        if isinstance(obj, pikepdf.Stream) and "/LZWDecode" in pdfa.filter_names(obj):
-            try:
-                obj.read_bytes()
-            except pikepdf.PdfError:
-                count += 1
-    return count
+        if isinstance(obj, pikepdf.Stream):
+            recoded = recoded or bool(_RECODED.intersection(pdfa.filter_names(obj)))
+            undecodable += pdfa.undecodable_forbidden(obj)
+    return recoded, undecodable
 
 
 def _save_pages_only(pdf: pikepdf.Pdf, target: Path) -> None:

@@ -8,11 +8,12 @@ contract, terms, orders and invoices of every case, so this is on the hot path o
 
 from __future__ import annotations
 
-import contextlib
+import hashlib
 import logging
-import os
 import unicodedata
 from pathlib import Path
+
+from ..resources import replace_text
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +69,8 @@ def of(pdf: Path, cache: Path | None = None) -> str:
     except Exception as err:  # noqa: BLE001 - PDFium's errors have no common class; a text we cannot read is ''
         log.debug("%s: no text read (%s)", pdf, err)
         text = ""
-    if cache is not None:
-        try:
-            tmp = cache.with_suffix(f".{os.getpid()}.txt.tmp")  # two identical files may be read at once
-            tmp.write_text(f"recouvre-docs text v{TEXT_VERSION}\n{text}", "utf-8")
-            os.replace(tmp, cache)
-        except OSError as err:  # an unwritable cache only costs time
-            log.debug("text cache not written: %s", err)
+    if cache is not None and not replace_text(cache, f"recouvre-docs text v{TEXT_VERSION}\n{text}"):
+        log.debug("%s: text cache not written", cache)  # two identical files may be read at once: atomic
     return text
 
 
@@ -118,8 +114,6 @@ def folded(raw: str, cache: Path) -> str:
     """normalize(raw), read from beside the text cache ``cache`` when it was kept for this very text
     (as long as it, and from the same text: its length and a hash of it are in the first line), else
     made and kept there."""
-    import hashlib
-
     where = cache.with_suffix(FOLDED_SUFFIX)
     head = f"{_folded_head()} {len(raw)} {hashlib.blake2b(raw.encode('utf-8', 'surrogatepass'), digest_size=16).hexdigest()}"
     try:
@@ -129,16 +123,9 @@ def folded(raw: str, cache: Path) -> str:
     except (OSError, UnicodeDecodeError):
         pass
     body = normalize(raw)
-    try:
-        tmp = where.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(f"{head}\n{body}", "utf-8")
-        os.replace(tmp, where)
-    except (OSError, ValueError) as err:  # an unwritable cache only costs time
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        log.debug("folded text not kept: %s", err)
+    if not replace_text(where, f"{head}\n{body}"):  # an unwritable cache only costs time
+        log.debug("%s: folded text not kept", where)
     return body
-
 
 
 def for_check(pdf: Path, cache: Path) -> str:

@@ -267,10 +267,11 @@ class _Server:
         self.owner = os.getpid()
         # the one the command started before importing the build's modules (launch.py), or a new one
         self.folder, self.address, self.proc = early.take_server() or early.spawn_server()
+        self.warmed = False  # told to warm up (warm)
 
     def warm(self) -> None:
         """Ask the process to import WeasyPrint and warm up now (once; only its owner can)."""
-        if self.owner != os.getpid() or getattr(self, "warmed", False):
+        if self.owner != os.getpid() or self.warmed:
             return
         self.warmed = True
         with contextlib.suppress(OSError, ValueError):
