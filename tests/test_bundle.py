@@ -143,12 +143,14 @@ def test_index_links_land_on_first_pages(built):
     manifest = json.loads((pdf_path.parent / "manifest.json").read_text())
     firsts = {ex["pages"][0] - 1 for ex in manifest["exhibits"]}
     with pikepdf.open(pdf_path) as pdf:
-        targets = []
+        targets, spans = [], set()
         for annot in pdf.pages[2].obj.get("/Annots", []):
             assert "/A" not in annot  # no URI left
             targets.append(pikepdf.Page(annot.Dest[0]).index)
+            spans.add((round(float(annot.Rect[0])), round(float(annot.Rect[2]))))
         assert set(targets) == firsts
-        assert len(targets) >= 3 * len(firsts)  # label, title and pages columns link (a wrapped title: 2)
+        # the drawn index: one link a row, over the whole row (from the N° column's edge to the Pages column's)
+        assert len(targets) == len(firsts) and spans == {(63, 533)}
 
 
 def test_metadata_labels_and_manifest(built):
@@ -411,10 +413,11 @@ def test_a_failed_merge_names_qpdf_s_message(tmp_path):
     assert not (tmp_path / "out.pdf").exists()
 
 
-def _long_index_case(make_case, n: int = 70, name: str = "case"):
+def _long_index_case(make_case, n: int = 70, name: str = "case", polish: bool = False):
+    """``polish``: the first title names a Polish town, whose letters the drawn index's fonts lack."""
     entries = "".join(
         f'[[evidence]]\nfile = "evidence/p{i:02d}.pdf"\nkind = "correspondence"\ndate = 2026-01-{1 + i % 28:02d}\n'
-        f'title = "{"Courrier " + str(i) + (" adressé au débiteur au sujet des factures impayées et du calendrier proposé" if i % 3 == 0 else "")}"\n'
+        f'title = "{"Courrier " + str(i) + (" adressé au débiteur au sujet des factures impayées et du calendrier proposé" if i % 3 == 0 else "") + (" (Łódź)" if polish and i == 0 else "")}"\n'
         for i in range(n))
     return make_case(entries, files={f"evidence/p{i:02d}.pdf": 1 + i % 3 for i in range(n)}, name=name)
 
@@ -425,7 +428,7 @@ def test_an_index_laid_out_in_parts_reads_as_the_one_laid_out_whole(make_case, m
     page numbers and links of the index laid out in one piece, the title once and the closing lines once.
     The parts are laid out side by side, each from where the estimate puts the previous part's last
     page: when the estimate is wrong, the parts are laid out again from the right rows, and the index
-    is the same."""
+    is the same. (An index the stamp fonts can draw is drawn instead: the first title here names Łódź.)"""
     from recouvre_docs.api import build
     from recouvre_docs.render import frontmatter
 
@@ -454,12 +457,12 @@ def test_an_index_laid_out_in_parts_reads_as_the_one_laid_out_whole(make_case, m
             links = [[pikepdf.Page(a.Dest[0]).index + 1 for a in pdf.pages[i].obj.get("/Annots", [])] for i in range(1, front)]
         return [reader.pages[i].extract_text() for i in range(1, front)], links, len(reader.pages)
 
-    whole = index_of(_long_index_case(make_case, name="whole"))
+    whole = index_of(_long_index_case(make_case, name="whole", polish=True))
     real_starts = frontmatter._page_starts
     monkeypatch.setattr(frontmatter, "INDEX_PART_ROWS", 25)
     monkeypatch.setattr(frontmatter, "html_to_pdf", counted)
     monkeypatch.setattr(frontmatter, "render_index", index_once)
-    parted_case = _long_index_case(make_case, name="parted")
+    parted_case = _long_index_case(make_case, name="parted", polish=True)
     parted = index_of(parted_case)
     texts, links, pages = parted
     assert len(texts) >= 3 and (texts, links, pages) == whole
@@ -476,6 +479,79 @@ def test_an_index_laid_out_in_parts_reads_as_the_one_laid_out_whole(make_case, m
     assert joined.count("Bordereau de pièces") == 1 and joined.count("70 pièces — ") == 1
     assert all("N° Pièce Date Nature Pages" in t for t in texts)  # the header row on every page
     assert len({target for page_links in links for target in page_links}) == 70  # every exhibit's first page
+
+
+def _index_pages(case, result):
+    """The index's pages of a built bundle: (text, the exhibit labels on it, its links' target pages, its fonts)."""
+    front = json.loads((case / "out" / "manifest.json").read_text())["front_pages"]
+    reader = PdfReader(str(result.bundle))
+    pages = []
+    with pikepdf.open(result.bundle) as pdf:
+        for i in range(1, front):
+            text = reader.pages[i].extract_text()
+            if "N° Pièce Date Nature Pages" not in text:
+                continue  # the cover, or a document
+            links = sorted(pikepdf.Page(a.Dest[0]).index + 1 for a in pdf.pages[i].obj.get("/Annots", []))
+            fonts = sorted(str(f.BaseFont) for f in pdf.pages[i].obj.Resources.Font.values())
+            pages.append((text, re.findall(r"Pièce n° \d+", text), links, fonts))
+    return pages
+
+
+def test_the_drawn_index_breaks_its_pages_where_weasyprint_does(make_case, monkeypatch):
+    """The shipped index is drawn as PDF operators (render.drawn), in the stamp fonts: the same rows on
+    the same pages as WeasyPrint lays out from index.html and style.css, the same links, and the text a
+    reader copies from it (title, header row on every page, page ranges, closing line)."""
+    from recouvre_docs.api import build
+    from recouvre_docs.render import frontmatter
+
+    drawn_case = _long_index_case(make_case, name="drawn")
+    drawn = _index_pages(drawn_case, build(drawn_case))
+    monkeypatch.setattr(frontmatter, "DRAWN", False)
+    laid_case = _long_index_case(make_case, name="laid-out")
+    laid = _index_pages(laid_case, build(laid_case))
+    assert len(drawn) == len(laid) >= 3
+    assert [p[1] for p in drawn] == [p[1] for p in laid]  # the same rows on each page
+    assert [sorted(set(p[2])) for p in drawn] == [sorted(set(p[2])) for p in laid]
+    assert all(len(p[2]) == len(p[1]) for p in drawn)  # a link a row
+    # the stamp's fonts only (WeasyPrint's pages have its own subsets of them too, "RD-Sans")
+    assert {f for p in drawn for f in p[3]} == {"/RDSTMP+LiberationSans", "/RDSTMP+LiberationSans-Bold"}
+    assert all(any(f.endswith("+RD-Sans") for f in p[3]) for p in laid)
+    first, last = drawn[0][0], drawn[-1][0]
+    assert first.startswith("Bordereau de pièces\nT-100") and "Pièces communiquées à l'appui de la demande" in first
+    assert "Pièce n° 1 Courrier 0 adressé au débiteur" in first and "1 janv. 2026 Correspondance p. " in first
+    manifest = json.loads((drawn_case / "out" / "manifest.json").read_text())
+    text = "".join(p[0] for p in drawn)
+    for ex in manifest["exhibits"]:
+        first_page, last_page = ex["pages"]
+        assert (f"p. {first_page}–{last_page}" if last_page > first_page else f"p. {first_page}") in text
+    assert re.search(r"70 pièces — \d+ pages au total — Établi le \d+ \w+ 2026", last)
+    assert sum(t.count("Bordereau de pièces") for t, *_ in drawn) == 1
+
+
+def test_an_index_with_letters_its_fonts_lack_is_laid_out_by_weasyprint(make_case):
+    """The stamp fonts hold the WinAnsi letters only: an index naming Łódź is WeasyPrint's, and says Łódź."""
+    from recouvre_docs.api import build
+
+    case = _long_index_case(make_case, 6, polish=True)
+    (page,) = _index_pages(case, build(case))
+    text, labels, links, fonts = page
+    assert "Courrier 0 adressé au débiteur" in text and "(Łódź)" in text and len(labels) == 6
+    assert any(f.endswith("+RD-Sans") for f in fonts)  # WeasyPrint's subset (the stamp's fonts are there too)
+
+
+def test_the_index_s_lines_break_at_spaces_and_hyphens_and_long_words_where_they_fill_the_column():
+    from recouvre_docs.render.frontmatter import wrap
+    from recouvre_docs.stamp import text_width
+
+    assert wrap("", 100, 10) == [""]
+    assert wrap("Contrat", 100, 10) == ["Contrat"]
+    lines = wrap("Conditions générales — CGV-Atelier-Dupont-2026", 166.6, 10)
+    assert lines == ["Conditions générales — CGV-Atelier-", "Dupont-2026"]
+    word = "BL" + "0123456789" * 6
+    lines = wrap(f"Bon {word} x", 100, 10)
+    assert lines[0] == "Bon" and "".join(lines[1:-1]) + lines[-1].removesuffix(" x") == word
+    assert all(text_width(line, "regular", 10) <= 100 for line in lines)
+    assert len(lines) == 1 + -(-text_width(word, "regular", 10) // 100)  # each full but the last
 
 
 def test_the_bundle_is_the_same_assembled_in_its_own_process_or_in_the_build(make_case, monkeypatch):

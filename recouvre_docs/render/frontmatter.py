@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import os
 from collections import defaultdict
 from decimal import Decimal
@@ -13,8 +14,10 @@ from typing import Any
 from ..check import procedures
 from ..models import Case
 from ..resources import templates_root
-from . import environment
+from . import drawn, environment
 from .pdf import cached_file, html_to_pdf
+
+log = logging.getLogger(__name__)
 
 
 def _roots(case_root: Path | None) -> list[Path]:
@@ -43,12 +46,21 @@ def render_to_pdf(name: str, context: dict[str, Any], target: Path, *, lang: str
 # so the index is the same either way; only the time differs (the estimate is exact on the bench's
 # 400 and 1,000 exhibits).
 INDEX_PART_ROWS = 200
+# The shipped index is drawn (render.drawn), unless one of its texts is not WinAnsi: WeasyPrint then.
+DRAWN = True
 
 
 def render_index(context: dict[str, Any], target: Path, *, lang: str, case_root: Path | None) -> int:
     """The index (index_context) into ``target``; its page count."""
     rows = context["rows"]
-    shipped = environment.template_path("index.html", lang, case_root) == templates_root() / "shared" / "index.html"
+    shipped = all(environment.template_path(name, lang, case_root) == templates_root() / "shared" / name
+                  for name in ("index.html", "style.css"))
+    if shipped and DRAWN:
+        pages = drawn.draw_index(context, target, lang=lang)
+        if pages is not None:
+            log.debug("index drawn: %d rows, pages: %d", len(rows), pages)
+            return pages
+        log.debug("index: a text is not in the fonts' WinAnsi characters: laid out by WeasyPrint")
     if len(rows) <= INDEX_PART_ROWS or not shipped:  # a firm's own index.html may not know head and foot
         return render_to_pdf("index.html", context, target, lang=lang, case_root=case_root)
     from concurrent.futures import Future
@@ -227,23 +239,54 @@ _PAGE_HEIGHT = (297 - 22 - 20) * _MM  # @page A4, margins 22 mm and 20 mm
 _TEXT_WIDTH = (210 - 20 - 20) * _MM
 _FIXED_COLUMNS = {"no": 24, "date": 23, "kind": 30, "pages": 15}  # mm (table.index th.* in style.css)
 _DEEP_NUMBER_COLUMN = 34  # mm: table.index.deep th.no
+_VOLUME_COLUMN = 12  # mm: table.index th.volume
 _PAD_X, _PAD_Y, _ROW_BORDER = 1.5 * _MM, 1.8 * _MM, 0.5
-_SLACK = 12.0  # what the title column loses besides the others' widths and paddings (measured)
+_SLACK = 12.0  # what the title column loses besides the others' widths and paddings: the body's margins
 _LINE = 1.35  # line-height
-_HEAD = 96.0  # title, reference lines and subtitle above the table (pt), measured on the shipped style
-_THEAD = 20.0  # the repeated header row (its 1.2 pt rule collapses with the first row's: measured)
-_FOOT_MARGIN, _FOOT_LINE = 4 * _MM, 8.5 * 1.35  # .index-foot: the lines below the table
+HEAD = 96.0  # title, reference lines and subtitle above the table (pt), measured on the shipped style
+THEAD = 20.0  # the repeated header row (its 1.2 pt rule collapses with the first row's: measured)
+FOOT_MARGIN, FOOT_LINE = 4 * _MM, 8.5 * 1.35  # .index-foot: the lines below the table
 
 
-def _text_width(text: str, size: float) -> float:
+class Layout:
+    """The columns of the index table (table.index in style.css, table-layout: fixed): N°, Pièce, Date,
+    Nature, Pages, and Tome when the bundle is split; ``deep``: attachments of attachments, a wider N°."""
+
+    def __init__(self, *, volumes: bool, deep: bool):
+        fixed = dict(_FIXED_COLUMNS, no=_DEEP_NUMBER_COLUMN) if deep else dict(_FIXED_COLUMNS)
+        if volumes:
+            fixed["volume"] = _VOLUME_COLUMN
+        others = sum(w * _MM + 2 * _PAD_X for w in fixed.values())
+        self.title_width = _TEXT_WIDTH - _SLACK - others - 2 * _PAD_X  # what the title column's text has
+        self.kind_width = _FIXED_COLUMNS["kind"] * _MM  # a th's width is its content's: the padding comes on top
+        self._widths = [fixed["no"] * _MM, self.title_width, fixed["date"] * _MM, self.kind_width,
+                        fixed["pages"] * _MM] + ([fixed["volume"] * _MM] if volumes else [])
+        self._right = [False, False, False, False, True, True]
+
+    def cells(self, x0: float) -> list[tuple[float, float, bool]]:
+        """(x of the text, width of the text, aligned right) of each column, for a table from ``x0``."""
+        out, x = [], x0
+        for width, right in zip(self._widths, self._right):
+            out.append((x + _PAD_X, width, right))
+            x += width + 2 * _PAD_X
+        return out
+
+
+def title_indent(level: int) -> float:
+    """What an attachment of an attachment's title is indented by (index.html: its padding-left)."""
+    return 3 * (level - 1) * _MM if level > 1 else 0.0
+
+
+def row_height(lines: int, size: float) -> float:
+    return lines * size * _LINE + 2 * _PAD_Y + _ROW_BORDER
+
+
+def wrap(text: str, width: float, size: float, bold: bool = False) -> list[str]:
+    """The lines ``text`` takes in ``width`` points, broken greedily at spaces and after a hyphen that a
+    letter follows; a word longer than the width is broken where it fills it."""
     from ..stamp import text_width
 
-    return text_width(text, "regular", size)
-
-
-def _lines(text: str, width: float, size: float) -> int:
-    """Lines ``text`` takes in ``width`` points, broken greedily at spaces and after a hyphen that a
-    letter follows."""
+    style = "bold" if bold else "regular"
     pieces, current = [], ""
     for i, ch in enumerate(text):
         current += ch
@@ -252,14 +295,22 @@ def _lines(text: str, width: float, size: float) -> int:
             current = ""
     if current:
         pieces.append(current)
-    lines, used = 1, 0.0
+    lines: list[str] = []
+    line, used = "", 0.0
     for piece in pieces:
-        w = _text_width(piece.rstrip(), size)
-        if used and used + w > width:
-            lines += 1
-            used = _text_width(piece, size)
-        else:
-            used += _text_width(piece, size)
+        if line and used + text_width(piece.rstrip(), style, size) > width:
+            lines.append(line.rstrip())
+            line, used = "", 0.0
+        while not line and len(piece) > 1 and text_width(piece.rstrip(), style, size) > width:
+            cut = 1
+            while cut < len(piece) and text_width(piece[:cut + 1], style, size) <= width:
+                cut += 1
+            lines.append(piece[:cut])
+            piece = piece[cut:]
+        line += piece
+        used += text_width(piece, style, size)
+    if line or not lines:
+        lines.append(line.rstrip())
     return lines
 
 
@@ -268,7 +319,7 @@ def estimate_index_pages(entries: list[Any], lang: str, volumes: bool = False, f
     ``foot_lines``: the lines below the table (counts and date; OCR pages; who prepared it)."""
     rows = [(e.title, e.kind, e.level) for e in entries]
     starts, room = _page_starts(rows, lang, volumes)
-    return len(starts) + (1 if room < _FOOT_MARGIN + foot_lines * _FOOT_LINE else 0)
+    return len(starts) + (1 if room < FOOT_MARGIN + foot_lines * FOOT_LINE else 0)
 
 
 def _page_starts(rows: list[tuple[str, str, int]], lang: str, volumes: bool) -> tuple[list[int], float]:
@@ -276,19 +327,22 @@ def _page_starts(rows: list[tuple[str, str, int]], lang: str, volumes: bool) -> 
     on the last page (attachments of attachments: a wider number column, as index_context's "deep")."""
     from ..i18n import kind_label, text
 
-    deep = any(level > 1 for _, _, level in rows)
-    widths = dict(_FIXED_COLUMNS, no=_DEEP_NUMBER_COLUMN) if deep else _FIXED_COLUMNS
-    columns = list(widths.values()) + ([12] if volumes else [])
-    title_width = _TEXT_WIDTH - sum(w * _MM + 2 * _PAD_X for w in columns) - 2 * _PAD_X - _SLACK
-    kind_width = _FIXED_COLUMNS["kind"] * _MM  # a th's width is its content's: the padding comes on top
-    starts, room = [0], _PAGE_HEIGHT - _HEAD - _THEAD
+    layout = Layout(volumes=volumes, deep=any(level > 1 for _, _, level in rows))
+    labelled = [(title, text(lang, "index.attachment") if level else kind_label(kind, lang), level)
+                for title, kind, level in rows]
+    return page_starts(labelled, layout)
+
+
+def page_starts(rows: list[tuple[str, str, int]], layout: Layout, head: float = HEAD) -> tuple[list[int], float]:
+    """page_starts for ``rows`` of (title, the kind as printed, level), below a head of ``head`` points."""
+    starts, room = [0], _PAGE_HEIGHT - head - THEAD
     for i, (title, kind, level) in enumerate(rows):
         size = 9.0 if level else 10.0
-        kind = text(lang, "index.attachment") if level else kind_label(kind, lang)
-        lines = max(_lines(title, title_width, size), _lines(kind, kind_width, size))
-        height = lines * size * _LINE + 2 * _PAD_Y + _ROW_BORDER
+        lines = max(len(wrap(title, layout.title_width - title_indent(level), size)),
+                    len(wrap(kind, layout.kind_width, size)))
+        height = row_height(lines, size)
         if height > room:
             starts.append(i)
-            room = _PAGE_HEIGHT - _THEAD
+            room = _PAGE_HEIGHT - THEAD
         room -= height
     return starts, room
