@@ -540,8 +540,12 @@ def test_an_index_with_letters_its_fonts_lack_is_laid_out_by_weasyprint(make_cas
 
 
 def test_the_index_s_lines_break_at_spaces_and_hyphens_and_long_words_where_they_fill_the_column():
+    from recouvre_docs.render.drawn import drawable
     from recouvre_docs.render.frontmatter import wrap
     from recouvre_docs.stamp import text_width
+
+    assert drawable("Müller Maschinenbau GmbH — 1\u202f234,00 € — Straße", "Lettre\nde relance")
+    assert not drawable("Łódź") and not drawable("Dvořák", "ok")
 
     assert wrap("", 100, 10) == [""]
     assert wrap("Contrat", 100, 10) == ["Contrat"]

@@ -41,8 +41,10 @@ MUTED = (0.357, 0.392, 0.439)  # #5b6470
 SOFT = (0.231, 0.267, 0.314)  # #3b4450 (td.kind, tr.child)
 RULE = (0.835, 0.855, 0.878)  # #d5dae0
 
-# Characters Babel and the strings may write that the WinAnsi fonts lack, and what stands for them.
-_STAND_INS = str.maketrans({"\u202f": "\u00a0", "\u2009": " "})
+# Characters Babel and the strings may write that the WinAnsi fonts lack, and what stands for them;
+# control characters (a title's line break) are spaces, as HTML makes them, and a soft hyphen is dropped.
+_STAND_INS = str.maketrans({"\u202f": "\u00a0", "\u2009": " ", "\u00ad": None, "\x7f": None,
+                            **{chr(c): " " for c in range(32)}})
 
 
 def drawable(*texts: str) -> bool:
@@ -88,11 +90,13 @@ def draw_index(context: dict[str, Any], target: Path, *, lang: str) -> int | Non
         cells.append((r["label"], r["title"], date, kind, pages, volume))
     if not drawable(*head, *columns, *foot, *(c for row in cells for c in row)):
         return None
+    head, columns, foot = ([x.translate(_STAND_INS) for x in xs] for xs in (head, columns, foot))
+    cells = [tuple(c.translate(_STAND_INS) for c in row) for row in cells]
 
     layout = fm.Layout(volumes=volumes, deep=context["deep"])
     ref_lines = [line for text in head[1:3] for line in fm.wrap(text, X1 - X0, 10.0)]
     head_height = fm.HEAD + (len(ref_lines) - 2) * 10.0 * LINE  # a court's or a party's long name wraps
-    starts, room = fm.page_starts([(r["title"], cells[i][3], r["level"]) for i, r in enumerate(rows)], layout,
+    starts, room = fm.page_starts([(cells[i][1], cells[i][3], r["level"]) for i, r in enumerate(rows)], layout,
                                   head=head_height)
     foot_lines = [line for text in foot for line in fm.wrap(text, X1 - X0, 8.5)]
     foot_on_new_page = room < fm.FOOT_MARGIN + len(foot_lines) * fm.FOOT_LINE
