@@ -562,7 +562,8 @@ def _split(limit: int, p: bundle.Plan, manifest: dict[str, Any], render_front, a
                 extra[attachment_exhibits[name]] = extra.get(attachment_exhibits[name], 0) + len(data)
     sizes = volumes.exhibit_bytes(p, extra)
     # Each volume carries the stamp fonts, the manifest and a cover (about 40 kB, measured on the sample);
-    # volume 1 the front documents as rendered.
+    # volume 1 the front documents as rendered (the drawn index's own copy of the stamp fonts, which the
+    # bundle drops, included: an overestimate).
     overhead = 40_000 + (len(bundle.manifest_bytes(manifest)) if attach else 0)
     front = overhead + sum(f.stat().st_size for f in front_files)
     # the estimate against the real bundle: plan with the budget scaled by what the merge really weighs

@@ -481,19 +481,23 @@ def test_an_index_laid_out_in_parts_reads_as_the_one_laid_out_whole(make_case, m
     assert len({target for page_links in links for target in page_links}) == 70  # every exhibit's first page
 
 
-def _index_pages(case, result):
-    """The index's pages of a built bundle: (text, the exhibit labels on it, its links' target pages, its fonts)."""
+def _index_pages(case, result, rects=None):
+    """The index's pages of a built bundle (from its bookmark to the first exhibit): (text, the exhibit
+    labels on it, its links' target pages, its fonts); ``rects``: a list given the links' rectangles."""
     front = json.loads((case / "out" / "manifest.json").read_text())["front_pages"]
     reader = PdfReader(str(result.bundle))
+    start = next(reader.get_destination_page_number(o) for o in reader.outline
+                 if not isinstance(o, list) and o.title == "Bordereau de pièces")
     pages = []
     with pikepdf.open(result.bundle) as pdf:
-        for i in range(1, front):
+        for i in range(start, front):
             text = reader.pages[i].extract_text()
-            if "N° Pièce Date Nature Pages" not in text:
-                continue  # the cover, or a document
-            links = sorted(pikepdf.Page(a.Dest[0]).index + 1 for a in pdf.pages[i].obj.get("/Annots", []))
+            annots = list(pdf.pages[i].obj.get("/Annots", []))
+            links = sorted(pikepdf.Page(a.Dest[0]).index + 1 for a in annots)
             fonts = sorted(str(f.BaseFont) for f in pdf.pages[i].obj.Resources.Font.values())
             pages.append((text, re.findall(r"Pièce n° \d+", text), links, fonts))
+            if rects is not None:
+                rects.append([[float(v) for v in a.Rect] for a in annots])
     return pages
 
 
@@ -505,7 +509,8 @@ def test_the_drawn_index_breaks_its_pages_where_weasyprint_does(make_case, monke
     from recouvre_docs.render import frontmatter
 
     drawn_case = _long_index_case(make_case, name="drawn")
-    drawn = _index_pages(drawn_case, build(drawn_case))
+    rects: list = []
+    drawn = _index_pages(drawn_case, build(drawn_case), rects)
     monkeypatch.setattr(frontmatter, "DRAWN", False)
     laid_case = _long_index_case(make_case, name="laid-out")
     laid = _index_pages(laid_case, build(laid_case))
@@ -513,6 +518,10 @@ def test_the_drawn_index_breaks_its_pages_where_weasyprint_does(make_case, monke
     assert [p[1] for p in drawn] == [p[1] for p in laid]  # the same rows on each page
     assert [sorted(set(p[2])) for p in drawn] == [sorted(set(p[2])) for p in laid]
     assert all(len(p[2]) == len(p[1]) for p in drawn)  # a link a row
+    for page in rects:  # each row within the page's margins (20 mm, 22 mm), one under the other
+        tops = sorted(((r[3], r[1]) for r in page), reverse=True)
+        assert all(20 * 72 / 25.4 - 0.01 <= bottom < top <= 841.89 - 22 * 72 / 25.4 for top, bottom in tops)
+        assert all(lower[0] <= upper[1] + 0.01 for upper, lower in zip(tops, tops[1:]))
     # the stamp's fonts only (WeasyPrint's pages have its own subsets of them too, "RD-Sans")
     assert {f for p in drawn for f in p[3]} == {"/RDSTMP+LiberationSans", "/RDSTMP+LiberationSans-Bold"}
     assert all(any(f.endswith("+RD-Sans") for f in p[3]) for p in laid)
@@ -523,7 +532,8 @@ def test_the_drawn_index_breaks_its_pages_where_weasyprint_does(make_case, monke
     text = "".join(p[0] for p in drawn)
     for ex in manifest["exhibits"]:
         first_page, last_page = ex["pages"]
-        assert (f"p. {first_page}–{last_page}" if last_page > first_page else f"p. {first_page}") in text
+        shown = f"p. {first_page}–{last_page}" if last_page > first_page else f"p. {first_page}"
+        assert re.search(rf"{re.escape(shown)}(?![\d–])", text), shown
     assert re.search(r"70 pièces — \d+ pages au total — Établi le \d+ \w+ 2026", last)
     assert sum(t.count("Bordereau de pièces") for t, *_ in drawn) == 1
 
@@ -551,8 +561,10 @@ def test_the_index_s_lines_break_at_spaces_and_hyphens_and_long_words_where_they
     assert wrap("Contrat", 100, 10) == ["Contrat"]
     lines = wrap("Conditions générales — CGV-Atelier-Dupont-2026", 166.6, 10)
     assert lines == ["Conditions générales — CGV-Atelier-", "Dupont-2026"]
+    assert wrap("Lettre\n   de  relance ", 100, 10) == ["Lettre de relance"]  # white space as HTML collapses it
     word = "BL" + "0123456789" * 6
-    lines = wrap(f"Bon {word} x", 100, 10)
+    assert wrap(f"Bon {word} x", 100, 10) == ["Bon", word, "x"]  # overflowing, as WeasyPrint lets it
+    lines = wrap(f"Bon {word} x", 100, 10, break_words=True)
     assert lines[0] == "Bon" and "".join(lines[1:-1]) + lines[-1].removesuffix(" x") == word
     assert all(text_width(line, "regular", 10) <= 100 for line in lines)
     assert len(lines) == 1 + -(-text_width(word, "regular", 10) // 100)  # each full but the last

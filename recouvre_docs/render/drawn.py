@@ -20,6 +20,8 @@ as is one whose index.html or style.css a firm has replaced: ``draw_index`` then
 from __future__ import annotations
 
 import os
+import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,13 @@ RULE = (0.835, 0.855, 0.878)  # #d5dae0
 # control characters (a title's line break) are spaces, as HTML makes them, and a soft hyphen is dropped.
 _STAND_INS = str.maketrans({"\u202f": "\u00a0", "\u2009": " ", "\u00ad": None, "\x7f": None,
                             **{chr(c): " " for c in range(32)}})
+_SPACES = re.compile(" {2,}")
+
+
+def _plain(text: str) -> str:
+    """``text`` as the page shows it: composed (NFC), the stand-ins put in, white space collapsed and
+    trimmed as HTML does (a no-break space kept)."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", text).translate(_STAND_INS)).strip(" ")
 
 
 def drawable(*texts: str) -> bool:
@@ -88,17 +97,17 @@ def draw_index(context: dict[str, Any], target: Path, *, lang: str) -> int | Non
         date = i18n.format_date(r["date"], lang, "medium") if r["date"] else ""
         volume = str(r["volume"]) if volumes and r["volume"] is not None else ""
         cells.append((r["label"], r["title"], date, kind, pages, volume))
+    head, columns, foot = ([_plain(x) for x in xs] for xs in (head, columns, foot))
+    cells = [tuple(_plain(c) for c in row) for row in cells]
     if not drawable(*head, *columns, *foot, *(c for row in cells for c in row)):
         return None
-    head, columns, foot = ([x.translate(_STAND_INS) for x in xs] for xs in (head, columns, foot))
-    cells = [tuple(c.translate(_STAND_INS) for c in row) for row in cells]
 
     layout = fm.Layout(volumes=volumes, deep=context["deep"])
-    ref_lines = [line for text in head[1:3] for line in fm.wrap(text, X1 - X0, 10.0)]
+    ref_lines = [line for text in head[1:3] for line in fm.wrap(text, X1 - X0, 10.0, break_words=True)]
     head_height = fm.HEAD + (len(ref_lines) - 2) * 10.0 * LINE  # a court's or a party's long name wraps
     starts, room = fm.page_starts([(cells[i][1], cells[i][3], r["level"]) for i, r in enumerate(rows)], layout,
-                                  head=head_height)
-    foot_lines = [line for text in foot for line in fm.wrap(text, X1 - X0, 8.5)]
+                                  head=head_height, break_words=True)
+    foot_lines = [line for text in foot for line in fm.wrap(text, X1 - X0, 8.5, break_words=True)]
     foot_on_new_page = room < fm.FOOT_MARGIN + len(foot_lines) * fm.FOOT_LINE
 
     import pikepdf
@@ -108,14 +117,14 @@ def draw_index(context: dict[str, Any], target: Path, *, lang: str) -> int | Non
 
     pdf = pikepdf.new()
     fonts = stamp.add_fonts(pdf)
-    resources = Dictionary(Font=Dictionary({stamp.FONT_NAMES[s]: f for s, f in fonts.items()}))
+    resources = pdf.make_indirect(Dictionary(Font=Dictionary({stamp.FONT_NAMES[s]: f for s, f in fonts.items()})))
     bounds = starts[1:] + [len(rows)]
     pages: list[tuple[bytes, list]] = []
     for number, (first, stop) in enumerate(zip(starts, bounds)):
         ops = _Ops()
         y = PAGE[1] - TOP
-        if number == 0:  # the body's top margin, then the head (the page breaks leave the bottom margin for it)
-            y = _draw_head(ops, head[0], ref_lines, fm.wrap(head[3], X1 - X0, 8.5), y - BODY, head_height)
+        if number == 0:  # the head (HEAD: WeasyPrint's, the body's own top margin included)
+            y = _draw_head(ops, head[0], ref_lines, fm.wrap(head[3], X1 - X0, 8.5, break_words=True), y, head_height)
         y = _draw_header_row(ops, layout, columns, y)
         links = []
         for i in range(first, stop):
@@ -225,8 +234,8 @@ def _draw_row(ops: _Ops, layout: Any, row: dict[str, Any], cells: tuple[str, ...
     label, title, date, kind, pages, volume = cells
     (nx, _, _), (tx, title_width, _), (dx, _, _), (kx, kind_width, _), (px, pages_width, _), *vol = layout.cells(X0)
     title_indent = fm.title_indent(level)
-    titles = fm.wrap(title, title_width - title_indent, size)
-    kinds = fm.wrap(kind, kind_width, size)
+    titles = fm.wrap(title, title_width - title_indent, size, break_words=True)
+    kinds = fm.wrap(kind, kind_width, size, break_words=True)
     height = fm.row_height(max(len(titles), len(kinds)), size)
     baseline = y - PAD_Y - BASELINE * size
     step = size * LINE

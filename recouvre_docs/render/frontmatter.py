@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import logging
 import os
+import re
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -33,6 +34,9 @@ def render_to_pdf(name: str, context: dict[str, Any], target: Path, *, lang: str
     return html_to_pdf(html, target, base_dir=base, roots=_roots(case_root), lang=lang).pages
 
 
+# The shipped index is drawn (render.drawn: some 0.1 s for 400 rows). What follows is for the index
+# WeasyPrint lays out: a firm's own index.html or style.css, or a text the stamp fonts lack.
+#
 # A long index is laid out in parts of INDEX_PART_ROWS rows, each by a render of its own: WeasyPrint
 # holds every box of a document until it is written (some 120 KiB a row of the index: 50 MiB for 400
 # rows, 25 MiB a part), and the memory of one part is freed before the next (issue 8: peak RSS, flat from 4,000 to
@@ -53,9 +57,11 @@ DRAWN = True
 def render_index(context: dict[str, Any], target: Path, *, lang: str, case_root: Path | None) -> int:
     """The index (index_context) into ``target``; its page count."""
     rows = context["rows"]
-    shipped = all(environment.template_path(name, lang, case_root) == templates_root() / "shared" / name
-                  for name in ("index.html", "style.css"))
-    if shipped and DRAWN:
+    def shipped_file(name: str) -> bool:
+        return environment.template_path(name, lang, case_root) == templates_root() / "shared" / name
+
+    shipped = shipped_file("index.html")
+    if shipped and shipped_file("style.css") and DRAWN:  # the design drawn is that of both
         pages = drawn.draw_index(context, target, lang=lang)
         if pages is not None:
             log.debug("index drawn: %d rows, pages: %d", len(rows), pages)
@@ -228,11 +234,12 @@ def index_context(case: Case, entries: list[Any], *, as_of: dt.date, link_scheme
 
 # ----------------------------------------------------------------------------------------------
 # The index's length before it is laid out. The page of every exhibit, printed in the index, depends
-# on the index's own length: a wrong guess costs a second layout (PERF.md: 0.17-0.4 s a page, 2.4 s
-# for 400 rows). The guess below lays the rows out the way the shipped style.css does — column
-# widths, font sizes, padding, a line broken at spaces and after a hyphen before a letter (UAX #14) —
-# with the metrics of Liberation Sans. A firm's own index.html or style.css may lay it out otherwise:
-# the guess is then only a guess, and the loop in api.build lays the index out again.
+# on the index's own length: a wrong guess costs a second layout (with WeasyPrint, PERF.md: 0.17-0.4 s
+# a page, 2.4 s for 400 rows). The guess below lays the rows out the way the shipped style.css does —
+# column widths, font sizes, padding, a line broken at spaces and after a hyphen before a letter
+# (UAX #14) — with the metrics of Liberation Sans; the drawn index (render.drawn) is laid out by the
+# same functions, so its guess is its layout. A firm's own index.html or style.css may lay it out
+# otherwise: the guess is then only a guess, and the loop in api.build lays the index out again.
 
 _MM = 72 / 25.4
 _PAGE_HEIGHT = (297 - 22 - 20) * _MM  # @page A4, margins 22 mm and 20 mm
@@ -243,6 +250,7 @@ _VOLUME_COLUMN = 12  # mm: table.index th.volume
 _PAD_X, _PAD_Y, _ROW_BORDER = 1.5 * _MM, 1.8 * _MM, 0.5
 _SLACK = 12.0  # what the title column loses besides the others' widths and paddings: the body's margins
 _LINE = 1.35  # line-height
+_WHITE = re.compile(r"[ \t\r\n\f]+")
 HEAD = 96.0  # title, reference lines and subtitle above the table (pt), measured on the shipped style
 THEAD = 20.0  # the repeated header row (its 1.2 pt rule collapses with the first row's: measured)
 FOOT_MARGIN, FOOT_LINE = 4 * _MM, 8.5 * 1.35  # .index-foot: the lines below the table
@@ -281,12 +289,15 @@ def row_height(lines: int, size: float) -> float:
     return lines * size * _LINE + 2 * _PAD_Y + _ROW_BORDER
 
 
-def wrap(text: str, width: float, size: float, bold: bool = False) -> list[str]:
+def wrap(text: str, width: float, size: float, bold: bool = False, break_words: bool = False) -> list[str]:
     """The lines ``text`` takes in ``width`` points, broken greedily at spaces and after a hyphen that a
-    letter follows; a word longer than the width is broken where it fills it."""
+    letter follows; white space collapsed as HTML does. ``break_words``: a word longer than the width
+    is broken where it fills it (the drawn index); else it overflows on its line, as WeasyPrint lets
+    it with style.css (overflow-wrap: normal)."""
     from ..stamp import text_width
 
     style = "bold" if bold else "regular"
+    text = _WHITE.sub(" ", text).strip(" ")
     pieces, current = [], ""
     for i, ch in enumerate(text):
         current += ch
@@ -301,7 +312,7 @@ def wrap(text: str, width: float, size: float, bold: bool = False) -> list[str]:
         if line and used + text_width(piece.rstrip(), style, size) > width:
             lines.append(line.rstrip())
             line, used = "", 0.0
-        while not line and len(piece) > 1 and text_width(piece.rstrip(), style, size) > width:
+        while break_words and not line and len(piece) > 1 and text_width(piece.rstrip(), style, size) > width:
             cut = 1
             while cut < len(piece) and text_width(piece[:cut + 1], style, size) <= width:
                 cut += 1
@@ -333,13 +344,16 @@ def _page_starts(rows: list[tuple[str, str, int]], lang: str, volumes: bool) -> 
     return page_starts(labelled, layout)
 
 
-def page_starts(rows: list[tuple[str, str, int]], layout: Layout, head: float = HEAD) -> tuple[list[int], float]:
-    """page_starts for ``rows`` of (title, the kind as printed, level), below a head of ``head`` points."""
+def page_starts(rows: list[tuple[str, str, int]], layout: Layout, head: float = HEAD,
+                break_words: bool = False) -> tuple[list[int], float]:
+    """_page_starts for ``rows`` of (title, the kind as printed, level), below a head of ``head``
+    points (``break_words``: as wrap's). A row taller than a page (a title of some 50 lines) is not
+    split: it runs past the page's foot."""
     starts, room = [0], _PAGE_HEIGHT - head - THEAD
     for i, (title, kind, level) in enumerate(rows):
         size = 9.0 if level else 10.0
-        lines = max(len(wrap(title, layout.title_width - title_indent(level), size)),
-                    len(wrap(kind, layout.kind_width, size)))
+        lines = max(len(wrap(title, layout.title_width - title_indent(level), size, break_words=break_words)),
+                    len(wrap(kind, layout.kind_width, size, break_words=break_words)))
         height = row_height(lines, size)
         if height > room:
             starts.append(i)
