@@ -302,8 +302,9 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
                 side_jobs: list = []
                 generated = doc_generate.generate(folder, procedure=procedure, lang=lang, as_of=as_of, out=out,
                                                   exhibits=exhibits, statement=statement, work=work / "documents",
-                                                  side=side_jobs)
-            side.start(side_jobs)  # the documents' own files (DOCX, PDF with notes) while the bundle is made
+                                                  side=side_jobs, start_side=side.start)
+            # (side.start: the documents' own files, DOCX, PDF with notes, the list of exhibits, laid out
+            # by the other process from before the bundle's copies are laid out here, and while the bundle is made)
             for g in generated:
                 if g.name not in doc_generate.NOT_IN_BUNDLE:  # the bundle's copy: without the notes to the lawyer
                     documents.append((g.title, g.final_pdf or g.pdf))

@@ -742,3 +742,29 @@ def test_a_long_list_of_exhibits_is_referred_to_not_repeated(tmp_path):
     assert "Pièce n° 12" not in long and "pièces suivantes" not in long
     exhibit_list = generate.run(root, procedure="fr-injonction-de-payer", lang="fr", as_of=None, only="exhibit-list")
     assert "Pièce n° 41" in pdf_text(exhibit_list[0].pdf)  # the bordereau itself lists them all
+
+
+def test_the_side_renders_are_handed_over_before_the_bundle_s_copies_are_laid_out(tmp_path):
+    """generate(side=..., start_side=...): the renders the bundle does not wait for (the list of exhibits,
+    the copies with the notes to the lawyer, the DOCX) are handed to the caller's other process before
+    the bundle's copies are laid out here, so that both are laid out at once; then these are laid out."""
+    root = tmp_path / "case-42"
+    shutil.copytree(SAMPLE, root, ignore=shutil.ignore_patterns("out"))
+    folder = casefolder.load_case(root)
+    exhibits = api.prepare_exhibits(folder, Cache(tmp_path / "cache"), "fr", NullProgress())
+    work = tmp_path / "work"
+    seen = {}
+
+    def start_side(jobs):
+        seen["jobs"] = sorted((j.name, j.kind) for j in jobs)
+        seen["laid out here"] = sorted(p.relative_to(work).as_posix() for p in work.rglob("*.pdf"))
+
+    side: list = []
+    made = generate.generate(folder, procedure="fr-injonction-de-payer", lang="fr", as_of=folder.case.case.as_of,
+                             out=tmp_path, exhibits=exhibits, work=work, side=side, start_side=start_side)
+    assert ("exhibit-list", "pdf") in seen["jobs"] and ("injonction-request", "docx") in seen["jobs"]
+    assert seen["laid out here"] == []  # nothing laid out yet when the side jobs were handed over
+    request = next(g for g in made if g.name == "injonction-request")
+    bundled, pages = (request.final_pdf, request.final_pages) if request.final_pdf else (request.pdf, request.pages)
+    assert pages >= 1 and "Requête en injonction de payer" in pdf_text(bundled)
+    assert "Note pour le rédacteur" not in pdf_text(bundled)

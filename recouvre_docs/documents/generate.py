@@ -8,7 +8,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Callable, Any
 
 from .. import casefolder, claim, i18n
 from ..resources import templates_root  # noqa: F401 - tests and firms locate the packaged layout from here
@@ -107,14 +107,17 @@ class SideJob:
 
 def generate(folder: casefolder.CaseFolder, *, procedure: str, lang: str, as_of: dt.date, out: Path,
              exhibits: list, statement: claim.Statement | None = None, only: str | None = None,
-             work: Path | None = None, side: list[SideJob] | None = None) -> list[Generated]:
+             work: Path | None = None, side: list[SideJob] | None = None,
+             start_side: Callable[[list[SideJob]], None] | None = None) -> list[Generated]:
     """Render each document of ``procedure`` into ``work`` (a temporary folder: the caller publishes).
 
     The translator's letter lists the documents to translate whatever ``only`` asks: with ``--only
     translation-request`` the other documents are rendered too (into ``work``, to count and pack them)
     but not returned. With ``side`` given, only what the bundle holds is rendered here (each document's
     copy without the notes to the lawyer); the other renders are appended to ``side`` for the caller to
-    run, and until then the page counts they set are 0."""
+    run, and until then the page counts they set are 0. ``start_side``: called with ``side`` as soon as
+    it is complete, before the renders done here (the caller's other process then lays out a long
+    list of exhibits while this one lays out the request, rather than after it)."""
     case = folder.case
     if statement is None and case.invoice:
         statement = claim.compute(case, as_of, folder.root)
@@ -135,6 +138,13 @@ def generate(folder: casefolder.CaseFolder, *, procedure: str, lang: str, as_of:
     # the translator's letter lists the other documents: it comes last
     names = [n for n in names if n != "translation-request"] + [n for n in names if n == "translation-request"]
     done: list[Generated] = []
+    pending: list[Callable[[], None]] = []  # the renders done here, after the side jobs are under way
+
+    def render_pending() -> None:
+        for job in pending:
+            job()
+        pending.clear()
+
     for name in names:
         if not _has_wording(name, lang, folder.root):
             continue
@@ -145,6 +155,7 @@ def generate(folder: casefolder.CaseFolder, *, procedure: str, lang: str, as_of:
                 doc_ctx = context.build(case, own, rows, lang=lang, as_of=as_of, procedure_title=proc.title[lang])
         if name == "translation-request":
             _translation_deadline(case, as_of, folder)
+            render_pending()  # the translator's table counts their pages
             _translation(ctx, done, exhibits, lang, work)
         doc = load(name, lang, doc_ctx, folder.root)
         pdf, docx = work / f"{name}.pdf", work / f"{name}.docx"
@@ -155,7 +166,10 @@ def generate(folder: casefolder.CaseFolder, *, procedure: str, lang: str, as_of:
         g = Generated(name=name, title=doc.title, pdf=pdf, docx=docx, pages=0, missing=list(doc.missing),
                       notes=_language_notes(name, lang, folder, proc))
         if needed_now:
-            g.pages = render_pdf(doc, doc_ctx, pdf, folder.root)
+            def now(g=g, doc=doc, doc_ctx=doc_ctx, pdf=pdf) -> None:
+                g.pages = render_pdf(doc, doc_ctx, pdf, folder.root)
+
+            pending.append(now)
         else:
             side.append(SideJob("pdf", doc, doc_ctx, pdf, folder.root, as_of, name))
         if side is None:
@@ -165,10 +179,17 @@ def generate(folder: casefolder.CaseFolder, *, procedure: str, lang: str, as_of:
         if final:
             g.final_pdf = work / "final" / f"{name}.pdf"
             g.final_pdf.parent.mkdir(exist_ok=True)
-            g.final_pages = render_pdf(doc.final(), doc_ctx, g.final_pdf, folder.root)
+
+            def final_copy(g=g, doc=doc, doc_ctx=doc_ctx) -> None:
+                g.final_pages = render_pdf(doc.final(), doc_ctx, g.final_pdf, folder.root)
+
+            pending.append(final_copy)
         done.append(g)
     if side is not None:  # the caller gets the wanted ones only
         side[:] = [j for j in side if j.name in wanted]
+        if start_side is not None:
+            start_side(side)
+    render_pending()
     return [g for g in done if g.name in wanted]
 
 
