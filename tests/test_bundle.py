@@ -568,6 +568,11 @@ def test_the_index_s_lines_break_at_spaces_and_hyphens_and_long_words_where_they
     assert lines[0] == "Bon" and "".join(lines[1:-1]) + lines[-1].removesuffix(" x") == word
     assert all(text_width(line, "regular", 10) <= 100 for line in lines)
     assert len(lines) == 1 + -(-text_width(word, "regular", 10) // 100)  # each full but the last
+    # a word a little wider than its column runs over the cells' paddings, whole (as in CSS)
+    assert wrap("Zahlungserinnerung", 30 * 72 / 25.4, 10, break_words=True, lang="de") == ["Zahlungserinnerung"]
+    # one that would reach it is hyphenated as the language does, where a dictionary allows
+    assert wrap("Allgemeine Geschäftsbedingungen", 30 * 72 / 25.4, 10, break_words=True, lang="de") == [
+        "Allgemeine", "Geschäftsbedin-", "gungen"]
 
 
 def test_the_bundle_is_the_same_assembled_in_its_own_process_or_in_the_build(make_case, monkeypatch):

@@ -103,11 +103,11 @@ def draw_index(context: dict[str, Any], target: Path, *, lang: str) -> int | Non
         return None
 
     layout = fm.Layout(volumes=volumes, deep=context["deep"])
-    ref_lines = [line for text in head[1:3] for line in fm.wrap(text, X1 - X0, 10.0, break_words=True)]
+    ref_lines = [line for text in head[1:3] for line in fm.wrap(text, X1 - X0, 10.0, break_words=True, lang=lang)]
     head_height = fm.HEAD + (len(ref_lines) - 2) * 10.0 * LINE  # a court's or a party's long name wraps
     starts, room = fm.page_starts([(cells[i][1], cells[i][3], r["level"]) for i, r in enumerate(rows)], layout,
-                                  head=head_height, break_words=True)
-    foot_lines = [line for text in foot for line in fm.wrap(text, X1 - X0, 8.5, break_words=True)]
+                                  head=head_height, break_words=True, lang=lang)
+    foot_lines = [line for text in foot for line in fm.wrap(text, X1 - X0, 8.5, break_words=True, lang=lang)]
     foot_on_new_page = room < fm.FOOT_MARGIN + len(foot_lines) * fm.FOOT_LINE
 
     import pikepdf
@@ -124,11 +124,11 @@ def draw_index(context: dict[str, Any], target: Path, *, lang: str) -> int | Non
         ops = _Ops()
         y = PAGE[1] - TOP
         if number == 0:  # the head (HEAD: WeasyPrint's, the body's own top margin included)
-            y = _draw_head(ops, head[0], ref_lines, fm.wrap(head[3], X1 - X0, 8.5, break_words=True), y, head_height)
+            y = _draw_head(ops, head[0], ref_lines, fm.wrap(head[3], X1 - X0, 8.5, break_words=True, lang=lang), y, head_height)
         y = _draw_header_row(ops, layout, columns, y)
         links = []
         for i in range(first, stop):
-            height = _draw_row(ops, layout, rows[i], cells[i], y)
+            height = _draw_row(ops, layout, rows[i], cells[i], y, lang)
             links.append((rows[i]["href"], [X0, y - height, X1, y]))
             y -= height
         if number == len(starts) - 1 and not foot_on_new_page:
@@ -225,7 +225,7 @@ def _draw_header_row(ops: _Ops, layout: Any, columns: list[str], y: float) -> fl
     return bottom
 
 
-def _draw_row(ops: _Ops, layout: Any, row: dict[str, Any], cells: tuple[str, ...], y: float) -> float:
+def _draw_row(ops: _Ops, layout: Any, row: dict[str, Any], cells: tuple[str, ...], y: float, lang: str) -> float:
     """One row (td: padding 1.8 mm by 1.5 mm, top-aligned, a light rule under it); its height."""
     from . import frontmatter as fm
 
@@ -234,8 +234,8 @@ def _draw_row(ops: _Ops, layout: Any, row: dict[str, Any], cells: tuple[str, ...
     label, title, date, kind, pages, volume = cells
     (nx, _, _), (tx, title_width, _), (dx, _, _), (kx, kind_width, _), (px, pages_width, _), *vol = layout.cells(X0)
     title_indent = fm.title_indent(level)
-    titles = fm.wrap(title, title_width - title_indent, size, break_words=True)
-    kinds = fm.wrap(kind, kind_width, size, break_words=True)
+    titles = fm.wrap(title, title_width - title_indent, size, break_words=True, lang=lang)
+    kinds = fm.wrap(kind, kind_width, size, break_words=True, lang=lang)
     height = fm.row_height(max(len(titles), len(kinds)), size)
     baseline = y - PAD_Y - BASELINE * size
     step = size * LINE

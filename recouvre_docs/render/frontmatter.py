@@ -9,6 +9,7 @@ import os
 import re
 from collections import defaultdict
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -289,11 +290,37 @@ def row_height(lines: int, size: float) -> float:
     return lines * size * _LINE + 2 * _PAD_Y + _ROW_BORDER
 
 
-def wrap(text: str, width: float, size: float, bold: bool = False, break_words: bool = False) -> list[str]:
+@lru_cache(maxsize=4)
+def _hyphenator(lang: str) -> Any:
+    import pyphen
+
+    return pyphen.Pyphen(lang={"fr": "fr_FR", "en": "en_GB", "de": "de_DE"}.get(lang, lang))
+
+
+def _break_word(piece: str, room: float, style: str, size: float, lang: str | None) -> tuple[str, str]:
+    """The start of a word too wide for ``room`` that fits it (with a hyphen where the language's
+    hyphenation dictionary, pyphen's, allows one), and the rest; else cut where the width is full."""
+    from ..stamp import text_width
+
+    word = piece.rstrip()
+    if lang is not None:
+        for start, rest in _hyphenator(lang).iterate(word):  # the longest start first
+            if text_width(start + "-", style, size) <= room:
+                return start + "-", piece[len(start):]
+    cut = 1
+    while cut < len(piece) and text_width(piece[:cut + 1], style, size) <= room:
+        cut += 1
+    return piece[:cut], piece[cut:]
+
+
+def wrap(text: str, width: float, size: float, bold: bool = False, break_words: bool = False,
+         lang: str | None = None) -> list[str]:
     """The lines ``text`` takes in ``width`` points, broken greedily at spaces and after a hyphen that a
-    letter follows; white space collapsed as HTML does. ``break_words``: a word longer than the width
-    is broken where it fills it (the drawn index); else it overflows on its line, as WeasyPrint lets
-    it with style.css (overflow-wrap: normal)."""
+    letter follows; white space collapsed as HTML does. A word longer than the width overflows on its
+    line, as WeasyPrint lets it with style.css (overflow-wrap: normal); ``break_words`` (the drawn
+    index): unless it would reach the next column's text (past the cells' paddings), where it is
+    hyphenated as ``lang`` hyphenates it, else cut where it fills the width (a long reference).
+    "Zahlungserinnerung" in 30 mm is not broken; "Geschäftsbedingungen" is "Geschäftsbedin-gungen"."""
     from ..stamp import text_width
 
     style = "bold" if bold else "regular"
@@ -312,12 +339,9 @@ def wrap(text: str, width: float, size: float, bold: bool = False, break_words: 
         if line and used + text_width(piece.rstrip(), style, size) > width:
             lines.append(line.rstrip())
             line, used = "", 0.0
-        while break_words and not line and len(piece) > 1 and text_width(piece.rstrip(), style, size) > width:
-            cut = 1
-            while cut < len(piece) and text_width(piece[:cut + 1], style, size) <= width:
-                cut += 1
-            lines.append(piece[:cut])
-            piece = piece[cut:]
+        while break_words and not line and len(piece) > 1 and text_width(piece.rstrip(), style, size) > width + 2 * _PAD_X:
+            start, piece = _break_word(piece, width, style, size, lang)
+            lines.append(start)
         line += piece
         used += text_width(piece, style, size)
     if line or not lines:
@@ -345,15 +369,15 @@ def _page_starts(rows: list[tuple[str, str, int]], lang: str, volumes: bool) -> 
 
 
 def page_starts(rows: list[tuple[str, str, int]], layout: Layout, head: float = HEAD,
-                break_words: bool = False) -> tuple[list[int], float]:
+                break_words: bool = False, lang: str | None = None) -> tuple[list[int], float]:
     """_page_starts for ``rows`` of (title, the kind as printed, level), below a head of ``head``
     points (``break_words``: as wrap's). A row taller than a page (a title of some 50 lines) is not
     split: it runs past the page's foot."""
     starts, room = [0], _PAGE_HEIGHT - head - THEAD
     for i, (title, kind, level) in enumerate(rows):
         size = 9.0 if level else 10.0
-        lines = max(len(wrap(title, layout.title_width - title_indent(level), size, break_words=break_words)),
-                    len(wrap(kind, layout.kind_width, size, break_words=break_words)))
+        lines = max(len(wrap(title, layout.title_width - title_indent(level), size, break_words=break_words, lang=lang)),
+                    len(wrap(kind, layout.kind_width, size, break_words=break_words, lang=lang)))
         height = row_height(lines, size)
         if height > room:
             starts.append(i)
