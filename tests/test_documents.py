@@ -753,18 +753,45 @@ def test_the_side_renders_are_handed_over_before_the_bundle_s_copies_are_laid_ou
     folder = casefolder.load_case(root)
     exhibits = api.prepare_exhibits(folder, Cache(tmp_path / "cache"), "fr", NullProgress())
     work = tmp_path / "work"
-    seen = {}
+    calls = []
 
     def start_side(jobs):
-        seen["jobs"] = sorted((j.name, j.kind) for j in jobs)
-        seen["laid out here"] = sorted(p.relative_to(work).as_posix() for p in work.rglob("*.pdf"))
+        calls.append((list(jobs), sorted(p.relative_to(work).as_posix() for p in work.rglob("*.pdf"))))
 
     side: list = []
     made = generate.generate(folder, procedure="fr-injonction-de-payer", lang="fr", as_of=folder.case.case.as_of,
                              out=tmp_path, exhibits=exhibits, work=work, side=side, start_side=start_side)
-    assert ("exhibit-list", "pdf") in seen["jobs"] and ("injonction-request", "docx") in seen["jobs"]
-    assert seen["laid out here"] == []  # nothing laid out yet when the side jobs were handed over
+    assert len(calls) == 1 and calls[0][0] == side  # once, with the jobs the caller is left with
+    names = {(j.name, j.kind) for j in side}
+    assert ("exhibit-list", "pdf") in names and ("injonction-request", "docx") in names
+    assert calls[0][1] == []  # nothing laid out yet when the side jobs were handed over
     request = next(g for g in made if g.name == "injonction-request")
     bundled, pages = (request.final_pdf, request.final_pages) if request.final_pdf else (request.pdf, request.pages)
     assert pages >= 1 and "Requête en injonction de payer" in pdf_text(bundled)
     assert "Note pour le rédacteur" not in pdf_text(bundled)
+
+
+def test_a_build_hands_the_side_renders_over_first_and_its_translator_letter_counts_every_page(tmp_path, monkeypatch):
+    """build(): the other process gets the documents' own files before any of the bundle's copies is
+    laid out; with a translator's letter, which counts the documents' pages, they are laid out first,
+    and the letter's table and its pack hold exactly their pages."""
+    handed = []
+    real_start = api._Side.start
+
+    def start(self, jobs):
+        handed.append(sorted(p.name for p in jobs[0].target.parent.rglob("*.pdf")))
+        return real_start(self, jobs)
+
+    monkeypatch.setattr(api._Side, "start", start)
+    for procedure, lang in (("fr-injonction-de-payer", "fr"), ("eu-order-for-payment", "en")):
+        root = tmp_path / procedure / "case-42"
+        shutil.copytree(SAMPLE, root, ignore=shutil.ignore_patterns("out"))
+        api.build(root, api.BuildOptions(procedure=procedure, lang=lang, output=root.parent / "out", force=True))
+    assert handed[0] == []  # nothing laid out before the hand-over
+    assert handed[1] == ["eop-application.pdf", "translation-pack.pdf"]  # what the translator's letter counts
+    out = tmp_path / "eu-order-for-payment" / "out"
+    _, tables = docx_parts(out / "documents" / "translation-request.docx")
+    rows = next(t for t in tables if len(t[0]) == 5)[1:]
+    pages = [int(r[1]) for r in rows]
+    assert rows and all(n >= 1 for n in pages)
+    assert sum(pages) == len(PdfReader(str(out / "documents" / "translation-pack.pdf")).pages)
