@@ -13,8 +13,13 @@ Each row is one link to its exhibit's first page (``recouvre:exhibit/KEY``, reso
 WeasyPrint's links are), over the whole row rather than over three of its cells.
 
 The stamp fonts hold the WinAnsi characters (cp1252: Western European languages). An index with a text
-they do not hold (a Polish or Czech name, for a European order for payment) is laid out by WeasyPrint,
-as is one whose index.html or style.css a firm has replaced: ``draw_index`` then returns None.
+they do not hold (a Polish or Czech name, for a European order for payment) is laid out by WeasyPrint:
+``draw_index`` then returns None. So is one whose index.html or style.css a firm has replaced
+(frontmatter.render_index does not draw it).
+
+The design is written twice, in style.css (table.index, .index-head, .index-foot) and in the constants
+here and in frontmatter (Layout, HEAD, THEAD…): change them together. A test lays the same 70 rows out
+both ways and compares the rows on each page and the links.
 """
 
 from __future__ import annotations
