@@ -549,6 +549,32 @@ def test_an_index_with_letters_its_fonts_lack_is_laid_out_by_weasyprint(make_cas
     assert any(f.endswith("+RD-Sans") for f in fonts)  # WeasyPrint's subset (the stamp's fonts are there too)
 
 
+def test_a_firm_s_own_style_sheet_has_its_index_laid_out_by_weasyprint_with_it(make_case):
+    """The drawn index is the shipped style's: with a firm's style.css, WeasyPrint lays the index out
+    with that sheet (here a red title)."""
+    from recouvre_docs.api import build
+    from recouvre_docs.resources import templates_root
+
+    def red_fills(case):
+        reader = PdfReader(str(case / "out" / "T-100.pdf"))
+        start = next(reader.get_destination_page_number(o) for o in reader.outline
+                     if not isinstance(o, list) and o.title == "Bordereau de pièces")
+        with pikepdf.open(case / "out" / "T-100.pdf") as pdf:
+            return [op for op in pikepdf.parse_content_stream(pdf.pages[start]) if str(op.operator) in ("rg", "sc", "scn")
+                    and [round(float(x), 2) for x in op.operands[:3]] == [0.69, 0.0, 0.0]]
+
+    shipped = (templates_root() / "shared" / "style.css").read_text("utf-8")
+    case = _long_index_case(make_case, 6, name="own-style")
+    (case / "templates").mkdir()
+    (case / "templates" / "style.css").write_text(shipped + "\n.index-head h1 { color: #b00000; }\n", "utf-8")
+    (page,) = _index_pages(case, build(case))
+    assert any(f.endswith("+RD-Sans") for f in page[3]) and len(page[1]) == 6  # WeasyPrint's fonts
+    assert red_fills(case)  # the firm's colour
+    plain = _long_index_case(make_case, 6, name="shipped-style")
+    (page,) = _index_pages(plain, build(plain))
+    assert not any(f.endswith("+RD-Sans") for f in page[3]) and not red_fills(plain)  # drawn
+
+
 def test_the_index_s_lines_break_at_spaces_and_hyphens_and_long_words_where_they_fill_the_column():
     from recouvre_docs.render.drawn import drawable
     from recouvre_docs.render.frontmatter import wrap

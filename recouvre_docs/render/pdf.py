@@ -26,6 +26,7 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 from ..errors import ToolMissingError
+from ..resources import templates_root
 
 log = logging.getLogger(__name__)
 
@@ -56,11 +57,17 @@ def _fetcher_class():
     class SafeFetcher(weasyprint.URLFetcher):
         """Serves local template files, cid: and data: URLs; refuses everything else."""
 
-        def __init__(self, roots: list[Path], parts: dict[str, tuple[bytes, str]]):
+        def __init__(self, roots: list[Path], parts: dict[str, tuple[bytes, str]], lang: str = "fr"):
             super().__init__(allowed_protocols={"file", "data"}, allow_redirects=False, timeout=1)
             self.roots = [r.resolve() for r in roots]
             self.parts = parts
             self.blocked: list[str] = []
+            # A file the shipped templates name (style.css, fonts/…: relative to templates/shared) is
+            # taken from the first folder that has it, as templates are (environment.template_dirs): a
+            # firm's templates/<lang>/ and templates/, then the packaged <lang>/ and shared/.
+            packaged = templates_root().resolve()
+            self.shared = packaged / "shared"
+            self.overlay = [d for r in self.roots if r != packaged for d in (r / lang, r)] + [packaged / lang, self.shared]
 
         def fetch(self, url, headers=None):
             scheme = urlsplit(url).scheme.lower()
@@ -73,6 +80,9 @@ def _fetcher_class():
                 return super().fetch(url, headers)
             elif scheme == "file":
                 path = Path(url2pathname(urlsplit(url).path)).resolve()
+                if path.is_relative_to(self.shared):
+                    rel = path.relative_to(self.shared)
+                    path = next((c for c in (d / rel for d in self.overlay) if c.is_file()), path).resolve()
                 if any(path.is_relative_to(root) for root in self.roots) and path.is_file():
                     mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
                     return weasyprint.urls.URLFetcherResponse(url, path.read_bytes(), {"Content-Type": mime})
@@ -478,7 +488,7 @@ def render(**request) -> RenderResult:
 def _render(html: str, target: Path, *, base_dir: Path, roots: list[Path], parts: dict[str, tuple[bytes, str]] | None,
             lang: str, hold_last_page: bool = False) -> RenderResult:
     weasyprint, FontConfiguration = _weasyprint()
-    fetcher = _fetcher_class()(roots, parts or {})
+    fetcher = _fetcher_class()(roots, parts or {}, lang)
     fonts = FontConfiguration()
     # WeasyPrint logs each refused URL as a warning; they are reported to the user our way.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
