@@ -183,7 +183,7 @@ def _roots_fingerprint(roots: tuple[Path, ...]) -> str:
     return h.hexdigest()
 
 
-_RENDER_VERSION = 2  # bump when what _render makes of the same HTML changes (2: made PDF/A-safe)
+_RENDER_VERSION = 3  # bump when what _render makes of the same HTML changes (2: made PDF/A-safe; 3: a firm's style.css used)
 
 
 @lru_cache(maxsize=8)
