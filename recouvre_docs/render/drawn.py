@@ -25,25 +25,23 @@ both ways and compares the rows on each page and the links.
 from __future__ import annotations
 
 import os
-import re
 import unicodedata
 from pathlib import Path
 from typing import Any
 
 from .. import i18n
+from ..stamp import FONT_NAMES, NAVY, _literal, _num, text_width
+from . import frontmatter as fm
+from .frontmatter import BODY, LINE, MM, PAD_X, PAD_Y, ROW_RULE
 
-MM = 72 / 25.4
 PAGE = (595.2756, 841.8898)  # A4
-TOP, RIGHT, BOTTOM, LEFT = 22 * MM, 20 * MM, 20 * MM, 20 * MM  # @page margin
-BODY = 6.0  # the body's own margin (8 px), on each side
+TOP, RIGHT, LEFT = 22 * MM, 20 * MM, 20 * MM  # @page margin
 X0, X1 = LEFT + BODY, PAGE[0] - RIGHT - BODY  # the table's edges
-PAD_X, PAD_Y, ROW_RULE, HEAD_RULE = 1.5 * MM, 1.8 * MM, 0.5, 1.2
-LINE = 1.35  # line-height
+HEAD_RULE = 1.2
 # Liberation Sans: ascent 0.905, descent 0.212 em; a line box of LINE em puts the baseline at
 BASELINE = (LINE - 0.905 - 0.212) / 2 + 0.905  # em below the line's top
 
-NAVY = (0.122, 0.227, 0.373)  # #1f3a5f
-INK = (0.106, 0.122, 0.141)  # #1b1f24
+INK = (0.106, 0.122, 0.141)  # #1b1f24 (NAVY, #1f3a5f, is the stamps')
 MUTED = (0.357, 0.392, 0.439)  # #5b6470
 SOFT = (0.231, 0.267, 0.314)  # #3b4450 (td.kind, tr.child)
 RULE = (0.835, 0.855, 0.878)  # #d5dae0
@@ -52,13 +50,12 @@ RULE = (0.835, 0.855, 0.878)  # #d5dae0
 # control characters (a title's line break) are spaces, as HTML makes them, and a soft hyphen is dropped.
 _STAND_INS = str.maketrans({"\u202f": "\u00a0", "\u2009": " ", "\u00ad": None, "\x7f": None,
                             **{chr(c): " " for c in range(32)}})
-_SPACES = re.compile(" {2,}")
 
 
 def _plain(text: str) -> str:
-    """``text`` as the page shows it: composed (NFC), the stand-ins put in, white space collapsed and
-    trimmed as HTML does (a no-break space kept)."""
-    return _SPACES.sub(" ", unicodedata.normalize("NFC", text).translate(_STAND_INS)).strip(" ")
+    """``text`` as the page shows it: composed (NFC), the stand-ins put in, white space collapsed as
+    HTML does. Every text is made plain once, before it is measured or drawn."""
+    return fm.collapse(unicodedata.normalize("NFC", text).translate(_STAND_INS))
 
 
 def drawable(*texts: str) -> bool:
@@ -74,8 +71,6 @@ def drawable(*texts: str) -> bool:
 def draw_index(context: dict[str, Any], target: Path, *, lang: str) -> int | None:
     """Draw the index (frontmatter.index_context) into ``target``; its page count, or None when a text
     of it is not WinAnsi (nothing is written then)."""
-    from . import frontmatter as fm
-
     t = lambda key, **kw: i18n.text(lang, key, **kw)  # noqa: E731
     rows = context["rows"]
     volumes = context["volumes"]
@@ -108,11 +103,15 @@ def draw_index(context: dict[str, Any], target: Path, *, lang: str) -> int | Non
         return None
 
     layout = fm.Layout(volumes=volumes, deep=context["deep"])
-    ref_lines = [line for text in head[1:3] for line in fm.wrap(text, X1 - X0, 10.0, break_words=True, lang=lang)]
+
+    def lines(text: str, size: float) -> list[str]:
+        return fm.wrap(text, X1 - X0, size, break_words=True, lang=lang)
+
+    ref_lines = [line for text in head[1:3] for line in lines(text, 10.0)]
     head_height = fm.HEAD + (len(ref_lines) - 2) * 10.0 * LINE  # a court's or a party's long name wraps
-    starts, room = fm.page_starts([(cells[i][1], cells[i][3], r["level"]) for i, r in enumerate(rows)], layout,
-                                  head=head_height, break_words=True, lang=lang)
-    foot_lines = [line for text in foot for line in fm.wrap(text, X1 - X0, 8.5, break_words=True, lang=lang)]
+    laid = [fm.row_lines(c[1], c[3], r["level"], layout, break_words=True, lang=lang) for r, c in zip(rows, cells)]
+    starts, room = fm.page_starts([height for _, _, height in laid], head=head_height)
+    foot_lines = [line for text in foot for line in lines(text, 8.5)]
     foot_on_new_page = room < fm.FOOT_MARGIN + len(foot_lines) * fm.FOOT_LINE
 
     import pikepdf
@@ -129,11 +128,11 @@ def draw_index(context: dict[str, Any], target: Path, *, lang: str) -> int | Non
         ops = _Ops()
         y = PAGE[1] - TOP
         if number == 0:  # the head (HEAD: WeasyPrint's, the body's own top margin included)
-            y = _draw_head(ops, head[0], ref_lines, fm.wrap(head[3], X1 - X0, 8.5, break_words=True, lang=lang), y, head_height)
+            y = _draw_head(ops, head[0], ref_lines, lines(head[3], 8.5), y, head_height)
         y = _draw_header_row(ops, layout, columns, y)
         links = []
         for i in range(first, stop):
-            height = _draw_row(ops, layout, rows[i], cells[i], y, lang)
+            height = _draw_row(ops, layout, rows[i]["level"], cells[i], laid[i], y)
             links.append((rows[i]["href"], [X0, y - height, X1, y]))
             y -= height
         if number == len(starts) - 1 and not foot_on_new_page:
@@ -171,19 +170,15 @@ class _Ops:
 
     def text(self, value: str, x: float, baseline: float, size: float, bold: bool, color: tuple,
              spacing: float = 0.0) -> None:
-        from ..stamp import FONT_NAMES, _literal, _num
-
         if not value:
             return
         font = FONT_NAMES["bold" if bold else "regular"]
         tc = f"{_num(spacing)} Tc\n" if spacing else ""
         self.parts.append(
             f"BT\n{' '.join(map(_num, color))} rg\n{tc}{font} {_num(size)} Tf\n1 0 0 1 {_num(round(x, 2))} "
-            f"{_num(round(baseline, 2))} Tm\n".encode() + _literal(value.translate(_STAND_INS)) + b" Tj\nET\n")
+            f"{_num(round(baseline, 2))} Tm\n".encode() + _literal(value) + b" Tj\nET\n")
 
     def rule(self, x0: float, x1: float, y: float, width: float, color: tuple) -> None:
-        from ..stamp import _num
-
         self.parts.append(f"{' '.join(map(_num, color))} RG\n{_num(width)} w\n{_num(round(x0, 2))} {_num(round(y, 2))} m\n"
                           f"{_num(round(x1, 2))} {_num(round(y, 2))} l\nS\n".encode())
 
@@ -191,16 +186,10 @@ class _Ops:
         return b"".join(self.parts)
 
 
-def _width(text: str, size: float, bold: bool = False) -> float:
-    from ..stamp import text_width
-
-    return text_width(text.translate(_STAND_INS), "bold" if bold else "regular", size)
-
-
 def _right(text: str, x: float, width: float, size: float) -> float:
     """Where a right-aligned text begins; one wider than its cell overflows to the right, as in CSS
     (white-space: nowrap), over the cell's padding rather than over the column before it."""
-    return x + max(0.0, width - _width(text, size))
+    return x + max(0.0, width - text_width(text, "regular", size))
 
 
 def _draw_head(ops: _Ops, title: str, refs: list[str], subtitle: list[str], y: float, height: float) -> float:
@@ -220,8 +209,6 @@ def _draw_head(ops: _Ops, title: str, refs: list[str], subtitle: list[str], y: f
 
 def _draw_header_row(ops: _Ops, layout: Any, columns: list[str], y: float) -> float:
     """The repeated header row (th: 8.5 pt, muted, a navy rule under it)."""
-    from . import frontmatter as fm
-
     baseline = y - PAD_X - BASELINE * 8.5  # th padding: 1.5 mm all round
     for (x, width, right), label in zip(layout.cells(X0), columns):
         ops.text(label, _right(label, x, width, 8.5) if right else x, baseline, 8.5, False, MUTED)
@@ -230,18 +217,14 @@ def _draw_header_row(ops: _Ops, layout: Any, columns: list[str], y: float) -> fl
     return bottom
 
 
-def _draw_row(ops: _Ops, layout: Any, row: dict[str, Any], cells: tuple[str, ...], y: float, lang: str) -> float:
-    """One row (td: padding 1.8 mm by 1.5 mm, top-aligned, a light rule under it); its height."""
-    from . import frontmatter as fm
-
-    level = row["level"]
+def _draw_row(ops: _Ops, layout: Any, level: int, cells: tuple[str, ...], laid: tuple, y: float) -> float:
+    """One row (td: padding 1.8 mm by 1.5 mm, top-aligned, a light rule under it), its title and
+    kind in the lines fm.row_lines broke them into; its height."""
     size = 9.0 if level else 10.0
-    label, title, date, kind, pages, volume = cells
-    (nx, _, _), (tx, title_width, _), (dx, _, _), (kx, kind_width, _), (px, pages_width, _), *vol = layout.cells(X0)
+    label, _title, date, _kind, pages, volume = cells
+    titles, kinds, height = laid
+    (nx, _, _), (tx, _, _), (dx, _, _), (kx, _, _), (px, pages_width, _), *vol = layout.cells(X0)
     title_indent = fm.title_indent(level)
-    titles = fm.wrap(title, title_width - title_indent, size, break_words=True, lang=lang)
-    kinds = fm.wrap(kind, kind_width, size, break_words=True, lang=lang)
-    height = fm.row_height(max(len(titles), len(kinds)), size)
     baseline = y - PAD_Y - BASELINE * size
     step = size * LINE
     number_indent = (5 + 2.5 * (level - 1)) * MM - PAD_X if level else 0.0  # tr.child td.no, deeper levels

@@ -16,7 +16,7 @@ from typing import Any
 from ..check import procedures
 from ..models import Case
 from ..resources import templates_root
-from . import drawn, environment
+from . import environment
 from .pdf import cached_file, html_to_pdf
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,8 @@ def render_index(context: dict[str, Any], target: Path, *, lang: str, case_root:
 
     shipped = shipped_file("index.html")
     if shipped and shipped_file("style.css") and DRAWN:  # the design drawn is that of both
+        from . import drawn
+
         pages = drawn.draw_index(context, target, lang=lang)
         if pages is not None:
             log.debug("index drawn: %d rows, pages: %d", len(rows), pages)
@@ -242,19 +244,19 @@ def index_context(case: Case, entries: list[Any], *, as_of: dt.date, link_scheme
 # same functions, so its guess is its layout. A firm's own index.html or style.css may lay it out
 # otherwise: the guess is then only a guess, and the loop in api.build lays the index out again.
 
-_MM = 72 / 25.4
-_PAGE_HEIGHT = (297 - 22 - 20) * _MM  # @page A4, margins 22 mm and 20 mm
-_TEXT_WIDTH = (210 - 20 - 20) * _MM
+MM = 72 / 25.4
+_PAGE_HEIGHT = (297 - 22 - 20) * MM  # @page A4, margins 22 mm and 20 mm
+_TEXT_WIDTH = (210 - 20 - 20) * MM
 _FIXED_COLUMNS = {"no": 24, "date": 23, "kind": 30, "pages": 15}  # mm (table.index th.* in style.css)
 _DEEP_NUMBER_COLUMN = 34  # mm: table.index.deep th.no
 _VOLUME_COLUMN = 12  # mm: table.index th.volume
-_PAD_X, _PAD_Y, _ROW_BORDER = 1.5 * _MM, 1.8 * _MM, 0.5
-_SLACK = 12.0  # what the title column loses besides the others' widths and paddings: the body's margins
-_LINE = 1.35  # line-height
+PAD_X, PAD_Y, ROW_RULE = 1.5 * MM, 1.8 * MM, 0.5  # table.index td's padding and rule
+BODY = 6.0  # the body's own margin (8 px) on each side: what the title column loses besides the others
+LINE = 1.35  # line-height
 _WHITE = re.compile(r"[ \t\r\n\f]+")
 HEAD = 96.0  # title, reference lines and subtitle above the table (pt), measured on the shipped style
 THEAD = 20.0  # the repeated header row (its 1.2 pt rule collapses with the first row's: measured)
-FOOT_MARGIN, FOOT_LINE = 4 * _MM, 8.5 * 1.35  # .index-foot: the lines below the table
+FOOT_MARGIN, FOOT_LINE = 4 * MM, 8.5 * LINE  # .index-foot: the lines below the table
 
 
 class Layout:
@@ -265,29 +267,43 @@ class Layout:
         fixed = dict(_FIXED_COLUMNS, no=_DEEP_NUMBER_COLUMN) if deep else dict(_FIXED_COLUMNS)
         if volumes:
             fixed["volume"] = _VOLUME_COLUMN
-        others = sum(w * _MM + 2 * _PAD_X for w in fixed.values())
-        self.title_width = _TEXT_WIDTH - _SLACK - others - 2 * _PAD_X  # what the title column's text has
-        self.kind_width = _FIXED_COLUMNS["kind"] * _MM  # a th's width is its content's: the padding comes on top
-        self._widths = [fixed["no"] * _MM, self.title_width, fixed["date"] * _MM, self.kind_width,
-                        fixed["pages"] * _MM] + ([fixed["volume"] * _MM] if volumes else [])
+        others = sum(w * MM + 2 * PAD_X for w in fixed.values())
+        self.title_width = _TEXT_WIDTH - 2 * BODY - others - 2 * PAD_X  # what the title column's text has
+        self.kind_width = _FIXED_COLUMNS["kind"] * MM  # a th's width is its content's: the padding comes on top
+        self._widths = [fixed["no"] * MM, self.title_width, fixed["date"] * MM, self.kind_width,
+                        fixed["pages"] * MM] + ([fixed["volume"] * MM] if volumes else [])
         self._right = [False, False, False, False, True, True]
 
     def cells(self, x0: float) -> list[tuple[float, float, bool]]:
         """(x of the text, width of the text, aligned right) of each column, for a table from ``x0``."""
         out, x = [], x0
         for width, right in zip(self._widths, self._right):
-            out.append((x + _PAD_X, width, right))
-            x += width + 2 * _PAD_X
+            out.append((x + PAD_X, width, right))
+            x += width + 2 * PAD_X
         return out
 
 
 def title_indent(level: int) -> float:
     """What an attachment of an attachment's title is indented by (index.html: its padding-left)."""
-    return 3 * (level - 1) * _MM if level > 1 else 0.0
+    return 3 * (level - 1) * MM if level > 1 else 0.0
 
 
 def row_height(lines: int, size: float) -> float:
-    return lines * size * _LINE + 2 * _PAD_Y + _ROW_BORDER
+    return lines * size * LINE + 2 * PAD_Y + ROW_RULE
+
+
+def collapse(text: str) -> str:
+    """White space as HTML shows it: each run one space, none at the ends (a no-break space kept)."""
+    return _WHITE.sub(" ", text).strip(" ")
+
+
+def row_lines(title: str, kind: str, level: int, layout: Layout, *, break_words: bool = False,
+              lang: str | None = None) -> tuple[list[str], list[str], float]:
+    """A row's title and kind (as printed) broken into lines, and the row's height."""
+    size = 9.0 if level else 10.0
+    titles = wrap(title, layout.title_width - title_indent(level), size, break_words=break_words, lang=lang)
+    kinds = wrap(kind, layout.kind_width, size, break_words=break_words, lang=lang)
+    return titles, kinds, row_height(max(len(titles), len(kinds)), size)
 
 
 @lru_cache(maxsize=4)
@@ -324,7 +340,7 @@ def wrap(text: str, width: float, size: float, bold: bool = False, break_words: 
     from ..stamp import text_width
 
     style = "bold" if bold else "regular"
-    text = _WHITE.sub(" ", text).strip(" ")
+    text = collapse(text)
     pieces, current = [], ""
     for i, ch in enumerate(text):
         current += ch
@@ -339,7 +355,7 @@ def wrap(text: str, width: float, size: float, bold: bool = False, break_words: 
         if line and used + text_width(piece.rstrip(), style, size) > width:
             lines.append(line.rstrip())
             line, used = "", 0.0
-        while break_words and not line and len(piece) > 1 and text_width(piece.rstrip(), style, size) > width + 2 * _PAD_X:
+        while break_words and not line and len(piece) > 1 and text_width(piece.rstrip(), style, size) > width + 2 * PAD_X:
             start, piece = _break_word(piece, width, style, size, lang)
             lines.append(start)
         line += piece
@@ -363,22 +379,17 @@ def _page_starts(rows: list[tuple[str, str, int]], lang: str, volumes: bool) -> 
     from ..i18n import kind_label, text
 
     layout = Layout(volumes=volumes, deep=any(level > 1 for _, _, level in rows))
-    labelled = [(title, text(lang, "index.attachment") if level else kind_label(kind, lang), level)
-                for title, kind, level in rows]
-    return page_starts(labelled, layout)
+    heights = [row_lines(title, text(lang, "index.attachment") if level else kind_label(kind, lang), level, layout)[2]
+               for title, kind, level in rows]
+    return page_starts(heights)
 
 
-def page_starts(rows: list[tuple[str, str, int]], layout: Layout, head: float = HEAD,
-                break_words: bool = False, lang: str | None = None) -> tuple[list[int], float]:
-    """_page_starts for ``rows`` of (title, the kind as printed, level), below a head of ``head``
-    points (``break_words``: as wrap's). A row taller than a page (a title of some 50 lines) is not
-    split: it runs past the page's foot."""
+def page_starts(heights: list[float], head: float = HEAD) -> tuple[list[int], float]:
+    """The row each page begins with, for rows of ``heights`` below a head of ``head`` points, and
+    the room left on the last page. A row taller than a page (a title of some 50 lines) is not split:
+    it runs past the page's foot."""
     starts, room = [0], _PAGE_HEIGHT - head - THEAD
-    for i, (title, kind, level) in enumerate(rows):
-        size = 9.0 if level else 10.0
-        lines = max(len(wrap(title, layout.title_width - title_indent(level), size, break_words=break_words, lang=lang)),
-                    len(wrap(kind, layout.kind_width, size, break_words=break_words, lang=lang)))
-        height = row_height(lines, size)
+    for i, height in enumerate(heights):
         if height > room:
             starts.append(i)
             room = _PAGE_HEIGHT - THEAD
