@@ -37,6 +37,17 @@ def templates_root() -> Path:
     )
 
 
+def template_folders(lang: str, case_root: Path | None = None) -> list[Path]:
+    """Where templates and the files they name are looked for, first first: the case folder's
+    ``templates/<lang>/`` and ``templates/`` (a firm's), then the packaged ``<lang>/`` and ``shared/``."""
+    dirs: list[Path] = []
+    if case_root is not None:
+        dirs += [case_root / "templates" / lang, case_root / "templates"]
+    root = templates_root()
+    dirs += [root / lang, root / "shared"]
+    return [d for d in dirs if d.is_dir()]
+
+
 def user_cache() -> Path | None:
     """This user's cache, for what a build makes that depends on no case (the stamp fonts' subsets):
     $RECOUVRE_CACHE_DIR, else $XDG_CACHE_HOME/recouvre-docs, else ~/.cache/recouvre-docs. None when

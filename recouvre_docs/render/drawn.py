@@ -24,13 +24,12 @@ both ways and compares the rows on each page and the links.
 
 from __future__ import annotations
 
-import os
 import unicodedata
 from pathlib import Path
 from typing import Any
 
 from .. import i18n
-from ..stamp import FONT_NAMES, NAVY, _literal, _num, text_width
+from ..stamp import FONT_NAMES, NAVY, _literal, _num, add_fonts, text_width
 from . import frontmatter as fm
 from .frontmatter import BODY, LINE, MM, PAD_X, PAD_Y, ROW_RULE
 
@@ -117,11 +116,10 @@ def draw_index(context: dict[str, Any], target: Path, *, lang: str) -> int | Non
     import pikepdf
     from pikepdf import Array, Dictionary, Name
 
-    from .. import stamp
-
     pdf = pikepdf.new()
-    fonts = stamp.add_fonts(pdf)
-    resources = pdf.make_indirect(Dictionary(Font=Dictionary({stamp.FONT_NAMES[s]: f for s, f in fonts.items()})))
+    fonts = add_fonts(pdf)
+    resources = pdf.make_indirect(Dictionary(Font=Dictionary({FONT_NAMES[s]: f for s, f in fonts.items()})))
+    columns_at = layout.cells(X0)
     bounds = starts[1:] + [len(rows)]
     pages: list[tuple[bytes, list]] = []
     for number, (first, stop) in enumerate(zip(starts, bounds)):
@@ -129,10 +127,10 @@ def draw_index(context: dict[str, Any], target: Path, *, lang: str) -> int | Non
         y = PAGE[1] - TOP
         if number == 0:  # the head (HEAD: WeasyPrint's, the body's own top margin included)
             y = _draw_head(ops, head[0], ref_lines, lines(head[3], 8.5), y, head_height)
-        y = _draw_header_row(ops, layout, columns, y)
+        y = _draw_header_row(ops, columns_at, columns, y)
         links = []
         for i in range(first, stop):
-            height = _draw_row(ops, layout, rows[i]["level"], cells[i], laid[i], y)
+            height = _draw_row(ops, columns_at, rows[i]["level"], cells[i], laid[i], y)
             links.append((rows[i]["href"], [X0, y - height, X1, y]))
             y -= height
         if number == len(starts) - 1 and not foot_on_new_page:
@@ -151,13 +149,10 @@ def draw_index(context: dict[str, Any], target: Path, *, lang: str) -> int | Non
                 Type=Name.Annot, Subtype=Name.Link, Rect=Array([round(v, 2) for v in rect]), F=4,
                 Border=Array([0, 0, 0]), A=Dictionary(S=Name.URI, URI=pikepdf.String(href)),
             )) for href, rect in links]))
-    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-    try:
-        pdf.save(tmp, deterministic_id=True, compress_streams=True,
+    try:  # into the build's own temporary folder, as WeasyPrint's pages are
+        pdf.save(target, deterministic_id=True, compress_streams=True,
                  object_stream_mode=pikepdf.ObjectStreamMode.generate)
-        os.replace(tmp, target)
     finally:
-        tmp.unlink(missing_ok=True)
         pdf.close()
     return len(pages)
 
@@ -207,23 +202,23 @@ def _draw_head(ops: _Ops, title: str, refs: list[str], subtitle: list[str], y: f
     return top - height
 
 
-def _draw_header_row(ops: _Ops, layout: Any, columns: list[str], y: float) -> float:
+def _draw_header_row(ops: _Ops, columns_at: list, columns: list[str], y: float) -> float:
     """The repeated header row (th: 8.5 pt, muted, a navy rule under it)."""
     baseline = y - PAD_X - BASELINE * 8.5  # th padding: 1.5 mm all round
-    for (x, width, right), label in zip(layout.cells(X0), columns):
+    for (x, width, right), label in zip(columns_at, columns):
         ops.text(label, _right(label, x, width, 8.5) if right else x, baseline, 8.5, False, MUTED)
     bottom = y - fm.THEAD
     ops.rule(X0, X1, bottom + HEAD_RULE / 2, HEAD_RULE, NAVY)
     return bottom
 
 
-def _draw_row(ops: _Ops, layout: Any, level: int, cells: tuple[str, ...], laid: tuple, y: float) -> float:
+def _draw_row(ops: _Ops, columns_at: list, level: int, cells: tuple[str, ...], laid: tuple, y: float) -> float:
     """One row (td: padding 1.8 mm by 1.5 mm, top-aligned, a light rule under it), its title and
     kind in the lines fm.row_lines broke them into; its height."""
     size = 9.0 if level else 10.0
     label, _title, date, _kind, pages, volume = cells
     titles, kinds, height = laid
-    (nx, _, _), (tx, _, _), (dx, _, _), (kx, _, _), (px, pages_width, _), *vol = layout.cells(X0)
+    (nx, _, _), (tx, _, _), (dx, _, _), (kx, _, _), (px, pages_width, _), *vol = columns_at
     title_indent = fm.title_indent(level)
     baseline = y - PAD_Y - BASELINE * size
     step = size * LINE

@@ -17,16 +17,11 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from .. import i18n
 from ..errors import TemplateError
-from ..resources import templates_root
+from ..resources import template_folders, templates_root
 
 
 def template_dirs(lang: str, case_root: Path | None = None) -> list[Path]:
-    dirs: list[Path] = []
-    if case_root is not None:
-        dirs += [case_root / "templates" / lang, case_root / "templates"]
-    root = templates_root()
-    dirs += [root / lang, root / "shared"]
-    return [d for d in dirs if d.is_dir()]
+    return template_folders(lang, case_root)
 
 
 def template_path(name: str, lang: str, case_root: Path | None = None) -> Path | None:

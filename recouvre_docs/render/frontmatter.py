@@ -51,8 +51,6 @@ def render_to_pdf(name: str, context: dict[str, Any], target: Path, *, lang: str
 # so the index is the same either way; only the time differs (the estimate is exact on the bench's
 # 400 and 1,000 exhibits).
 INDEX_PART_ROWS = 200
-# The shipped index is drawn (render.drawn), unless one of its texts is not WinAnsi: WeasyPrint then.
-DRAWN = True
 
 
 def render_index(context: dict[str, Any], target: Path, *, lang: str, case_root: Path | None) -> int:
@@ -62,7 +60,7 @@ def render_index(context: dict[str, Any], target: Path, *, lang: str, case_root:
         return environment.template_path(name, lang, case_root) == templates_root() / "shared" / name
 
     shipped = shipped_file("index.html")
-    if shipped and shipped_file("style.css") and DRAWN:  # the design drawn is that of both
+    if shipped and shipped_file("style.css"):  # the design drawn is that of both
         from . import drawn
 
         pages = drawn.draw_index(context, target, lang=lang)

@@ -26,7 +26,7 @@ from urllib.parse import unquote, urlsplit
 from urllib.request import url2pathname
 
 from ..errors import ToolMissingError
-from ..resources import templates_root
+from ..resources import template_folders, templates_root
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +63,11 @@ def _fetcher_class():
             self.parts = parts
             self.blocked: list[str] = []
             # A file the shipped templates name (style.css, fonts/…: relative to templates/shared) is
-            # taken from the first folder that has it, as templates are (environment.template_dirs): a
-            # firm's templates/<lang>/ and templates/, then the packaged <lang>/ and shared/.
+            # taken from the first folder that has it, as templates are (resources.template_folders).
             packaged = templates_root().resolve()
             self.shared = packaged / "shared"
-            self.overlay = [d for r in self.roots if r != packaged for d in (r / lang, r)] + [packaged / lang, self.shared]
+            case_templates = next((r for r in self.roots if r != packaged), None)  # frontmatter._roots
+            self.overlay = [d.resolve() for d in template_folders(lang, case_templates.parent if case_templates else None)]
 
         def fetch(self, url, headers=None):
             scheme = urlsplit(url).scheme.lower()
