@@ -317,13 +317,24 @@ def build(case_dir: Path | str, options: BuildOptions = BuildOptions(), progress
         # the index's own length (and on the cover's). Start from an estimate, render each document
         # only when what it states has changed, and stop when the lengths no longer move. When the
         # bundle is split, the index also says which volume holds each exhibit.
+        foot = 1 + bool(case.representative) + any(ex.main.ocr_pages or any(c.ocr_pages for c in ex.children)
+                                                   for ex in exhibits)
+
+        def index_estimate(volumes: bool) -> int:
+            # the index laid out once when its length is guessed right (frontmatter.estimate_index_pages:
+            # exactly, for the index drawn by render/drawn.py)
+            return frontmatter.estimate_index_pages(bundle.plan(exhibits, 0, lang).entries, lang, volumes=volumes,
+                                                    foot_lines=foot)
+
+        # the exhibits' pages stamped by the assembling process while the cover and the index are laid
+        # out, for the front pages' count expected (a one-page cover): stamped again if another settles
+        whole_index = index_estimate(False)
+        bundle.stamp_ahead(merging, bundle.plan(exhibits, 1 + doc_pages + whole_index, lang), case.case.reference,
+                           cache.root)
+
         def render_front(volume_of: dict[str, int] | None) -> tuple[bundle.Plan, int, int]:
-            # the index laid out once when its length is guessed right (frontmatter.estimate_index_pages)
-            foot = 1 + bool(case.representative) + any(ex.main.ocr_pages or any(c.ocr_pages for c in ex.children)
-                                                       for ex in exhibits)
             cover_pages = 1
-            index_pages = frontmatter.estimate_index_pages(bundle.plan(exhibits, 0, lang).entries, lang,
-                                                           volumes=bool(volume_of), foot_lines=foot)
+            index_pages = index_estimate(True) if volume_of else whole_index
             cover_total = index_start = None
             new_cover = new_index = 0
 

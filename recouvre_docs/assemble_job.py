@@ -4,7 +4,8 @@
 
 imports what it needs, then reads its request on standard input (bundle.start_assembler starts it
 ahead of time): first, on a rebuild, a request to stamp the exhibits' pages ahead
-(bundle.prepare_assembly), then bundle.finish's arguments and the caller's log level, as subprocesses.write_message
+(bundle.prepare_assembly), or on a first build to stamp them and digest them (bundle.stamp_ahead),
+then bundle.finish's arguments and the caller's log level, as subprocesses.write_message
 writes them (None: the build failed meanwhile, and this process ends). Its answer, on standard output,
 is the subprocesses.outcome of the pass: the manifest as finish left it, or the error. Timing lines
 (``build -v``) go to standard error as the caller's would. A process started afresh, not forked: it
@@ -29,11 +30,13 @@ def main() -> int:
     request = subprocesses.read_message(sys.stdin.buffer)
     prepared = None
     if isinstance(request, tuple) and request[0] == "prepare":  # bundle.prepare_assembly: a rebuild
-        _, plan, merged, table, reference, cache, level = request
+        _, plan, merged, table, reference, cache, level, digests = request
         _log(level)
         try:
             prepared = bundle.ExhibitPages(merged, table)
             prepared.stamp(plan, reference, cache)
+            if digests:  # a first build (bundle.stamp_ahead): no build before kept them
+                prepared.digest_pages()
         except Exception as err:  # noqa: BLE001 - finish() does it again, and says what fails
             logging.getLogger(__name__).debug("exhibits' pages not stamped ahead: %s", err)
             if prepared is not None:

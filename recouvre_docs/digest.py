@@ -118,11 +118,13 @@ class Digester:
     ``changed`` (its data was rewritten since)."""
 
     def __init__(self, pdf: pikepdf.Pdf, known: dict[tuple[int, int], Known] | None = None,
-                 changed: set[tuple[int, int]] | frozenset = frozenset()):
+                 changed: set[tuple[int, int]] | frozenset = frozenset(), offset: int = 0):
         self.pdf = pdf
         self.known = known or {}
         self.changed = changed
-        self.positions = {page.obj.objgen: n for n, page in enumerate(pdf.pages)}
+        # a reference to a page is digested as its position: ``offset``, the pages that will come
+        # before these (the exhibits' pages digested before the front pages are put before them)
+        self.positions = {page.obj.objgen: n + offset for n, page in enumerate(pdf.pages)}
         self.cache: OrderedDict[tuple[int, int], bytes] = OrderedDict()
         self.on_stack: dict[tuple[int, int], int] = {}
         self.lowest = _MAX_DEPTH + 1  # the highest ancestor a back-reference of the current subtree points to

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import json
 import re
@@ -619,6 +620,32 @@ def test_the_bundle_is_the_same_assembled_in_its_own_process_or_in_the_build(mak
     assert apart_pdf == here_pdf
 
 
+def test_a_first_build_stamped_ahead_for_a_wrong_count_stamps_again_and_writes_the_same_bundle(make_case):
+    """A first build has the exhibits' pages stamped (and digested) while the cover and the index are
+    laid out, for the front pages' count the index's estimate gives; when another count settles, they
+    are stamped again: the bundle is the one the build writes without stamping ahead (its pass in the
+    build's own process, RECOUVRE_IN_PROCESS=1), page digests included (in the embedded manifest)."""
+    script = ("import logging, sys; from recouvre_docs import api; from recouvre_docs.render import frontmatter as f; "
+              "logging.basicConfig(level=logging.DEBUG); "
+              "e = f.estimate_index_pages; f.estimate_index_pages = lambda *a, **k: e(*a, **k) + int(sys.argv[2]); "
+              "api.build(sys.argv[1])")
+    bundles, said = [], []
+    for name, wrong, env in (("right", 0, {}), ("wrong", 1, {}), ("here", 0, {"RECOUVRE_IN_PROCESS": "1"})):
+        case = _long_index_case(make_case, 30, name=name)
+        run = subprocess.run([sys.executable, "-c", script, str(case), str(wrong)], capture_output=True, text=True,
+                             env={**os.environ, **env})
+        assert run.returncode == 0, run.stderr
+        bundles.append((case / "out" / "T-100.pdf").read_bytes())
+        said.append(run.stderr)
+    assert "the exhibits' pages stamped ahead are used" in said[0]
+    assert "the pages stamped ahead were stamped for another plan: stamped again" in said[1], [l for l in said[1].splitlines() if "ahead" in l or "index" in l or "documents" in l]
+    assert "stamped ahead" not in said[2]
+    assert bundles[0] == bundles[1] == bundles[2]
+    reader = PdfReader(io.BytesIO(bundles[1]))
+    front = json.loads(reader.attachments["manifest.json"][0])["front_pages"]
+    assert f"{front + 1} / {len(reader.pages)}" in reader.pages[front].extract_text()
+
+
 @pytest.mark.parametrize("remembered", ["same", "other", "new evidence", "new reference"])
 def test_a_rebuild_stamps_the_exhibits_pages_ahead_and_writes_the_same_bundle(make_case, tmp_path, remembered):
     """A rebuild has the stamping process stamp the exhibits' pages while this one reads the case,
@@ -630,7 +657,8 @@ def test_a_rebuild_stamps_the_exhibits_pages_ahead_and_writes_the_same_bundle(ma
     build = [sys.executable, "-m", "recouvre_docs", "-v", "build", str(case_dir)]
     first = subprocess.run(build, capture_output=True, text=True)
     assert first.returncode == 0, first.stderr
-    assert "stamped ahead" not in first.stderr  # nothing to go by on a first build
+    # a first build has them stamped for the front pages' count it expects, once the documents are laid out
+    assert "the exhibits' pages stamped ahead are used" in first.stderr
     remembered_file = case_dir / "out" / ".cache" / bundle.STAMPED_FILE
     manifest = json.loads((case_dir / "out" / "manifest.json").read_text("utf-8"))
     data = json.loads(remembered_file.read_text("utf-8"))
