@@ -795,3 +795,105 @@ def test_a_build_hands_the_side_renders_over_first_and_its_translator_letter_cou
     pages = [int(r[1]) for r in rows]
     assert rows and all(n >= 1 for n in pages)
     assert sum(pages) == len(PdfReader(str(out / "documents" / "translation-pack.pdf")).pages)
+
+
+def _text_lines(path) -> list[list[tuple[float, float, str]]]:
+    """Each page's lines as a reader sees them: (baseline from the page's top, left edge, text), read
+    from the text operators' positions (pypdf), the words of a line joined."""
+    pages = []
+    for page in PdfReader(str(path)).pages:
+        runs: dict[float, list[tuple[float, str]]] = {}
+
+        def visit(text, cm, tm, _font, _size, runs=runs):
+            if text.strip():
+                x, y = tm[4] * cm[0] + cm[4], tm[5] * cm[3] + cm[5]
+                runs.setdefault(round(841.89 - y, 1), []).append((x, text))
+
+        page.extract_text(visitor_text=visit)
+        lines = []
+        for y in sorted(runs):
+            if lines and y - lines[-1][0] < 0.6:  # a run of the same line a fraction of a point off
+                lines[-1] = (lines[-1][0], min(lines[-1][1], *(x for x, _ in runs[y])),
+                             lines[-1][2] + " " + " ".join(t for _, t in sorted(runs[y])))
+                continue
+            lines.append((y, min(x for x, _ in runs[y]), " ".join(t for _, t in sorted(runs[y]))))
+        pages.append([(y, x, " ".join(t.split())) for y, x, t in lines])
+    return pages
+
+
+def test_the_list_of_exhibits_is_drawn_as_weasyprint_lays_it_out(tmp_path, monkeypatch):
+    """A form made of the blocks render/drawn_form.py knows (the list of exhibits: small print, fields,
+    paragraphs, a table, the signature) is drawn in the stamp fonts rather than laid out by WeasyPrint:
+    the same pages, each line with the same text at the same place (within half a point; the text's
+    kerning aside), the table's header on every page, the running header and the page numbers."""
+    from conftest import make_pdf
+    from recouvre_docs.render import drawn_form
+
+    root = tmp_path / "case-42"
+    shutil.copytree(SAMPLE, root, ignore=shutil.ignore_patterns("out"))
+    for n in range(70):
+        make_pdf(root / "evidence" / "correspondance" / f"courrier-2026-05-{1 + n % 28:02d}-{n:02d}.pdf", 1)
+    drawn = generate.run(root, procedure="fr-injonction-de-payer", lang="fr", as_of=None, only="exhibit-list")[0].pdf
+    drawn_copy = tmp_path / "drawn.pdf"
+    shutil.copyfile(drawn, drawn_copy)
+    with pikepdf.open(drawn_copy) as pdf:
+        assert str(pdf.docinfo.Producer).startswith("recouvre-docs")
+        assert {str(f.BaseFont) for p in pdf.pages for f in p.Resources.Font.values()} == {
+            "/RDSTMP+LiberationSans", "/RDSTMP+LiberationSans-Bold"}
+    monkeypatch.setattr(drawn_form, "draw_form", lambda *a, **k: None)  # as for a form it cannot draw
+    laid = generate.run(root, procedure="fr-injonction-de-payer", lang="fr", as_of=None, only="exhibit-list")[0].pdf
+    with pikepdf.open(laid) as pdf:
+        assert str(pdf.docinfo.Producer).startswith("WeasyPrint")
+    drawn_pages, laid_pages = _text_lines(drawn_copy), _text_lines(laid)
+    assert len(drawn_pages) == len(laid_pages) >= 3
+    for n, (mine, theirs) in enumerate(zip(drawn_pages, laid_pages), start=1):
+        assert [t for _, _, t in mine] == [t for _, _, t in theirs], n
+        for (y, x, text), (y2, x2, _) in zip(mine, theirs):
+            assert abs(y - y2) < 0.5 and abs(x - x2) < 0.5, (n, text, y, y2, x, x2)
+        if any(t.startswith("Pièce n° ") for _, _, t in mine):  # the header row, on every page of the table
+            assert "Pièce Désignation Date Pages" in [t for _, _, t in mine]
+        assert mine[-1][2] == f"{n} / {len(drawn_pages)}"
+        if n > 1:
+            assert mine[0][2] == "CASE-42 — Bordereau de communication de pièces"
+    text = " ".join(t for page in drawn_pages for _, _, t in page)
+    assert "Pièce n° 79" in text and "Le présent bordereau comporte 79 pièces" in text
+    assert text.index("Le présent bordereau") < text.index("Fait à Lyon") < text.rindex("Maître Sophie Lambert")
+
+
+def test_a_form_with_a_value_to_complete_or_a_firm_s_layout_is_laid_out_by_weasyprint(tmp_path):
+    """What the drawn form does not draw goes to WeasyPrint: a value to complete (printed in italics,
+    which the stamp fonts lack), a firm's own document.html or style.css; the same form is drawn again
+    byte for byte."""
+    from recouvre_docs.resources import templates_root
+
+    root = tmp_path / "case-42"
+    shutil.copytree(SAMPLE, root, ignore=shutil.ignore_patterns("out"))
+
+    def producer() -> str:
+        doc = generate.run(root, procedure="fr-injonction-de-payer", lang="fr", as_of=None, only="exhibit-list")[0]
+        with pikepdf.open(doc.pdf) as pdf:
+            return str(pdf.docinfo.Producer), doc.pdf.read_bytes()
+
+    drawn, first = producer()
+    assert drawn.startswith("recouvre-docs") and producer()[1] == first
+    (root / "templates").mkdir()
+    css = root / "templates" / "style.css"
+    css.write_text((templates_root() / "shared" / "style.css").read_text("utf-8"), "utf-8")
+    assert producer()[0].startswith("WeasyPrint")
+    css.unlink()
+    from recouvre_docs.documents import Block, Document, render_pdf
+
+    values = {"sender_name": "Atelier Dupont SAS", "sender_lines": ["12 rue des Forges"], "reference": "R-1"}
+    for block in (Block(type="fields", rows=[["Juridiction", "À compléter"]], todo=[True]),  # in italics
+                  Block(type="note", text="Vérifier le montant."),  # a block it does not draw
+                  Block(type="paragraph", text="Łódź")):  # a letter the WinAnsi fonts lack
+        form = Document(name="f", lang="fr", title="Formulaire", kind="form",
+                        blocks=[Block(type="paragraph", text="Texte."), block])
+        target = tmp_path / "form.pdf"
+        assert render_pdf(form, values, target, None) == 1
+        with pikepdf.open(target) as pdf:
+            assert str(pdf.docinfo.Producer).startswith("WeasyPrint"), block.type
+    form.blocks.pop()
+    assert render_pdf(form, values, target, None) == 1
+    with pikepdf.open(target) as pdf:
+        assert str(pdf.docinfo.Producer).startswith("recouvre-docs")

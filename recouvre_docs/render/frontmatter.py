@@ -53,14 +53,16 @@ def render_to_pdf(name: str, context: dict[str, Any], target: Path, *, lang: str
 INDEX_PART_ROWS = 200
 
 
+def shipped(name: str, lang: str, case_root: Path | None) -> bool:
+    """Whether the template ``name`` a render would use is the one recouvre-docs ships (not a firm's)."""
+    return environment.template_path(name, lang, case_root) == templates_root() / "shared" / name
+
+
 def render_index(context: dict[str, Any], target: Path, *, lang: str, case_root: Path | None) -> int:
     """The index (index_context) into ``target``; its page count."""
     rows = context["rows"]
-    def shipped_file(name: str) -> bool:
-        return environment.template_path(name, lang, case_root) == templates_root() / "shared" / name
-
-    shipped = shipped_file("index.html")
-    if shipped and shipped_file("style.css"):  # the design drawn is that of both
+    shipped_index = shipped("index.html", lang, case_root)
+    if shipped_index and shipped("style.css", lang, case_root):  # the design drawn is that of both
         from . import drawn
 
         pages = drawn.draw_index(context, target, lang=lang)
@@ -68,7 +70,7 @@ def render_index(context: dict[str, Any], target: Path, *, lang: str, case_root:
             log.debug("index drawn: %d rows, pages: %d", len(rows), pages)
             return pages
         log.debug("index: a text is not in the fonts' WinAnsi characters: laid out by WeasyPrint")
-    if len(rows) <= INDEX_PART_ROWS or not shipped:  # a firm's own index.html may not know head and foot
+    if len(rows) <= INDEX_PART_ROWS or not shipped_index:  # a firm's own index.html may not know head and foot
         return render_to_pdf("index.html", context, target, lang=lang, case_root=case_root)
     from concurrent.futures import Future
 
