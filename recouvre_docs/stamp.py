@@ -173,6 +173,57 @@ def text_width(text: str, style: str, size: float) -> float:
     return sum(prog.widths[b - 32] if b >= 32 else 0 for b in encode(text)) * size / 1000
 
 
+@lru_cache(maxsize=2)
+def kerning(style: str) -> dict[tuple[int, int], int]:
+    """The kerning pairs of the stamp font ``style``, by WinAnsi codes, in 1/1000 em: Liberation Sans's
+    'kern' table (the pairs WeasyPrint's HarfBuzz applies), for the text drawn without WeasyPrint
+    (render/drawn_form.py). Some 0.07 s a font, once a process."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(templates_root() / "shared" / "fonts" / _FILES[style], lazy=True)
+    cmap = font.getBestCmap()
+    glyph_code = {}
+    for code in _CODES:
+        glyph = cmap.get(ord(bytes([code]).decode("cp1252")))
+        if glyph is not None:
+            glyph_code.setdefault(glyph, []).append(code)
+    scale = 1000 / font["head"].unitsPerEm
+    pairs: dict[tuple[int, int], int] = {}
+    for table in font["kern"].kernTables if "kern" in font else []:
+        for (left, right), value in getattr(table, "kernTable", {}).items():
+            for a in glyph_code.get(left, ()):
+                for b in glyph_code.get(right, ()):
+                    pairs[(a, b)] = round(value * scale)
+    return pairs
+
+
+@lru_cache(maxsize=4096)
+def kerned_width(text: str, style: str, size: float) -> float:
+    """text_width with the font's kerning (kerning)."""
+    pairs = kerning(style)
+    raw = encode(text)
+    return text_width(text, style, size) + sum(pairs.get(ab, 0) for ab in zip(raw, raw[1:])) * size / 1000
+
+
+def kerned_array(text: str, style: str) -> bytes:
+    """``text`` as the operand of TJ: its strings, with the kerning between them (in 1/1000 em, the
+    other way round: TJ moves the next glyph left by a positive number)."""
+    pairs = kerning(style)
+    raw = encode(text)
+    parts, start = [], 0
+    for i in range(1, len(raw)):
+        value = pairs.get((raw[i - 1], raw[i]))
+        if value:
+            parts.append(_escaped(raw[start:i]) + f" {-value} ".encode())
+            start = i
+    parts.append(_escaped(raw[start:]))
+    return b"[" + b"".join(parts) + b"]"
+
+
+def _escaped(raw: bytes) -> bytes:
+    return b"(" + raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)").replace(b"\r", b"\\r") + b")"
+
+
 def _box(page: pikepdf.Page, key: str) -> list[float] | None:
     value = page.obj.get(key)
     if value is None:

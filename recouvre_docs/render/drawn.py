@@ -164,17 +164,24 @@ class _Ops:
         self.parts: list[bytes] = []
 
     def text(self, value: str, x: float, baseline: float, size: float, bold: bool, color: tuple,
-             spacing: float = 0.0, words: float = 0.0) -> None:
+             spacing: float = 0.0, words: float = 0.0, kerned: bool = False) -> None:
         """``spacing``: letter-spacing (Tc); ``words``: what each space is widened by (Tw: justified
-        text). Both are graphics state, which BT and ET keep: saved and restored around the text."""
+        text). Both are graphics state, which BT and ET keep: saved and restored around the text.
+        ``kerned``: with the font's kerning (stamp.kerning), as WeasyPrint draws text."""
         if not value:
             return
         font = FONT_NAMES["bold" if bold else "regular"]
+        if kerned:
+            from ..stamp import kerned_array
+
+            shown = kerned_array(value, "bold" if bold else "regular") + b" TJ\n"
+        else:
+            shown = _literal(value) + b" Tj\n"
         state = (f"{_num(spacing)} Tc\n" if spacing else "") + (f"{_num(round(words, 3))} Tw\n" if words else "")
         self.parts.append(
             f"{'q' + chr(10) if state else ''}BT\n{' '.join(map(_num, color))} rg\n{state}{font} {_num(size)} Tf\n"
-            f"1 0 0 1 {_num(round(x, 2))} {_num(round(baseline, 2))} Tm\n".encode() + _literal(value)
-            + (b" Tj\nET\nQ\n" if state else b" Tj\nET\n"))
+            f"1 0 0 1 {_num(round(x, 2))} {_num(round(baseline, 2))} Tm\n".encode() + shown
+            + (b"ET\nQ\n" if state else b"ET\n"))
 
     def rule(self, x0: float, x1: float, y: float, width: float, color: tuple) -> None:
         self.parts.append(f"{' '.join(map(_num, color))} RG\n{_num(width)} w\n{_num(round(x0, 2))} {_num(round(y, 2))} m\n"

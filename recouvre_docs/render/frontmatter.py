@@ -313,10 +313,12 @@ def _hyphenator(lang: str) -> Any:
     return pyphen.Pyphen(lang={"fr": "fr_FR", "en": "en_GB", "de": "de_DE"}.get(lang, lang))
 
 
-def _break_word(piece: str, room: float, style: str, size: float, lang: str | None) -> tuple[str, str]:
+def _break_word(piece: str, room: float, style: str, size: float, lang: str | None,
+                text_width: Any = None) -> tuple[str, str]:
     """The start of a word too wide for ``room`` that fits it (with a hyphen where the language's
     hyphenation dictionary, pyphen's, allows one), and the rest; else cut where the width is full."""
-    from ..stamp import text_width
+    if text_width is None:
+        from ..stamp import text_width
 
     word = piece.rstrip()
     if lang is not None:
@@ -329,22 +331,32 @@ def _break_word(piece: str, room: float, style: str, size: float, lang: str | No
     return piece[:cut], piece[cut:]
 
 
+# No line break before these, even after a space (Unicode's line breaking, UAX #14 rule LB13, as Pango
+# breaks WeasyPrint's lines): « échéant : 02 », « en cause ; », « (1) ».
+_NO_BREAK_BEFORE = frozenset(";:!?,./)]}")
+
+
 def wrap(text: str, width: float, size: float, bold: bool = False, break_words: bool = False,
-         lang: str | None = None) -> list[str]:
+         lang: str | None = None, kerned: bool = False) -> list[str]:
     """The lines ``text`` takes in ``width`` points, broken greedily at spaces and after a hyphen that a
     letter follows; white space collapsed as HTML does. A word longer than the width overflows on its
     line, as WeasyPrint lets it with style.css (overflow-wrap: normal); ``break_words`` (the drawn
     index): unless it would reach the next column's text (past the cells' paddings), where it is
     hyphenated as ``lang`` hyphenates it, else cut where it fills the width (a long reference).
-    "Zahlungserinnerung" in 30 mm is not broken; "Geschäftsbedingungen" is "Geschäftsbedin-gungen"."""
-    from ..stamp import text_width
+    "Zahlungserinnerung" in 30 mm is not broken; "Geschäftsbedingungen" is "Geschäftsbedin-gungen".
+    ``kerned``: measured with the font's kerning (render/drawn_form.py draws it so)."""
+    from ..stamp import kerned_width, text_width
+
+    if kerned:
+        text_width = kerned_width
 
     style = "bold" if bold else "regular"
     text = collapse(text)
     pieces, current = [], ""
     for i, ch in enumerate(text):
         current += ch
-        if ch == " " or (ch == "-" and i + 1 < len(text) and text[i + 1].isalpha()):
+        after = text[i + 1] if i + 1 < len(text) else ""
+        if ch == " " and after not in _NO_BREAK_BEFORE or (ch == "-" and after.isalpha()):
             pieces.append(current)
             current = ""
     if current:
@@ -356,7 +368,7 @@ def wrap(text: str, width: float, size: float, bold: bool = False, break_words: 
             lines.append(line.rstrip())
             line, used = "", 0.0
         while break_words and not line and len(piece) > 1 and text_width(piece.rstrip(), style, size) > width + 2 * PAD_X:
-            start, piece = _break_word(piece, width, style, size, lang)
+            start, piece = _break_word(piece, width, style, size, lang, text_width)
             lines.append(start)
         line += piece
         used += text_width(piece, style, size)
