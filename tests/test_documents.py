@@ -980,3 +980,79 @@ def test_every_drawn_form_has_its_lines_where_weasyprint_puts_them(workspace, mo
                 break
             for (y, x, text), (y2, x2, _) in zip(a, b):
                 assert abs(y - y2) < 0.75 and abs(x - x2) < 0.5, (name, n, text, y, y2, x, x2)
+
+
+_LONG_ROW = ("Facture n° 2026-001 du 12 mars 2026 relative à la fourniture de pièces détachées et à leur montage sur "
+             "site, avec déplacement du technicien et frais annexes")
+_FILLER = [f"Ligne de remplissage numéro {i}." for i in range(30)]
+
+
+@pytest.mark.parametrize("case", [
+    "compounds",  # « sous-traitance » after a hyphenated line: no space put in after its hyphen
+    "hyphen in a word",  # « dommages-intérêts » hyphenated in its first part: « dom- / mages-intérêts »
+    "kerning after a space",  # " A", " T", " Y" are kerned: a line measured as Pango lays it out
+    "heading before a tall row",  # the heading goes with a table whose first row takes three lines
+    "heading before tall fields",
+    "fields on a new page",  # their top margin kept there
+])
+def test_a_drawn_form_breaks_its_lines_and_pages_as_weasyprint_does(tmp_path, monkeypatch, case):
+    """Forms made for the cases a review found (render/drawn_form.py): drawn, and laid out by
+    WeasyPrint, they have the same lines in the same places on the same pages; but for a heading before
+    a row too tall for the page's foot, which WeasyPrint splits and the drawn form keeps whole: the
+    heading is then on the next page, with the row."""
+    from recouvre_docs.documents import Block, Document, render_pdf
+    from recouvre_docs.render import drawn_form
+
+    def para(text):
+        return Block(type="paragraph", text=text)
+
+    variants = []
+    if case == "compounds":
+        variants.append([para("le et paiement vente intérêts de conformément des condamnation moratoires paiement "
+                              "franco-allemand du moratoires sous-traitance créancier paiement sous-traitance la "
+                              "applicables aux intérêts demande et demande de moratoires le du sous-traitance vente du "
+                              "vente demande des générales vente paiement conditions des débiteur sous-traitance "
+                              "débiteur au dommages-intérêts paiement demande demande vente sous-traitance de et")])
+    elif case == "hyphen in a word":
+        variants += [[para(" ".join(["le du de la au et des créancier paiement condamnation"][0].split()[:n % 10 + 1] * 2)
+                           + " moratoires dommages-intérêts de retard")] for n in range(8)]
+    elif case == "kerning after a space":
+        text = ("au Tiers du Titre Tiers Avocat intérêts Yves demande au Tribunal Article Atelier Tiers au le Avocat "
+                "du Tiers Avocat Tiers intérêts")
+        variants += [[para(text)], [Block(type="strong", text=text)]]
+    elif case.startswith("heading before"):
+        rows = Block(type="table", columns=["Pièce", "Montant"], align=["", "right"],
+                     rows=[[_LONG_ROW, "1 200,00 €"], ["Autre", "3,00 €"]]) if "row" in case else \
+            Block(type="fields", rows=[[_LONG_ROW, _LONG_ROW], ["Autre", "x"]], todo=[False, False])
+        variants += [[*map(para, _FILLER[:n]), Block(type="heading", text="Titre de section"), rows] for n in range(20, 28)]
+    else:
+        fields = Block(type="fields", rows=[["Juridiction", "Facture n° 2026-001 du 12 mars 2026"], ["Autre", "x"]],
+                       todo=[False, False])
+        variants += [[*map(para, _FILLER[:n]), fields] for n in range(24, 30)]
+    values = {"sender_name": "Atelier Dupont SAS", "sender_lines": ["12 rue des Forges", "75011 Paris"],
+              "reference": "R-1", "signatory_name": "Me Jeanne Martin", "signatory_title": "Avocate"}
+    drawn_form_real = drawn_form.draw_form
+    for n, blocks in enumerate(variants):
+        doc = Document(name="f", lang="fr", title="Formulaire", kind="form", blocks=blocks)
+        mine, theirs = tmp_path / f"drawn-{n}.pdf", tmp_path / f"laid-{n}.pdf"
+        monkeypatch.setattr(drawn_form, "draw_form", drawn_form_real)
+        render_pdf(doc, values, mine, None)
+        with pikepdf.open(mine) as pdf:
+            assert str(pdf.docinfo.Producer).startswith("recouvre-docs")
+        monkeypatch.setattr(drawn_form, "draw_form", lambda *a, **k: None)
+        render_pdf(doc, values, theirs, None)
+        a, b = _text_lines(mine), _text_lines(theirs)
+        if case.startswith("heading before"):
+            # WeasyPrint splits a row between pages, a line at a time; the drawn form keeps a row whole:
+            # the heading then goes to the next page with it, never left at the foot of a page
+            page = next(p for p in a if any(t == "Titre de section" for _, _, t in p))
+            texts = [t for _, _, t in page]
+            after = texts[texts.index("Titre de section") + 1]  # the table's header, or the row of fields
+            assert after == "Pièce Montant" or after.startswith("Facture n° 2026-001"), (case, n, texts)
+            assert any(t.startswith("Facture n° 2026-001") for t in texts), (case, n)  # the whole first row
+            continue
+        assert len(a) == len(b), (case, n)
+        for page, (pa, pb) in enumerate(zip(a, b), start=1):
+            assert [t for _, _, t in pa] == [t for _, _, t in pb], (case, n, page)
+            for (y, x, text), (y2, x2, _) in zip(pa, pb):
+                assert abs(y - y2) < 0.75 and abs(x - x2) < 0.5, (case, n, page, text, y, y2)

@@ -257,9 +257,10 @@ def _first_box(b: "_PlainBlock", signatory: list[str], lang: str) -> tuple[float
     if b.type == "heading":
         return len(lines_of(b.text, WIDTH, 11.5, bold=True, lang=lang)) * 11.5 * LINE + 2 * MM + 2 * step, 6 * MM
     if b.type == "fields":
-        return 2 * PAD + 9.5 * LINE + ROW_RULE, 1 * MM
+        return (_field_lines(*b.rows[0], lang)[2] if b.rows else 0.0), 1 * MM
     if b.type == "table":
-        return (2 * PAD + 9 * LINE + HEAD_RULE if b.columns else 0.0) + 2 * PAD + 9 * LINE + ROW_RULE, 2 * MM
+        _right, _widths, _header, header_height, _laid, heights = _table_layout(b, lang)
+        return header_height + (heights[0] if heights else 0.0), 2 * MM
     return 0.0, 0.0
 
 
@@ -324,38 +325,44 @@ def _hyphenator(lang: str):
                          left=2, right=2)
 
 
-_WORD = re.compile(r"^([^\w]*(?:[^\W\d_]+['’])?)([^\W\d_]+)(?![\w'’-])")
+_WORD = re.compile(r"^([^\w]*(?:[^\W\d_]+['’])?)([^\W\d_]+)(?![\w'’])")
 
 
 def lines_of(text: str, width: float, size: float, *, bold: bool = False, lang: str, hyphens: bool = False) -> list[str]:
     """frontmatter.wrap's lines; ``hyphens`` (hyphens: auto, as p.para has it): a word that does not fit
     at a line's end is hyphenated where the language allows, as WeasyPrint does it (the longest start
-    that fits with its hyphen, of a word of 5 letters or more, 2 at least on each side)."""
+    that fits with its hyphen, of a word of 5 letters or more, 2 at least on each side). What is left
+    after a line is cut from the text itself, never joined again from lines: a line that ends after a
+    hyphen (« sous- / traitance ») is followed by no space."""
     lines = _fmwrap(text, width, size, bold=bold, break_words=True, lang=lang)
     if not hyphens or len(lines) < 2:
         return lines
     style = "bold" if bold else "regular"
     out: list[str] = []
-    pending = lines
-    while len(pending) > 1:
-        line, rest = pending[0], " ".join(pending[1:])
-        head, _, tail = rest.partition(" ")
-        # the word: its letters, after what comes before them (a parenthesis, an elision: « d'intérêts »)
+    rest = fm.collapse(text)
+    while len(lines) > 1:
+        line = lines[0]
+        taken = line if rest.startswith(line) else line[:-1]  # a long word cut with a hyphen of its own
+        if not rest.startswith(taken):  # pragma: no cover - wrap's lines are the text's own
+            return out + lines
+        after = rest[len(taken):]
+        gap = " " if after.startswith(" ") else ""
+        after = after.lstrip(" ")
+        head = after.split(" ", 1)[0]
+        # the word: its letters, after what comes before them (a parenthesis, an elision: « d'intérêts »),
+        # up to a space, a punctuation mark or a hyphen of its own (« dommages-intérêts »: « dom-mages-… »)
         found = _WORD.match(head)
         lead, core = (found.group(1), found.group(2)) if found else ("", "")
-        done = False
-        if len(core) >= 5 and core.isalpha():
+        if taken == line and len(core) >= 5 and core.isalpha():
             for start, _end in _hyphenator(lang).iterate(core):
-                if text_width(f"{line} {lead}{start}-", style, size) <= width:
-                    out.append(f"{line} {lead}{start}-")
-                    remainder = head[len(lead) + len(start):]
-                    pending = _fmwrap(f"{remainder} {tail}".strip(), width, size, bold=bold, break_words=True, lang=lang)
-                    done = True
+                if text_width(f"{line}{gap}{lead}{start}-", style, size) <= width:
+                    line = f"{line}{gap}{lead}{start}-"
+                    after = after[len(lead) + len(start):]
                     break
-        if not done:
-            out.append(line)
-            pending = _fmwrap(rest, width, size, bold=bold, break_words=True, lang=lang)
-    return out + pending
+        out.append(line)
+        rest = after
+        lines = _fmwrap(rest, width, size, bold=bold, break_words=True, lang=lang)
+    return out + lines
 
 
 def _paragraph(flow: _Flow, text: str, size: float, color: tuple, margin_top: float, margin_bottom: float, *,
@@ -379,6 +386,8 @@ def _paragraph(flow: _Flow, text: str, size: float, color: tuple, margin_top: fl
     while start < len(lines):
         left = len(lines) - start
         fits = min(left, int((FLOOR - flow.y + 0.01) // step))
+        if fits == left and flow.y + left * step + margin_bottom > FLOOR + 0.01 and not flow.at_top:
+            fits = left - 1  # its last line with its bottom margin does not fit: WeasyPrint breaks before it
         if keep is not None and fits >= left:
             box, box_margin = keep
             if flow.y + left * step + max(margin_bottom, box_margin) + box > FLOOR:
@@ -407,16 +416,25 @@ def _paragraph(flow: _Flow, text: str, size: float, color: tuple, margin_top: fl
     flow.close(margin_bottom)
 
 
+FIELD_LABEL = 0.38  # table.doc-fields th { width: 38% }
+
+
+def _field_lines(label: str, value: str, lang: str) -> tuple[list[str], list[str], float]:
+    """A row of fields: its label's lines, its value's (bold), its height."""
+    labels = _fmwrap(label, WIDTH * FIELD_LABEL - 2 * MM, 9.5, break_words=True, lang=lang)
+    values = _fmwrap(value, WIDTH * (1 - FIELD_LABEL), 9.5, bold=True, break_words=True, lang=lang)
+    return labels, values, 2 * PAD + max(len(labels), len(values)) * 9.5 * LINE + ROW_RULE
+
+
 def _fields(flow: _Flow, b: _PlainBlock, lang: str) -> None:
     """table.doc-fields (9.5 pt, margin 1 mm 0 4 mm): the label (38 %, #3b4450, padding-right 2 mm),
     the value in bold; a light rule under each row, rows not split."""
     size, step = 9.5, 9.5 * LINE
-    label_width = WIDTH * 0.38
+    laid = [_field_lines(label, value, lang) for label, value in b.rows]
+    if laid and not flow.at_top and laid[0][2] > flow.room(1 * MM):  # its top margin on the next page too
+        flow.new_page()
     flow.open(1 * MM)
-    for label, value in b.rows:
-        labels = _fmwrap(label, label_width - 2 * MM, size, break_words=True, lang=lang)
-        values = _fmwrap(value, WIDTH - label_width, size, bold=True, break_words=True, lang=lang)
-        height = 2 * PAD + max(len(labels), len(values)) * step + ROW_RULE
+    for labels, values, height in laid:
 
         def draw(page: _Page, y: float, labels=labels, values=values, height=height) -> None:
             for n, t in enumerate(labels):
@@ -424,7 +442,7 @@ def _fields(flow: _Flow, b: _PlainBlock, lang: str) -> None:
             # the label at the top (th: vertical-align: top), the value in the middle (td's default)
             shift = max(0, len(labels) - len(values)) * step / 2
             for n, t in enumerate(values):
-                page.text(t, X0 + label_width, y + PAD + shift + n * step, size, bold=True)
+                page.text(t, X0 + WIDTH * FIELD_LABEL, y + PAD + shift + n * step, size, bold=True)
             page.rule(X0, X1, y + height - ROW_RULE / 2, ROW_RULE, RULE)
 
         flow.put(height, draw)
@@ -453,19 +471,32 @@ def column_widths(columns: list[str], rows: list[list[str]], nowrap: list[bool],
     return longest
 
 
+def _table_layout(b: _PlainBlock, lang: str) -> tuple:
+    """A doc-table's right-aligned columns, column widths, header lines and height, each row's cell
+    lines and height (9 pt)."""
+    size, step = 9.0, 9.0 * LINE
+    count = len(b.columns) or (len(b.rows[0]) if b.rows else 0)
+    right = [k < len(b.align) and b.align[k] == "right" for k in range(count)]
+    widths = column_widths(b.columns, b.rows, right, size, WIDTH)
+
+    def cell_lines(row: list[str]) -> list[list[str]]:
+        return [[cell] if right[k] else _fmwrap(cell, widths[k] - 2 * CELL_X, size, break_words=True, lang=lang)
+                for k, cell in enumerate(row[:count])]
+
+    header = cell_lines(b.columns) if b.columns else None
+    header_height = 2 * PAD + max(map(len, header)) * step + HEAD_RULE if header else 0.0
+    laid_rows = [cell_lines(row) for row in b.rows]
+    heights = [2 * PAD + max(map(len, laid)) * step + ROW_RULE for laid in laid_rows]
+    return right, widths, header, header_height, laid_rows, heights
+
+
 def _table(flow: _Flow, b: _PlainBlock, lang: str) -> None:
     """table.doc-table (9 pt, margin 2 mm 0 4 mm): the header row (muted, a 1.2 pt navy rule) repeated
     at the top of every page the table runs over; cells padded 1.2 mm by 1.5 mm, top-aligned, a light
     rule under each row; a right-aligned column does not wrap. Rows are not split."""
     size, step = 9.0, 9.0 * LINE
-    count = len(b.columns) or (len(b.rows[0]) if b.rows else 0)
-    right = [k < len(b.align) and b.align[k] == "right" for k in range(count)]
-    widths = column_widths(b.columns, b.rows, right, size, WIDTH)
-    starts = [X0 + sum(widths[:k]) for k in range(count)]
-
-    def cell_lines(row: list[str]) -> list[list[str]]:
-        return [[cell] if right[k] else _fmwrap(cell, widths[k] - 2 * CELL_X, size, break_words=True, lang=lang)
-                for k, cell in enumerate(row[:count])]
+    right, widths, header, header_height, laid_rows, heights = _table_layout(b, lang)
+    starts = [X0 + sum(widths[:k]) for k in range(len(widths))]
 
     def draw_row(page: _Page, y: float, laid: list[list[str]], color: tuple) -> None:
         for k, lines in enumerate(laid):
@@ -473,17 +504,12 @@ def _table(flow: _Flow, b: _PlainBlock, lang: str) -> None:
                 x = starts[k] + widths[k] - CELL_X - text_width(t, "regular", size) if right[k] else starts[k] + CELL_X
                 page.text(t, x, y + PAD + n * step, size, color=color)
 
-    header = cell_lines(b.columns) if b.columns else None
-    header_height = 2 * PAD + max(map(len, header)) * step + HEAD_RULE if header else 0.0
-
     def put_header() -> None:
         def draw(page: _Page, y: float) -> None:
             draw_row(page, y, header, MUTED)
             page.rule(X0, X1, y + header_height - HEAD_RULE / 2, HEAD_RULE, NAVY)
         flow.put(header_height, draw)
 
-    laid_rows = [cell_lines(row) for row in b.rows]
-    heights = [2 * PAD + max(map(len, laid)) * step + ROW_RULE for laid in laid_rows]
     first = heights[0] if heights else 0.0
     if not flow.at_top and header_height + first > flow.room(2 * MM):  # the header never alone at a page's foot
         flow.new_page()

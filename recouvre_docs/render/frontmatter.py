@@ -364,7 +364,9 @@ def wrap(text: str, width: float, size: float, bold: bool = False, break_words: 
     lines: list[str] = []
     line, used = "", 0.0
     for piece in pieces:
-        if line and used + text_width(piece.rstrip(), style, size) > width:
+        # kerned: the line measured whole (the kerning between a space and a word's first letter: " A")
+        wider = text_width((line + piece).rstrip(), style, size) if kerned else used + text_width(piece.rstrip(), style, size)
+        if line and wider > width:
             lines.append(line.rstrip())
             line, used = "", 0.0
         while break_words and not line and len(piece) > 1 and text_width(piece.rstrip(), style, size) > width + 2 * PAD_X:
