@@ -193,7 +193,12 @@ def test_the_same_portfolio_on_a_dask_local_cluster(portfolio, local):
     root, _ = portfolio
     _, local_out = local
     out = root / "report-dask"
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    import dask
+
+    # the cluster's scratch space (dask-scratch-space, its lock files) in the test's folder, not in /tmp
+    with dask.config.set({"temporary-directory": str(root / "dask")}), \
+            distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                     local_directory=str(root / "dask")) as cluster:
         result = _run("batch", root / "cases", "--check-only", "--scheduler", cluster.scheduler_address, "-o", out)
     assert result.exit_code == 1, result.stderr
     got = json.loads((out / "summary.json").read_text("utf-8"))["cases"]
