@@ -288,13 +288,10 @@ def _spaced_lines(text: str, width: float, size: float, spacing: float) -> list[
     return [*lines, line]
 
 
-def _fmwrap(text: str, width: float, size: float, bold: bool = False, break_words: bool = True,
-            lang: str | None = None) -> list[str]:
+def _wrap(text: str, width: float, size: float, bold: bool = False, break_words: bool = True,
+          lang: str | None = None) -> list[str]:
+    """frontmatter.wrap's lines, measured kerned (as they are drawn), a word too long hyphenated."""
     return fm.wrap(text, width, size, bold=bold, break_words=break_words, lang=lang, kerned=True)
-
-
-def _wrap(text: str, width: float, size: float, *, bold: bool = False, lang: str | None = None) -> list[str]:
-    return _fmwrap(text, width, size, bold=bold, break_words=True, lang=lang)
 
 
 def _letterhead(flow: _Flow, sender: str, lines: str) -> None:
@@ -334,7 +331,7 @@ def lines_of(text: str, width: float, size: float, *, bold: bool = False, lang: 
     that fits with its hyphen, of a word of 5 letters or more, 2 at least on each side). What is left
     after a line is cut from the text itself, never joined again from lines: a line that ends after a
     hyphen (« sous- / traitance ») is followed by no space."""
-    lines = _fmwrap(text, width, size, bold=bold, break_words=True, lang=lang)
+    lines = _wrap(text, width, size, bold=bold, break_words=True, lang=lang)
     if not hyphens or len(lines) < 2:
         return lines
     style = "bold" if bold else "regular"
@@ -361,7 +358,7 @@ def lines_of(text: str, width: float, size: float, *, bold: bool = False, lang: 
                     break
         out.append(line)
         rest = after
-        lines = _fmwrap(rest, width, size, bold=bold, break_words=True, lang=lang)
+        lines = _wrap(rest, width, size, bold=bold, break_words=True, lang=lang)
     return out + lines
 
 
@@ -421,8 +418,8 @@ FIELD_LABEL = 0.38  # table.doc-fields th { width: 38% }
 
 def _field_lines(label: str, value: str, lang: str) -> tuple[list[str], list[str], float]:
     """A row of fields: its label's lines, its value's (bold), its height."""
-    labels = _fmwrap(label, WIDTH * FIELD_LABEL - 2 * MM, 9.5, break_words=True, lang=lang)
-    values = _fmwrap(value, WIDTH * (1 - FIELD_LABEL), 9.5, bold=True, break_words=True, lang=lang)
+    labels = _wrap(label, WIDTH * FIELD_LABEL - 2 * MM, 9.5, break_words=True, lang=lang)
+    values = _wrap(value, WIDTH * (1 - FIELD_LABEL), 9.5, bold=True, break_words=True, lang=lang)
     return labels, values, 2 * PAD + max(len(labels), len(values)) * 9.5 * LINE + ROW_RULE
 
 
@@ -480,7 +477,7 @@ def _table_layout(b: _PlainBlock, lang: str) -> tuple:
     widths = column_widths(b.columns, b.rows, right, size, WIDTH)
 
     def cell_lines(row: list[str]) -> list[list[str]]:
-        return [[cell] if right[k] else _fmwrap(cell, widths[k] - 2 * CELL_X, size, break_words=True, lang=lang)
+        return [[cell] if right[k] else _wrap(cell, widths[k] - 2 * CELL_X, size, break_words=True, lang=lang)
                 for k, cell in enumerate(row[:count])]
 
     header = cell_lines(b.columns) if b.columns else None
@@ -542,10 +539,10 @@ def _table(flow: _Flow, b: _PlainBlock, lang: str) -> None:
 
 def _signature_lines(b: Any, signatory: list[str], lang: str) -> tuple[list[str], list[str], list[str]]:
     width = X1 - X0 - SIGNATURE_X
-    closing = _fmwrap(b.closing, WIDTH, 10.5, break_words=True, lang=lang) if b.closing else []
-    text = _fmwrap(b.text, width, 10.5, break_words=True, lang=lang) if b.text else []
+    closing = _wrap(b.closing, WIDTH, 10.5, break_words=True, lang=lang) if b.closing else []
+    text = _wrap(b.text, width, 10.5, break_words=True, lang=lang) if b.text else []
     names = [(line, bold) for value, bold in zip(signatory, (True, False)) if value
-             for line in _fmwrap(value, width, 10.5, bold=bold, break_words=True, lang=lang)]
+             for line in _wrap(value, width, 10.5, bold=bold, break_words=True, lang=lang)]
     return closing, text, names
 
 
