@@ -466,10 +466,17 @@ def prepare_assembly(cache: Path, reference: str) -> bool:
     except Exception:  # noqa: BLE001 - a damaged or planted file (OverflowError, RecursionError…) costs time only
         return False
     table = _table_path(merged)
+    return _ask_ahead(started[1], p, merged, table if table.is_file() else None, reference, cache, digests=False)
+
+
+def _ask_ahead(proc: subprocess.Popen, p: Plan, merged: Path, table: Path | None, reference: str,
+               cache: Path | None, *, digests: bool) -> bool:
+    """Ask the assembling process to stamp the exhibits' pages of ``merged`` as ``p`` stamps them (and
+    to digest them, if ``digests``) now: assemble_job's "prepare" request. True if asked."""
     try:
-        subprocesses.write_message(started[1].stdin, ("prepare", p, merged, table if table.is_file() else None,
-                                                       reference, cache, log.getEffectiveLevel(), False))
-    except OSError as err:
+        subprocesses.write_message(proc.stdin, ("prepare", _stamping_plan(*stamping(p), merged), merged, table,
+                                                reference, cache, log.getEffectiveLevel(), digests))
+    except OSError as err:  # it ended: assemble() starts another
         log.debug("exhibits' pages not stamped ahead: %s", err)
         return False
     _helper.prepared = True
@@ -490,15 +497,8 @@ def stamp_ahead(merge: Merge, p: Plan, reference: str, cache: Path | None) -> bo
     if started is None or started[0] != os.getpid() or _helper.prepared:
         return False
     merged = merge.settle()
-    table = merge.table_file()
-    try:  # and their digests: no build before kept them (_page_digests), unlike a rebuild's
-        subprocesses.write_message(started[1].stdin, ("prepare", _stamping_plan(*stamping(p), merged), merged, table,
-                                                       reference, cache, log.getEffectiveLevel(), True))
-    except OSError as err:  # it ended: assemble() starts another
-        log.debug("exhibits' pages not stamped ahead: %s", err)
-        return False
-    _helper.prepared = True
-    return True
+    # and their digests: no build before kept them (_page_digests), unlike a rebuild's
+    return _ask_ahead(started[1], p, merged, merge.table_file(), reference, cache, digests=True)
 
 
 def _assemble_elsewhere(p: Plan, a: Assembly, target: Path, merged: Path, table: Path | None,

@@ -221,6 +221,7 @@ def kerned_array(text: str, style: str) -> bytes:
 
 
 def _escaped(raw: bytes) -> bytes:
+    """A PDF literal string of the bytes ``raw``."""
     return b"(" + raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)").replace(b"\r", b"\\r") + b")"
 
 
@@ -279,8 +280,7 @@ def _num(value: float) -> str:
 
 def _literal(text: str) -> bytes:
     """A PDF literal string of the cp1252 bytes of ``text``."""
-    raw = encode(text)
-    return b"(" + raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)").replace(b"\r", b"\\r") + b")"
+    return _escaped(encode(text))
 
 
 def stamp_page(pdf: pikepdf.Pdf, page: pikepdf.Page, *, left: str, center: str, right: str,

@@ -37,8 +37,9 @@ PAGE = (595.2756, 841.8898)  # A4
 TOP, RIGHT, LEFT = 22 * MM, 20 * MM, 20 * MM  # @page margin
 X0, X1 = LEFT + BODY, PAGE[0] - RIGHT - BODY  # the table's edges
 HEAD_RULE = 1.2
-# Liberation Sans: ascent 0.905, descent 0.212 em; a line box of LINE em puts the baseline at
-BASELINE = (LINE - 0.905 - 0.212) / 2 + 0.905  # em below the line's top
+ASCENT, DESCENT = 0.905, 0.212  # Liberation Sans, em
+# a line box of LINE em puts the baseline at
+BASELINE = (LINE - ASCENT - DESCENT) / 2 + ASCENT  # em below the line's top
 
 INK = (0.106, 0.122, 0.141)  # #1b1f24 (NAVY, #1f3a5f, is the stamps')
 MUTED = (0.357, 0.392, 0.439)  # #5b6470

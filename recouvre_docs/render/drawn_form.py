@@ -38,7 +38,7 @@ from .. import __version__
 from ..stamp import NAVY
 from ..stamp import kerned_width as text_width  # every text here is drawn kerned, as WeasyPrint's
 from . import frontmatter as fm
-from .drawn import INK, MUTED, RULE, SOFT, PAGE, _Ops, _plain, drawable
+from .drawn import ASCENT, DESCENT, INK, MUTED, PAGE, RULE, SOFT, _Ops, _plain, drawable
 from .frontmatter import MM
 
 BLOCKS = frozenset(("small", "fields", "paragraph", "table", "signature", "heading", "strong", "list"))
@@ -52,7 +52,6 @@ X0, X1 = LEFT + BODY, PAGE[0] - RIGHT - BODY
 WIDTH = X1 - X0
 FLOOR = PAGE[1] - BOTTOM  # the lowest a box may reach (from the page's top)
 LINE = 1.45  # body.document's line-height
-ASCENT, DESCENT = 0.905, 0.212  # Liberation Sans, em
 PAD = 1.2 * MM  # the tables' cells: padding 1.2 mm (by 1.5 mm in a doc-table, by 2 mm after a field's label)
 CELL_X = 1.5 * MM
 HEAD_RULE, ROW_RULE = 1.2, 0.5
@@ -273,6 +272,7 @@ class _PlainBlock:
         self.columns = [_plain(c) for c in b.columns]
         self.rows = [[_plain(str(c)) for c in row] for row in b.rows]
         self.lines = [_plain(line) for line in b.lines]
+        self.laid: tuple | None = None  # a table's layout (_table_layout)
 
 
 def _spaced_lines(text: str, width: float, size: float, spacing: float) -> list[str]:
@@ -314,14 +314,6 @@ def _letterhead(flow: _Flow, sender: str, lines: str) -> None:
     flow.close(8 * MM)
 
 
-def _hyphenator(lang: str):
-    """pyphen's dictionary for ``lang`` as WeasyPrint uses it (hyphenate-limit-chars: auto, 5 2 2)."""
-    import pyphen
-
-    return pyphen.Pyphen(lang=pyphen.language_fallback({"fr": "fr_FR", "en": "en_GB", "de": "de_DE"}.get(lang, lang)),
-                         left=2, right=2)
-
-
 _WORD = re.compile(r"^([^\w]*(?:[^\W\d_]+['’])?)([^\W\d_]+)(?![\w'’])")
 
 
@@ -351,7 +343,7 @@ def lines_of(text: str, width: float, size: float, *, bold: bool = False, lang: 
         found = _WORD.match(head)
         lead, core = (found.group(1), found.group(2)) if found else ("", "")
         if taken == line and len(core) >= 5 and core.isalpha():
-            for start, _end in _hyphenator(lang).iterate(core):
+            for start, _end in fm.hyphenator(lang).iterate(core):
                 if text_width(f"{line}{gap}{lead}{start}-", style, size) <= width:
                     line = f"{line}{gap}{lead}{start}-"
                     after = after[len(lead) + len(start):]
@@ -470,7 +462,13 @@ def column_widths(columns: list[str], rows: list[list[str]], nowrap: list[bool],
 
 def _table_layout(b: _PlainBlock, lang: str) -> tuple:
     """A doc-table's right-aligned columns, column widths, header lines and height, each row's cell
-    lines and height (9 pt)."""
+    lines and height (9 pt); made once a table (a heading before it measures its first row)."""
+    if b.laid is None:
+        b.laid = _lay_table(b, lang)
+    return b.laid
+
+
+def _lay_table(b: _PlainBlock, lang: str) -> tuple:
     size, step = 9.0, 9.0 * LINE
     count = len(b.columns) or (len(b.rows[0]) if b.rows else 0)
     right = [k < len(b.align) and b.align[k] == "right" for k in range(count)]

@@ -307,10 +307,12 @@ def row_lines(title: str, kind: str, level: int, layout: Layout, *, break_words:
 
 
 @lru_cache(maxsize=4)
-def _hyphenator(lang: str) -> Any:
+def hyphenator(lang: str) -> Any:
+    """pyphen's dictionary for ``lang``, as WeasyPrint hyphenates (hyphenate-limit-chars: auto: two
+    letters at least on each side of a break), once a process."""
     import pyphen
 
-    return pyphen.Pyphen(lang={"fr": "fr_FR", "en": "en_GB", "de": "de_DE"}.get(lang, lang))
+    return pyphen.Pyphen(lang={"fr": "fr_FR", "en": "en_GB", "de": "de_DE"}.get(lang, lang), left=2, right=2)
 
 
 def _break_word(piece: str, room: float, style: str, size: float, lang: str | None,
@@ -322,7 +324,7 @@ def _break_word(piece: str, room: float, style: str, size: float, lang: str | No
 
     word = piece.rstrip()
     if lang is not None:
-        for start, rest in _hyphenator(lang).iterate(word):  # the longest start first
+        for start, rest in hyphenator(lang).iterate(word):  # the longest start first
             if text_width(start + "-", style, size) <= room:
                 return start + "-", piece[len(start):]
     cut = 1
